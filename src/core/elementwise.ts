@@ -1,0 +1,188 @@
+/**
+ * Elementwise transformations and the executor that runs them, alone or fused.
+ *
+ * A fusable transformation plans its step per leaf: from the leaf's raw gradient and params it computes its
+ * scalars (a norm, a learning rate) and returns a {@link BlockKernel} that rewrites the leaf's update block by
+ * block. Run alone, its kernel sees the whole update; fused in a chain, every member's kernel runs on one block
+ * before the next block is read, so the chain makes one pass over memory per leaf. Each kernel stores into an
+ * array of the leaf's dtype, so a fused chain rounds exactly where the unfused one materialises: the two
+ * paths give the same bits.
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { optimizerError, type OptimizerError } from "./errors.js";
+import { allocate, denseValues, dtypeOf, leafOf, sizeOf, type Leaf } from "./leaf.js";
+import type {
+  BlockKernel,
+  Fusable,
+  GradientTransformation,
+  HyperValue,
+  Step,
+  StepPlan,
+  StepTrees,
+  UpdateContext,
+} from "./transform.js";
+import { flatten, sameTreeType, unflatten, type Flat, type Tree } from "./tree.js";
+
+/** Elements per block: small enough that a block of every array a kernel touches stays in the L1/L2 cache. */
+export const BLOCK = 2048;
+
+const withTrees = <A>(
+  updates: Tree,
+  params: Tree | undefined,
+  context: UpdateContext | undefined,
+  then: (trees: StepTrees, grads: Flat) => E.Either<OptimizerError, A>,
+): E.Either<OptimizerError, A> => {
+  const u = flatten(updates);
+  if (E.isLeft(u)) return u;
+  let p: Flat | undefined;
+  if (params !== undefined) {
+    const flat = flatten(params);
+    if (E.isLeft(flat)) return flat;
+    const same = sameTreeType(u.right, flat.right, ["updates", "params"]);
+    if (E.isLeft(same)) return same;
+    p = flat.right;
+  }
+  let g = u.right;
+  if (context !== undefined && context.grads !== updates) {
+    const flat = flatten(context.grads);
+    if (E.isLeft(flat)) return flat;
+    const same = sameTreeType(u.right, flat.right, ["updates", "gradient"]);
+    if (E.isLeft(same)) return same;
+    g = flat.right;
+  }
+  return then({ updates: u.right, params: p }, g);
+};
+
+/**
+ * Runs one step of a fusable transformation over every leaf: the new updates are fresh dense arrays,
+ * the inputs are only read. A leaf that no kernel touches is passed through as the same (immutable) leaf.
+ */
+export const runFused = <S>(
+  fusable: Fusable<S>,
+  updates: Tree,
+  state: S,
+  params?: Tree,
+  context?: UpdateContext,
+): E.Either<OptimizerError, Step<S>> =>
+  withTrees(updates, params, context, (trees, grads) => {
+    const plan = fusable.begin(state, trees);
+    if (E.isLeft(plan)) return plan;
+    const { leaves, paths } = trees.updates;
+    const out: Leaf[] = [];
+    for (let i = 0; i < leaves.length; i++) {
+      const leaf = leaves[i]!;
+      const shape = leaf.shape;
+      const size = sizeOf(shape);
+      const dtype = dtypeOf(leaf);
+      const kernel = plan.right.leaf({
+        index: i,
+        path: paths[i]!,
+        shape,
+        dtype,
+        size,
+        grads: denseValues(grads.leaves[i]!),
+        params: trees.params ? denseValues(trees.params.leaves[i]!) : undefined,
+      });
+      if (E.isLeft(kernel)) return kernel;
+      if (kernel.right === null) {
+        out.push(leaf);
+        continue;
+      }
+      const u = allocate(dtype, size);
+      u.set(denseValues(leaf));
+      for (let lo = 0; lo < size; lo += BLOCK) kernel.right(u, lo, Math.min(size, lo + BLOCK));
+      out.push(leafOf(u, shape));
+    }
+    return E.right([unflatten(trees.updates.def, out), plan.right.finish()] as const);
+  });
+
+/** The kernels of several members applied in order to each block: (k_n ∘ … ∘ k_1)(u[lo..hi)). */
+export const composeKernels = (kernels: readonly (BlockKernel | null)[]): BlockKernel | null => {
+  const live = kernels.filter((k): k is BlockKernel => k !== null);
+  if (live.length === 0) return null;
+  if (live.length === 1) return live[0]!;
+  return (u, lo, hi) => {
+    for (const k of live) k(u, lo, hi);
+  };
+};
+
+/** The definition of an elementwise transformation: everything but `update`, which runs its plan. */
+export interface ElementwiseDefinition<S> {
+  readonly name: string;
+  readonly hyperparams: { readonly [key: string]: HyperValue };
+  init(params: Tree): E.Either<OptimizerError, S>;
+  begin(state: S, trees: StepTrees): E.Either<OptimizerError, StepPlan<S>>;
+}
+
+/** A transformation whose `update` runs its own plan through {@link runFused}, and which chains can fuse. */
+export const elementwise = <S>(def: ElementwiseDefinition<S>): GradientTransformation<S> => {
+  const fusable: Fusable<S> = { begin: (state, trees) => def.begin(state, trees) };
+  return Object.freeze({
+    name: def.name,
+    hyperparams: def.hyperparams,
+    init: def.init,
+    update: (updates: Tree, state: S, params?: Tree, context?: UpdateContext) =>
+      runFused(fusable, updates, state, params, context),
+    fusable,
+  });
+};
+
+/** A transformation that fails with `error` on every call: what a constructor given invalid options returns. */
+export const failing = <S = never>(
+  name: string,
+  hyperparams: { readonly [key: string]: HyperValue },
+  error: OptimizerError,
+): GradientTransformation<S> =>
+  Object.freeze({ name, hyperparams, init: () => E.left(error), update: () => E.left(error) });
+
+/**
+ * Reads a state record of a given kind: Right(record) when `state` is a record tagged `kind`,
+ * otherwise a StateMismatch saying what was found instead (a state of another transformation or optimizer).
+ */
+export const stateOfKind = <S extends { readonly kind: string }>(state: unknown, kind: S["kind"]): E.Either<OptimizerError, S> => {
+  if (typeof state === "object" && state !== null && (state as { kind?: unknown }).kind === kind) return E.right(state as S);
+  const found =
+    Array.isArray(state)
+      ? `a chain state of ${state.length} members`
+      : typeof state === "object" && state !== null && typeof (state as { kind?: unknown }).kind === "string"
+        ? `a ${(state as { kind: string }).kind} state`
+        : String(state === null ? "null" : typeof state);
+  return E.left(optimizerError("StateMismatch", `${kind} was given ${found}, not its own state: a state of another optimizer?`));
+};
+
+/** Right(count) when `count` is a step counter (a whole number ≥ 0), else a StateMismatch. */
+export const checkCount = (kind: string, count: unknown): E.Either<OptimizerError, number> =>
+  Number.isSafeInteger(count) && (count as number) >= 0
+    ? E.right(count as number)
+    : E.left(optimizerError("StateMismatch", `${kind} state has an invalid step count: ${String(count)}`));
+
+/** A Left when the step needs params and none were given. */
+export const requireParams = (name: string, trees: StepTrees): E.Either<OptimizerError, Flat> =>
+  trees.params
+    ? E.right(trees.params)
+    : E.left(optimizerError("MissingParams", `${name} needs the params: call update(updates, state, params)`));
+
+/** A fresh zero tree of the same structure, shapes and dtypes. */
+export const zerosLike = (flat: Flat): Tree =>
+  unflatten(
+    flat.def,
+    flat.leaves.map((leaf) => leafOf(allocate(dtypeOf(leaf), sizeOf(leaf.shape)), leaf.shape)),
+  );
+
+/** Checks that a state's tree (a momentum trace, a moment estimate) has the updates' structure, shapes and dtypes. */
+export const stateTreeMatching = (
+  name: string,
+  tree: unknown,
+  updates: Flat,
+): E.Either<OptimizerError, Flat> => {
+  const flat = flatten(tree);
+  if (E.isLeft(flat))
+    return E.left(optimizerError("StateMismatch", `${name} state: ${flat.left.message}`, flat.left.path !== undefined ? { path: flat.left.path } : {}));
+  const same = sameTreeType(updates, flat.right, ["updates", `${name} state`]);
+  if (E.isLeft(same))
+    return E.left(
+      optimizerError("StateMismatch", `${same.left.message} (a state made for another tree?)`, same.left.path !== undefined ? { path: same.left.path } : {}),
+    );
+  return flat;
+};

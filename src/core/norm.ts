@@ -1,0 +1,58 @@
+/**
+ * The Euclidean norm, computed so that float32 leaves of any magnitude (1e-30 or 1e30) give the right value,
+ * where a float32 accumulation such as PyTorch's would underflow or overflow. Its summation order is fixed,
+ * so that every code path (and any kernel that follows this definition) gets the same bits.
+ * @module
+ */
+import type { FloatArray } from "./leaf.js";
+
+/**
+ * Σᵢ xᵢ² in float64 with four interleaved accumulators, in increasing i:
+ * sⱼ = Σ_{i ≡ j (mod 4)} xᵢ², result (s₀ + s₁) + (s₂ + s₃).
+ * The fixed order makes it reproducible, and maps onto two float64x2 SIMD accumulators.
+ */
+export const sumOfSquares = (x: FloatArray): number => {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  const n = x.length;
+  const body = n - (n % 4);
+  let i = 0;
+  for (; i < body; i += 4) {
+    const a = x[i]!;
+    const b = x[i + 1]!;
+    const c = x[i + 2]!;
+    const d = x[i + 3]!;
+    s0 += a * a;
+    s1 += b * b;
+    s2 += c * c;
+    s3 += d * d;
+  }
+  if (i < n) s0 += x[i]! * x[i]!;
+  if (i + 1 < n) s1 += x[i + 1]! * x[i + 1]!;
+  if (i + 2 < n) s2 += x[i + 2]! * x[i + 2]!;
+  return s0 + s1 + (s2 + s3);
+};
+
+/** Below this a float64 sum of squares may have lost its small terms to underflow: rescale instead. */
+const TINY = 2 ** -900;
+
+/**
+ * ‖x‖₂ = √(Σᵢ xᵢ²): NaN when x holds a NaN, +Inf when it holds ±Inf, otherwise the norm, finite and accurate
+ * for all float32 data in one pass; float64 data whose squares would overflow or underflow (|x| ≳ 1e154 or
+ * ≲ 1e-154) is rescaled by its largest magnitude M: ‖x‖ = M·√(Σ (xᵢ/M)²) (a second pass, taken only then).
+ */
+export const l2Norm = (x: FloatArray): number => {
+  const s = sumOfSquares(x);
+  if (x instanceof Float32Array || Number.isNaN(s) || (s >= TINY && s < Infinity)) return Math.sqrt(s);
+  let max = 0;
+  for (let i = 0; i < x.length; i++) {
+    const a = Math.abs(x[i]!);
+    if (a > max) max = a;
+  }
+  if (max === 0 || max === Infinity) return max;
+  const scaled = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) scaled[i] = x[i]! / max;
+  return max * Math.sqrt(sumOfSquares(scaled));
+};

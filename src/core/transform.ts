@@ -1,0 +1,88 @@
+/**
+ * The protocol every optimizer piece follows: a pure pair of functions over trees and immutable state records.
+ * @module
+ */
+import type * as E from "fp-ts/lib/Either.js";
+import type { OptimizerError } from "./errors.js";
+import type { Dtype, FloatArray } from "./leaf.js";
+import type { Flat, Tree } from "./tree.js";
+
+/** A JSON-like value describing a hyper-parameter (for checkpoints, reports and error messages). */
+export type HyperValue = number | string | boolean | null | readonly HyperValue[] | { readonly [key: string]: HyperValue };
+
+/** Named hyper-parameter values. */
+export type HyperRecord = { readonly [key: string]: HyperValue };
+
+/** What a transformation is: its name and hyper-parameters (nested for chains and partitions). */
+export interface TransformSpec {
+  readonly name: string;
+  readonly hyperparams: HyperRecord;
+}
+
+/**
+ * What every update may see besides the incoming updates, state and params: the gradient the outermost
+ * chain started from. A transformation deep inside a chain (such as {@link scaleByTrustRatio}, whose ratio is
+ * the seed's ‖p‖ / (‖g‖ + wd·‖p‖) of the raw gradient g) reads it here, as optax's extra-args transforms do.
+ * When `update` is called without a context, the gradient is the `updates` argument itself.
+ */
+export interface UpdateContext {
+  readonly grads: Tree;
+}
+
+/** The result of one update: the transformed updates and the new state. */
+export type Step<S> = readonly [updates: Tree, state: S];
+
+/**
+ * A gradient transformation (optax's `GradientTransformation`): `init` builds the state for a params tree,
+ * `update` maps (updates, state, params) to (new updates, new state). Both are pure: no input is mutated,
+ * outputs are fresh, frozen data, and every failure is a `Left`.
+ */
+export interface GradientTransformation<S = unknown> extends TransformSpec {
+  init(params: Tree): E.Either<OptimizerError, S>;
+  update(updates: Tree, state: S, params?: Tree, context?: UpdateContext): E.Either<OptimizerError, Step<S>>;
+  /**
+   * Present when the step is elementwise per leaf after per-leaf scalars (norms, a learning rate) are known.
+   * A chain of such transformations fuses them into one pass per leaf (see `core/elementwise.ts`).
+   */
+  readonly fusable?: Fusable<S>;
+}
+
+/** What one leaf offers a fused step: where it is, its raw gradient and its params as dense row-major arrays. */
+export interface LeafInput {
+  /** Position in the deterministic leaf order. */
+  readonly index: number;
+  readonly path: string;
+  readonly shape: readonly number[];
+  readonly dtype: Dtype;
+  readonly size: number;
+  /** The gradient the outermost chain started from (read-only). */
+  readonly grads: FloatArray;
+  /** The params, when the update was given them (read-only). */
+  readonly params: FloatArray | undefined;
+}
+
+/**
+ * Rewrites `u[lo..hi)` in place, where `u` is the leaf's dense update in its own dtype (so each store rounds
+ * to the dtype, exactly as materialising the update between two transformations would).
+ */
+export type BlockKernel = (u: FloatArray, lo: number, hi: number) => void;
+
+/** One step of a fusable transformation: a kernel per leaf (or null where it leaves the leaf unchanged), then the new state. */
+export interface StepPlan<S> {
+  leaf(input: LeafInput): E.Either<OptimizerError, BlockKernel | null>;
+  finish(): S;
+}
+
+/** The trees of one step, taken apart once for every member of a fused chain. */
+export interface StepTrees {
+  readonly updates: Flat;
+  readonly params: Flat | undefined;
+}
+
+/** The fusable form of a transformation: check the state against the trees and plan one step. */
+export interface Fusable<S> {
+  begin(state: S, trees: StepTrees): E.Either<OptimizerError, StepPlan<S>>;
+}
+
+/** A transformation's spec, as recorded in checkpoints and reports. */
+export const specOf = (t: TransformSpec): HyperRecord => ({ name: t.name, hyperparams: t.hyperparams });

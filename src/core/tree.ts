@@ -1,0 +1,229 @@
+/**
+ * Trees: params, gradients, updates and state are nested plain records and arrays whose leaves are ndarrays.
+ * Leaves are visited depth first with record keys in sorted order, so every walk is deterministic; each leaf
+ * is named by its path (`fc.weight`, `layers[0].bias`; the root leaf's path is the empty string).
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { optimizerError, showPath, type OptimizerError } from "./errors.js";
+import { dtypeOf, sizeOf, type Leaf } from "./leaf.js";
+
+/** A leaf, an array of trees, or a record of trees. */
+export type Tree = Leaf | readonly Tree[] | { readonly [key: string]: Tree };
+
+/** The shape of a tree without its leaves: what two trees must share to be combined leaf by leaf. */
+export type TreeDef =
+  | { readonly t: "leaf" }
+  | { readonly t: "array"; readonly items: readonly TreeDef[] }
+  | { readonly t: "record"; readonly keys: readonly string[]; readonly items: readonly TreeDef[] };
+
+/** A tree taken apart: its structure, and its leaves with their paths, in the deterministic leaf order. */
+export interface Flat {
+  readonly def: TreeDef;
+  readonly paths: readonly string[];
+  readonly leaves: readonly Leaf[];
+}
+
+const isPlainRecord = (x: unknown): x is Record<string, unknown> => {
+  if (typeof x !== "object" || x === null) return false;
+  const proto = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
+};
+
+/** Anything that looks like an ndarray view; {@link checkLeaf} then says whether it is a valid leaf. */
+const looksLikeNdarray = (x: unknown): x is { data: unknown; shape: unknown; stride: unknown; offset: unknown } =>
+  typeof x === "object" && x !== null && "data" in x && "offset" in x && Array.isArray((x as { shape?: unknown }).shape);
+
+/** True for a valid leaf: float32/float64 storage, whole non-negative extents, every index inside the storage. */
+export const isLeaf = (x: unknown): x is Leaf => looksLikeNdarray(x) && leafProblem(x) === undefined;
+
+const leafProblem = (x: { data: unknown; shape: unknown; stride: unknown; offset: unknown }): string | undefined => {
+  if (!(x.data instanceof Float32Array || x.data instanceof Float64Array)) {
+    const name = (x.data as object | null)?.constructor?.name ?? typeof x.data;
+    return `has ${name} storage; larch computes in float32 or float64 only`;
+  }
+  const shape = x.shape as unknown[];
+  const stride = x.stride as unknown[];
+  if (!Array.isArray(stride) || stride.length !== shape.length) return "has strides that do not match its shape";
+  if (!shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) return `has an invalid shape [${shape}]`;
+  if (!stride.every((s) => Number.isSafeInteger(s))) return `has invalid strides [${stride}]`;
+  if (!Number.isSafeInteger(x.offset)) return "has an invalid offset";
+  if (sizeOf(shape as number[]) === 0) return undefined;
+  let lo = x.offset as number;
+  let hi = lo;
+  shape.forEach((d, k) => {
+    const span = ((d as number) - 1) * (stride[k] as number);
+    if (span < 0) lo += span;
+    else hi += span;
+  });
+  return lo < 0 || hi >= x.data.length ? "views indices outside its storage" : undefined;
+};
+
+const invalid = (path: string, what: string): OptimizerError =>
+  optimizerError("InvalidTree", `${showPath(path)} ${what}`, { path });
+
+const joinKey = (prefix: string, key: string): string => (prefix === "" ? key : `${prefix}.${key}`);
+const joinIndex = (prefix: string, i: number): string => `${prefix}[${i}]`;
+
+/**
+ * Takes a tree apart into its structure and its leaves (depth first, sorted keys).
+ * A value that is not a tree of valid leaves is a Left naming its path.
+ */
+export const flatten = (tree: unknown): E.Either<OptimizerError, Flat> => {
+  const paths: string[] = [];
+  const leaves: Leaf[] = [];
+  const walk = (node: unknown, path: string): E.Either<OptimizerError, TreeDef> => {
+    if (looksLikeNdarray(node)) {
+      const problem = leafProblem(node);
+      if (problem !== undefined) return E.left(invalid(path, problem));
+      paths.push(path);
+      leaves.push(node as Leaf);
+      return E.right({ t: "leaf" });
+    }
+    if (Array.isArray(node)) {
+      const items: TreeDef[] = [];
+      for (let i = 0; i < node.length; i++) {
+        const item = walk(node[i], joinIndex(path, i));
+        if (E.isLeft(item)) return item;
+        items.push(item.right);
+      }
+      return E.right({ t: "array", items });
+    }
+    if (isPlainRecord(node)) {
+      const keys = Object.keys(node).sort();
+      const items: TreeDef[] = [];
+      for (const key of keys) {
+        const item = walk(node[key], joinKey(path, key));
+        if (E.isLeft(item)) return item;
+        items.push(item.right);
+      }
+      return E.right({ t: "record", keys, items });
+    }
+    const what = node === null ? "null" : typeof node === "object" ? (node.constructor?.name ?? "object") : typeof node;
+    return E.left(invalid(path, `is ${what}, not an ndarray leaf, an array or a plain record`));
+  };
+  return E.map((def: TreeDef) => ({ def, paths, leaves }))(walk(tree, ""));
+};
+
+/** Rebuilds a frozen tree of a structure from its leaves, in the leaf order of {@link flatten}. */
+export const unflatten = (def: TreeDef, leaves: readonly Leaf[]): Tree => {
+  let next = 0;
+  const build = (d: TreeDef): Tree => {
+    switch (d.t) {
+      case "leaf":
+        return leaves[next++]!;
+      case "array":
+        return Object.freeze(d.items.map(build));
+      case "record": {
+        const out: Record<string, Tree> = {};
+        d.keys.forEach((key, i) => (out[key] = build(d.items[i]!)));
+        return Object.freeze(out);
+      }
+    }
+  };
+  return build(def);
+};
+
+const describe = (d: TreeDef): string =>
+  d.t === "leaf" ? "a leaf" : d.t === "array" ? `an array of ${d.items.length}` : `a record with keys [${d.keys.join(", ")}]`;
+
+/**
+ * Right when two structures are the same; otherwise a StructureMismatch naming the first path where they differ
+ * and what each side has there. `names` labels the two sides in the message (e.g. `["grads", "params"]`).
+ */
+export const sameStructure = (
+  a: TreeDef,
+  b: TreeDef,
+  names: readonly [string, string],
+): E.Either<OptimizerError, void> => {
+  const mismatch = (path: string, x: TreeDef, y: TreeDef): OptimizerError =>
+    optimizerError(
+      "StructureMismatch",
+      `tree structures differ at ${showPath(path)}: ${names[0]} has ${describe(x)}, ${names[1]} has ${describe(y)}`,
+      { path },
+    );
+  const walk = (x: TreeDef, y: TreeDef, path: string): OptimizerError | undefined => {
+    if (x.t !== y.t) return mismatch(path, x, y);
+    if (x.t === "leaf" || y.t === "leaf") return undefined;
+    if (x.items.length !== y.items.length) return mismatch(path, x, y);
+    if (x.t === "record" && y.t === "record" && x.keys.some((k, i) => k !== y.keys[i])) return mismatch(path, x, y);
+    for (let i = 0; i < x.items.length; i++) {
+      const sub = x.t === "record" ? joinKey(path, x.keys[i]!) : joinIndex(path, i);
+      const found = walk(x.items[i]!, y.items[i]!, sub);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  const found = walk(a, b, "");
+  return found ? E.left(found) : E.right(undefined);
+};
+
+/** Right when two leaves at the same path agree in shape and dtype; otherwise a Left naming both sides. */
+export const sameLeafType = (
+  a: Leaf,
+  b: Leaf,
+  path: string,
+  names: readonly [string, string],
+): E.Either<OptimizerError, void> => {
+  if (a.shape.length !== b.shape.length || a.shape.some((d, k) => d !== b.shape[k]))
+    return E.left(
+      optimizerError(
+        "ShapeMismatch",
+        `shapes differ at ${showPath(path)}: ${names[0]} [${a.shape.join(", ")}], ${names[1]} [${b.shape.join(", ")}]`,
+        { path },
+      ),
+    );
+  if (dtypeOf(a) !== dtypeOf(b))
+    return E.left(
+      optimizerError(
+        "DtypeMismatch",
+        `dtypes differ at ${showPath(path)}: ${names[0]} ${dtypeOf(a)}, ${names[1]} ${dtypeOf(b)}`,
+        { path },
+      ),
+    );
+  return E.right(undefined);
+};
+
+/** Right when two flattened trees have the same structure and, leaf by leaf, the same shapes and dtypes. */
+export const sameTreeType = (a: Flat, b: Flat, names: readonly [string, string]): E.Either<OptimizerError, void> => {
+  const structure = sameStructure(a.def, b.def, names);
+  if (E.isLeft(structure)) return structure;
+  for (let i = 0; i < a.leaves.length; i++) {
+    const leaf = sameLeafType(a.leaves[i]!, b.leaves[i]!, a.paths[i]!, names);
+    if (E.isLeft(leaf)) return leaf;
+  }
+  return E.right(undefined);
+};
+
+/**
+ * Maps a function over the leaves of one or more trees of the same type, leaf by leaf:
+ * `out[path] = f([t₀[path], t₁[path], …], path)`. Any structure/shape/dtype mismatch, or a Left from `f`, is the result.
+ */
+export const mapTrees = (
+  trees: readonly unknown[],
+  names: readonly string[],
+  f: (leaves: readonly Leaf[], path: string) => E.Either<OptimizerError, Leaf>,
+): E.Either<OptimizerError, Tree> => {
+  const flats: Flat[] = [];
+  for (let t = 0; t < trees.length; t++) {
+    const flat = flatten(trees[t]);
+    if (E.isLeft(flat)) return flat;
+    if (t > 0) {
+      const same = sameTreeType(flats[0]!, flat.right, [names[0] ?? "tree 0", names[t] ?? `tree ${t}`]);
+      if (E.isLeft(same)) return same;
+    }
+    flats.push(flat.right);
+  }
+  const first = flats[0];
+  if (first === undefined) return E.left(optimizerError("InvalidTree", "mapTrees needs at least one tree"));
+  const out: Leaf[] = [];
+  for (let i = 0; i < first.leaves.length; i++) {
+    const leaf = f(
+      flats.map((fl) => fl.leaves[i]!),
+      first.paths[i]!,
+    );
+    if (E.isLeft(leaf)) return leaf;
+    out.push(leaf.right);
+  }
+  return E.right(unflatten(first.def, out));
+};

@@ -1,0 +1,191 @@
+/**
+ * Parameter groups: a different transformation for each labelled set of leaves (optax's multi_transform).
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { stateOfKind } from "../core/elementwise.js";
+import { optimizerError, showPath, type OptimizerError } from "../core/errors.js";
+import type { Leaf } from "../core/leaf.js";
+import { specOf, type GradientTransformation, type Step, type UpdateContext } from "../core/transform.js";
+import { flatten, sameTreeType, unflatten, type Flat, type Tree } from "../core/tree.js";
+
+/** A tree with the params' structure whose leaves are labels. */
+export type LabelTree = string | readonly LabelTree[] | { readonly [key: string]: LabelTree };
+
+/** Labels as a tree, or as a function of the params tree (called on the updates when no params are given). */
+export type Labels = LabelTree | ((params: Tree) => LabelTree);
+
+/** State of {@link partition}: each label's own state, built on that label's leaves. */
+export interface PartitionState {
+  readonly kind: "partition";
+  readonly inner: { readonly [label: string]: unknown };
+}
+
+/** The label of each leaf path of a label tree, in the same order and with the same paths as {@link flatten}. */
+const labelPaths = (labels: LabelTree): E.Either<OptimizerError, Map<string, string>> => {
+  const out = new Map<string, string>();
+  const walk = (node: unknown, path: string): OptimizerError | undefined => {
+    if (typeof node === "string") {
+      out.set(path, node);
+      return undefined;
+    }
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        const bad = walk(node[i], `${path}[${i}]`);
+        if (bad) return bad;
+      }
+      return undefined;
+    }
+    if (typeof node === "object" && node !== null) {
+      for (const key of Object.keys(node).sort()) {
+        const bad = walk((node as Record<string, unknown>)[key], path === "" ? key : `${path}.${key}`);
+        if (bad) return bad;
+      }
+      return undefined;
+    }
+    return optimizerError("InvalidTree", `label at ${showPath(path)} is ${String(node)}, not a string`, { path });
+  };
+  const bad = walk(labels, "");
+  return bad ? E.left(bad) : E.right(out);
+};
+
+/** For each label, the indices of its leaves; every leaf must have a label that names a transformation. */
+const groupLeaves = (
+  labels: Labels,
+  tree: Tree,
+  flat: Flat,
+  known: readonly string[],
+): E.Either<OptimizerError, Map<string, number[]>> => {
+  let labelTree: LabelTree;
+  try {
+    labelTree = typeof labels === "function" ? labels(tree) : labels;
+  } catch (e) {
+    return E.left(optimizerError("InvalidOption", `the labels function failed: ${String(e)}`));
+  }
+  const byPath = labelPaths(labelTree);
+  if (E.isLeft(byPath)) return byPath;
+  const groups = new Map<string, number[]>(known.map((label) => [label, []]));
+  for (let i = 0; i < flat.paths.length; i++) {
+    const path = flat.paths[i]!;
+    const label = byPath.right.get(path);
+    if (label === undefined)
+      return E.left(optimizerError("StructureMismatch", `no label for the leaf ${showPath(path)}`, { path }));
+    const group = groups.get(label);
+    if (group === undefined)
+      return E.left(
+        optimizerError("InvalidOption", `label "${label}" of ${showPath(path)} names no transformation (known: ${known.join(", ")})`, { path }),
+      );
+    group.push(i);
+  }
+  if (byPath.right.size !== flat.paths.length) {
+    const extra = [...byPath.right.keys()].find((p) => !flat.paths.includes(p));
+    return E.left(optimizerError("StructureMismatch", `the labels name a leaf the tree does not have: ${showPath(extra ?? "")}`));
+  }
+  return E.right(groups);
+};
+
+/** The leaves of one group as a flat record keyed by their paths in the whole tree. */
+const subTree = (flat: Flat, indices: readonly number[]): Tree =>
+  Object.freeze(Object.fromEntries(indices.map((i) => [flat.paths[i]!, flat.leaves[i]!])));
+
+/**
+ * Routes each leaf to the transformation of its label: for a leaf labelled ℓ, u ← T_ℓ(u).
+ * Each T_ℓ sees, as its tree, a flat record of its leaves keyed by their full paths (`{"fc.bias": …}`), so its
+ * state and its error messages name the leaves as the whole tree does. Labels are a tree of strings with the
+ * params' structure, or a function of the params.
+ * @example
+ * const opt = partition(
+ *   { decay: lars({ lr: 0.1, weightDecay: 5e-4 }), noDecay: lars({ lr: 0.1 }) },
+ *   (params) => labelByPath(params, (path) => (path.endsWith("bias") ? "noDecay" : "decay")),
+ * );
+ */
+export const partition = (
+  transforms: { readonly [label: string]: GradientTransformation<any> },
+  labels: Labels,
+): GradientTransformation<PartitionState> => {
+  const known = Object.keys(transforms).sort();
+  return Object.freeze({
+    name: "partition",
+    hyperparams: {
+      transforms: Object.fromEntries(known.map((label) => [label, specOf(transforms[label]!)])),
+      labels: typeof labels === "function" ? "function" : "tree",
+    },
+    init: (params: Tree) => {
+      const flat = flatten(params);
+      if (E.isLeft(flat)) return flat;
+      const groups = groupLeaves(labels, params, flat.right, known);
+      if (E.isLeft(groups)) return groups;
+      const inner: Record<string, unknown> = {};
+      for (const label of known) {
+        const s = transforms[label]!.init(subTree(flat.right, groups.right.get(label)!));
+        if (E.isLeft(s)) return s;
+        inner[label] = s.right;
+      }
+      return E.right(Object.freeze({ kind: "partition" as const, inner: Object.freeze(inner) }));
+    },
+    update: (updates: Tree, state: PartitionState, params?: Tree, context?: UpdateContext): E.Either<OptimizerError, Step<PartitionState>> => {
+      const s = stateOfKind<PartitionState>(state, "partition");
+      if (E.isLeft(s)) return s;
+      const inner = s.right.inner;
+      if (typeof inner !== "object" || inner === null || known.some((label) => !(label in inner)))
+        return E.left(optimizerError("StateMismatch", `partition state lacks the states of labels [${known.join(", ")}]`));
+      const trees: Record<"u" | "p" | "g", Flat | undefined> = { u: undefined, p: undefined, g: undefined };
+      for (const [key, tree] of [["u", updates], ["p", params], ["g", context?.grads]] as const) {
+        if (tree === undefined) continue;
+        const flat = flatten(tree);
+        if (E.isLeft(flat)) return flat;
+        if (trees.u) {
+          const same = sameTreeType(trees.u, flat.right, ["updates", key === "p" ? "params" : "gradient"]);
+          if (E.isLeft(same)) return same;
+        }
+        trees[key] = flat.right;
+      }
+      const u = trees.u!;
+      const groups = groupLeaves(labels, params ?? updates, u, known);
+      if (E.isLeft(groups)) return groups;
+      const out: Leaf[] = [...u.leaves];
+      const next: Record<string, unknown> = {};
+      for (const label of known) {
+        const indices = groups.right.get(label)!;
+        const step = transforms[label]!.update(
+          subTree(u, indices),
+          inner[label],
+          trees.p && subTree(trees.p, indices),
+          trees.g && { grads: subTree(trees.g, indices) },
+        );
+        if (E.isLeft(step)) return step;
+        const result = step.right[0] as { readonly [path: string]: Leaf };
+        for (const i of indices) {
+          const leaf = result[u.paths[i]!];
+          if (leaf === undefined)
+            return E.left(optimizerError("StructureMismatch", `transformation "${label}" dropped the leaf ${showPath(u.paths[i]!)}`));
+          out[i] = leaf;
+        }
+        next[label] = step.right[1];
+      }
+      return E.right([unflatten(u.def, out), Object.freeze({ kind: "partition" as const, inner: Object.freeze(next) })] as const);
+    },
+  });
+};
+
+/**
+ * A label tree built from each leaf's path: `labelByPath(params, (path) => path.endsWith("bias") ? "noDecay" : "decay")`.
+ * (For a value that is not a tree it gives an empty label tree; `init` and `update` then report the tree's own error.)
+ */
+export const labelByPath = (params: Tree, label: (path: string, leaf: Leaf) => string): LabelTree => {
+  const flat = flatten(params);
+  if (E.isLeft(flat)) return {};
+  const build = (def: Flat["def"], at: { i: number }): LabelTree => {
+    switch (def.t) {
+      case "leaf": {
+        const i = at.i++;
+        return label(flat.right.paths[i]!, flat.right.leaves[i]!);
+      }
+      case "array":
+        return def.items.map((d) => build(d, at));
+      case "record":
+        return Object.fromEntries(def.keys.map((k, j) => [k, build(def.items[j]!, at)]));
+    }
+  };
+  return build(flat.right.def, { i: 0 });
+};

@@ -1,0 +1,66 @@
+/**
+ * The descent step: scaling by minus the learning rate, constant or scheduled.
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { checkCount, elementwise, failing, stateOfKind } from "../core/elementwise.js";
+import { optimizerError } from "../core/errors.js";
+import type { GradientTransformation } from "../core/transform.js";
+import { describeValue, type Schedule } from "../schedules/schedule.js";
+
+/** State of {@link scaleByLr}: the step t, counted from 0, at which the schedule is read next. */
+export interface ScaleByLrState {
+  readonly kind: "scaleByLr";
+  readonly count: number;
+}
+
+const INITIAL: ScaleByLrState = Object.freeze({ kind: "scaleByLr", count: 0 });
+
+const invalidLr = (lr: number, step?: number) =>
+  optimizerError(
+    "InvalidOption",
+    `Invalid learning rate: ${lr}${step === undefined ? "" : ` at step ${step}`} (must be finite and >= 0)`,
+    step === undefined ? {} : { step },
+  );
+
+/**
+ * u ← −αₜ·u, where αₜ is `lr` or `lr(t)` for a schedule, t = 0, 1, … counted in the state.
+ * A learning rate (or a schedule's value) that is negative or not finite is an InvalidOption Left.
+ * @example
+ * const descend = scaleByLr(polynomialDecay({ init: 0.5, power: 2, totalSteps: 1000 }));
+ */
+export const scaleByLr = (lr: number | Schedule): GradientTransformation<ScaleByLrState> => {
+  const name = "scaleByLr";
+  const hyperparams = { lr: describeValue(lr) };
+  if (typeof lr === "number" && !(Number.isFinite(lr) && lr >= 0)) return failing(name, hyperparams, invalidLr(lr));
+  if (typeof lr !== "number" && typeof lr !== "function")
+    return failing(name, hyperparams, optimizerError("InvalidOption", "Invalid learning rate: not a number or a schedule"));
+  const at = typeof lr === "number" ? () => lr : lr;
+  return elementwise<ScaleByLrState>({
+    name,
+    hyperparams,
+    init: () => E.right(INITIAL),
+    begin: (state) => {
+      const s = stateOfKind<ScaleByLrState>(state, "scaleByLr");
+      if (E.isLeft(s)) return s;
+      const count = checkCount(name, s.right.count);
+      if (E.isLeft(count)) return count;
+      const t = count.right;
+      let alpha: number;
+      try {
+        alpha = at(t);
+      } catch (e) {
+        return E.left(optimizerError("InvalidOption", `the learning-rate schedule failed at step ${t}: ${String(e)}`, { step: t }));
+      }
+      if (!(Number.isFinite(alpha) && alpha >= 0)) return E.left(invalidLr(alpha, t));
+      const factor = -alpha;
+      return E.right({
+        leaf: () =>
+          E.right((u, lo, hi) => {
+            for (let i = lo; i < hi; i++) u[i] = factor * u[i]!; // u ← −αₜ·u
+          }),
+        finish: () => Object.freeze({ kind: "scaleByLr" as const, count: t + 1 }),
+      });
+    },
+  });
+};

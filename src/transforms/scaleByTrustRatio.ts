@@ -1,0 +1,98 @@
+/**
+ * The seed's layer-wise trust ratio (LARS's local learning rate).
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { checkCount, elementwise, failing, requireParams, stateOfKind } from "../core/elementwise.js";
+import { optimizerError, showPath } from "../core/errors.js";
+import { l2Norm } from "../core/norm.js";
+import type { GradientTransformation } from "../core/transform.js";
+import { flatten } from "../core/tree.js";
+
+/** Options of {@link scaleByTrustRatio}. */
+export interface TrustRatioOptions {
+  /** λ in the denominator ‖g‖ + λ‖p‖ (the weight decay the chain adds; default 0). */
+  readonly weightDecay?: number;
+  /** [lo, hi]: clamp ‖p‖ in the numerator to this range. Omitted, the seed's behaviour (no clamp). */
+  readonly scaleClip?: readonly [number, number];
+}
+
+/** State of {@link scaleByTrustRatio}: steps taken, and the ratio γ of each leaf at the last step (NaN before the first). */
+export interface TrustRatioState {
+  readonly kind: "scaleByTrustRatio";
+  readonly count: number;
+  readonly ratios: { readonly [path: string]: number };
+}
+
+/**
+ * The seed's trust ratio, per leaf: u ← γ·u with
+ *
+ *   γ = ‖p‖ / (‖g‖ + λ‖p‖),  and γ = 1 where ‖p‖ = 0 or ‖g‖ + λ‖p‖ = 0,
+ *
+ * where g is the raw gradient the chain started from (its `UpdateContext`), not the incoming update: placed
+ * after momentum, as in `lars()`, γ scales the step but never enters the momentum buffer, exactly as the seed.
+ * Trap kept from the seed: with λ > 0 and a zero gradient, γ = ‖p‖/(λ‖p‖) = 1/λ (2000 for λ = 5e-4).
+ * Norms are accumulated in float64 ({@link l2Norm}); a NaN or ±Inf in p or g makes them non-finite, and the
+ * step is a NonFinite Left naming the leaf and the step (no extra pass over the data).
+ * @example
+ * const trust = scaleByTrustRatio({ weightDecay: 5e-4 });
+ */
+export const scaleByTrustRatio = (o: TrustRatioOptions = {}): GradientTransformation<TrustRatioState> => {
+  const weightDecay = o.weightDecay ?? 0;
+  const clip = o.scaleClip;
+  const name = "scaleByTrustRatio";
+  const hyperparams = { weightDecay, scaleClip: clip ? [clip[0], clip[1]] : null };
+  if (!(Number.isFinite(weightDecay) && weightDecay >= 0))
+    return failing(name, hyperparams, optimizerError("InvalidOption", `Invalid weight_decay value: ${weightDecay} (must be finite and >= 0)`));
+  if (clip && !(Number.isFinite(clip[0]) && Number.isFinite(clip[1]) && 0 <= clip[0] && clip[0] <= clip[1]))
+    return failing(name, hyperparams, optimizerError("InvalidOption", `Invalid scale_clip: [${clip}] (needs finite 0 <= lo <= hi)`));
+  const numerator = clip ? (pNorm: number) => Math.min(Math.max(pNorm, clip[0]), clip[1]) : (pNorm: number) => pNorm;
+  return elementwise<TrustRatioState>({
+    name,
+    hyperparams,
+    init: (params) =>
+      E.map((flat: { paths: readonly string[] }) =>
+        Object.freeze({
+          kind: "scaleByTrustRatio" as const,
+          count: 0,
+          ratios: Object.freeze(Object.fromEntries(flat.paths.map((path) => [path, NaN]))),
+        }),
+      )(flatten(params)),
+    begin: (state, trees) => {
+      const s = stateOfKind<TrustRatioState>(state, "scaleByTrustRatio");
+      if (E.isLeft(s)) return s;
+      const count = checkCount(name, s.right.count);
+      if (E.isLeft(count)) return count;
+      const params = requireParams(name, trees);
+      if (E.isLeft(params)) return params;
+      const step = count.right;
+      const ratios: Record<string, number> = {};
+      return E.right({
+        leaf: ({ path, params: p, grads: g }) => {
+          const pNorm = l2Norm(p!);
+          const gNorm = l2Norm(g);
+          for (const [what, norm] of [["parameter", pNorm], ["gradient", gNorm]] as const)
+            if (!Number.isFinite(norm))
+              return E.left(
+                optimizerError(
+                  "NonFinite",
+                  `${what} ${showPath(path)} contains ${Number.isNaN(norm) ? "NaN" : "±Inf"} at step ${step}; the state is unchanged, so the batch can be dropped`,
+                  { path, step },
+                ),
+              );
+          const denom = gNorm + weightDecay * pNorm; // ‖g‖ + λ‖p‖
+          const gamma = pNorm === 0 || denom === 0 ? 1 : numerator(pNorm) / denom; // γ = ‖p‖ / (‖g‖ + λ‖p‖)
+          ratios[path] = gamma;
+          return E.right(
+            gamma === 1
+              ? null
+              : (u, lo, hi) => {
+                  for (let i = lo; i < hi; i++) u[i] = gamma * u[i]!; // u ← γ·u
+                },
+          );
+        },
+        finish: () => Object.freeze({ kind: "scaleByTrustRatio" as const, count: step + 1, ratios: Object.freeze(ratios) }),
+      });
+    },
+  });
+};

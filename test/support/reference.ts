@@ -1,0 +1,58 @@
+/** Reads ../shared/fixtures/lars-reference.json (never copied into the repo) and turns its cases into larch inputs. */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import ndarray from "ndarray";
+import type { Dtype, Leaf, LarsOptions, Tree } from "larch";
+
+export interface RefLeaf {
+  readonly shape: number[];
+  readonly data: number[];
+}
+export interface RefCase {
+  readonly name: string;
+  readonly dtype: Dtype;
+  readonly options: { lr: number; momentum?: number; dampening?: number; weight_decay?: number; nesterov?: boolean };
+  readonly groups?: { leaves: string[]; options: Partial<RefCase["options"]> }[];
+  readonly schedule?: { kind: "polynomial"; total_steps: number; power: number };
+  readonly steps: number;
+  readonly source: "replay" | "quadratic";
+  readonly params: Record<string, RefLeaf>;
+  readonly grads?: Record<string, number[]>[];
+  readonly quadratic?: { scale: Record<string, RefLeaf>; target: Record<string, RefLeaf> };
+  readonly trajectory: { params: Record<string, number[]>; momentum: Record<string, number[]> }[];
+}
+
+export const REFERENCE_PATH = fileURLToPath(new URL("../../../shared/fixtures/lars-reference.json", import.meta.url));
+
+export const loadReference = (): RefCase[] =>
+  (JSON.parse(readFileSync(REFERENCE_PATH, "utf8")) as { cases: RefCase[] }).cases;
+
+export const makeLeaf = (dtype: Dtype, shape: readonly number[], data: readonly number[]): Leaf =>
+  ndarray(dtype === "float32" ? Float32Array.from(data) : Float64Array.from(data), [...shape]) as Leaf;
+
+/** Nests flat names (`conv.weight`) into a tree `{ conv: { weight } }`. */
+export const nest = (flat: Record<string, Leaf>): Tree => {
+  const root: Record<string, any> = {};
+  for (const [name, leaf] of Object.entries(flat)) {
+    const parts = name.split(".");
+    let node = root;
+    for (const part of parts.slice(0, -1)) node = node[part] ??= {};
+    node[parts[parts.length - 1]!] = leaf;
+  }
+  return root as Tree;
+};
+
+/** Reads a leaf of a nested tree by its flat name. */
+export const at = (tree: Tree, name: string): Leaf =>
+  name.split(".").reduce((node: any, part) => node[part], tree) as Leaf;
+
+export const larsOptions = (o: Partial<RefCase["options"]>, base: RefCase["options"]): LarsOptions => {
+  const m = { ...base, ...o };
+  return {
+    lr: m.lr,
+    momentum: m.momentum ?? 0,
+    dampening: m.dampening ?? 0,
+    weightDecay: m.weight_decay ?? 0,
+    nesterov: m.nesterov ?? false,
+  };
+};
