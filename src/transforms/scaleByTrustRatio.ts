@@ -15,6 +15,8 @@ export interface TrustRatioOptions {
   readonly weightDecay?: number;
   /** [lo, hi]: clamp ‖p‖ in the numerator to this range. Omitted, the seed's behaviour (no clamp). */
   readonly scaleClip?: readonly [number, number];
+  /** η, the LARS paper's trust coefficient multiplying the ratio (default 1, the seed's). */
+  readonly trustCoefficient?: number;
 }
 
 /** State of {@link scaleByTrustRatio}: steps taken, and the ratio γ of each leaf at the last step (NaN before the first). */
@@ -27,8 +29,9 @@ export interface TrustRatioState {
 /**
  * The seed's trust ratio, per leaf: u ← γ·u with
  *
- *   γ = ‖p‖ / (‖g‖ + λ‖p‖),  and γ = 1 where ‖p‖ = 0 or ‖g‖ + λ‖p‖ = 0,
+ *   γ = η·‖p‖ / (‖g‖ + λ‖p‖),  and γ = 1 where ‖p‖ = 0 or ‖g‖ + λ‖p‖ = 0,
  *
+ * with trust coefficient η = 1 in the seed (the LARS paper's η otherwise),
  * where g is the raw gradient the chain started from (its `UpdateContext`), not the incoming update: placed
  * after momentum, as in `lars()`, γ scales the step but never enters the momentum buffer, exactly as the seed.
  * Trap kept from the seed: with λ > 0 and a zero gradient, γ = ‖p‖/(λ‖p‖) = 1/λ (2000 for λ = 5e-4).
@@ -40,13 +43,17 @@ export interface TrustRatioState {
 export const scaleByTrustRatio = (o: TrustRatioOptions = {}): GradientTransformation<TrustRatioState> => {
   const weightDecay = o.weightDecay ?? 0;
   const clip = o.scaleClip;
+  const eta = o.trustCoefficient ?? 1;
   const name = "scaleByTrustRatio";
-  const hyperparams = { weightDecay, scaleClip: clip ? [clip[0], clip[1]] : null };
+  const hyperparams = { weightDecay, scaleClip: clip ? [clip[0], clip[1]] : null, trustCoefficient: eta };
   if (!(Number.isFinite(weightDecay) && weightDecay >= 0))
     return failing(name, hyperparams, optimizerError("InvalidOption", `Invalid weight_decay value: ${weightDecay} (must be finite and >= 0)`));
+  if (!(Number.isFinite(eta) && eta > 0))
+    return failing(name, hyperparams, optimizerError("InvalidOption", `Invalid trust coefficient: ${eta} (must be finite and > 0)`));
   if (clip && !(Number.isFinite(clip[0]) && Number.isFinite(clip[1]) && 0 <= clip[0] && clip[0] <= clip[1]))
     return failing(name, hyperparams, optimizerError("InvalidOption", `Invalid scale_clip: [${clip}] (needs finite 0 <= lo <= hi)`));
-  const numerator = clip ? (pNorm: number) => Math.min(Math.max(pNorm, clip[0]), clip[1]) : (pNorm: number) => pNorm;
+  const clamp = clip ? (pNorm: number) => Math.min(Math.max(pNorm, clip[0]), clip[1]) : (pNorm: number) => pNorm;
+  const numerator = eta === 1 ? clamp : (pNorm: number) => eta * clamp(pNorm);
   return elementwise<TrustRatioState>({
     name,
     hyperparams,
@@ -81,7 +88,7 @@ export const scaleByTrustRatio = (o: TrustRatioOptions = {}): GradientTransforma
                 ),
               );
           const denom = gNorm + weightDecay * pNorm; // ‖g‖ + λ‖p‖
-          const gamma = pNorm === 0 || denom === 0 ? 1 : numerator(pNorm) / denom; // γ = ‖p‖ / (‖g‖ + λ‖p‖)
+          const gamma = pNorm === 0 || denom === 0 ? 1 : numerator(pNorm) / denom; // γ = η‖p‖ / (‖g‖ + λ‖p‖)
           ratios[path] = gamma;
           return E.right(
             gamma === 1
