@@ -12,6 +12,7 @@ import {
   polynomialDecay,
   type ChainState,
   type GradientTransformation,
+  type LabelTree,
   type Leaf,
   type PartitionState,
   type TraceMomentumState,
@@ -39,7 +40,7 @@ const optimizerFor = (c: RefCase): GradientTransformation<any> => {
   if (!c.groups) return lars({ ...larsOptions({}, c.options), lr });
   const labelOf = new Map(c.groups.flatMap((g, k) => g.leaves.map((leaf) => [leaf, `group${k}`] as const)));
   const transforms = Object.fromEntries(c.groups.map((g, k) => [`group${k}`, lars({ ...larsOptions(g.options, c.options), lr })]));
-  return partition(transforms, nest(Object.fromEntries(Object.keys(c.params).map((n) => [n, labelOf.get(n)!]))) as any);
+  return partition(transforms, nest(Object.fromEntries(Object.keys(c.params).map((n) => [n, labelOf.get(n)!]))) as unknown as LabelTree);
 };
 
 /** The momentum buffer of a leaf, wherever the optimizer keeps it. */

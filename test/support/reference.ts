@@ -30,8 +30,8 @@ export const loadReference = (): RefCase[] =>
 export const makeLeaf = (dtype: Dtype, shape: readonly number[], data: readonly number[]): Leaf =>
   ndarray(dtype === "float32" ? Float32Array.from(data) : Float64Array.from(data), [...shape]) as Leaf;
 
-/** Nests flat names (`conv.weight`) into a tree `{ conv: { weight } }`. */
-export const nest = (flat: Record<string, Leaf>): Tree => {
+/** Nests flat names (`conv.weight`) into a tree `{ conv: { weight } }` (of leaves, or of labels). */
+export const nest = <T>(flat: Record<string, T>): Tree => {
   const root: Record<string, any> = {};
   for (const [name, leaf] of Object.entries(flat)) {
     const parts = name.split(".");
