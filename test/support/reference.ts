@@ -1,5 +1,6 @@
 /** Reads ../shared/fixtures/lars-reference.json (never copied into the repo) and turns its cases into larch inputs. */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import ndarray from "ndarray";
 import type { Dtype, Leaf, LarsOptions, Tree } from "larch";
@@ -22,7 +23,20 @@ export interface RefCase {
   readonly trajectory: { params: Record<string, number[]>; momentum: Record<string, number[]> }[];
 }
 
-export const REFERENCE_PATH = fileURLToPath(new URL("../../../shared/fixtures/lars-reference.json", import.meta.url));
+/**
+ * shared/fixtures/lars-reference.json in the nearest ancestor directory that has it: ../shared beside the main
+ * checkout, and also ../../shared beside a worktree under wt/ (so every checkout of the repo finds the same file).
+ */
+const findReference = (): string => {
+  const rel = join("shared", "fixtures", "lars-reference.json");
+  const first = fileURLToPath(new URL("../../../", import.meta.url));
+  for (let dir = first; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, rel))) return join(dir, rel);
+    if (dirname(dir) === dir) return join(first, rel); // not found: the read reports the expected path
+  }
+};
+
+export const REFERENCE_PATH = findReference();
 
 export const loadReference = (): RefCase[] =>
   (JSON.parse(readFileSync(REFERENCE_PATH, "utf8")) as { cases: RefCase[] }).cases;
