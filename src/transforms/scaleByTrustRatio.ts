@@ -4,10 +4,11 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { checkCount, elementwise, failing, requireParams, stateOfKind } from "../core/elementwise.js";
-import { optimizerError, showPath } from "../core/errors.js";
+import { optimizerError } from "../core/errors.js";
 import { l2Norm } from "../core/norm.js";
 import type { GradientTransformation } from "../core/transform.js";
 import { flatten } from "../core/tree.js";
+import { finiteNorms, scaleKernel, trustNumerator, trustRatio } from "./trustRatio.js";
 
 /** Options of {@link scaleByTrustRatio}. */
 export interface TrustRatioOptions {
@@ -48,12 +49,9 @@ export const scaleByTrustRatio = (o: TrustRatioOptions = {}): GradientTransforma
   const hyperparams = { weightDecay, scaleClip: clip ? [clip[0], clip[1]] : null, trustCoefficient: eta };
   if (!(Number.isFinite(weightDecay) && weightDecay >= 0))
     return failing(name, hyperparams, optimizerError("InvalidOption", `Invalid weight_decay value: ${weightDecay} (must be finite and >= 0)`));
-  if (!(Number.isFinite(eta) && eta > 0))
-    return failing(name, hyperparams, optimizerError("InvalidOption", `Invalid trust coefficient: ${eta} (must be finite and > 0)`));
-  if (clip && !(Number.isFinite(clip[0]) && Number.isFinite(clip[1]) && 0 <= clip[0] && clip[0] <= clip[1]))
-    return failing(name, hyperparams, optimizerError("InvalidOption", `Invalid scale_clip: [${clip}] (needs finite 0 <= lo <= hi)`));
-  const clamp = clip ? (pNorm: number) => Math.min(Math.max(pNorm, clip[0]), clip[1]) : (pNorm: number) => pNorm;
-  const numerator = eta === 1 ? clamp : (pNorm: number) => eta * clamp(pNorm);
+  const numer = trustNumerator(o);
+  if (E.isLeft(numer)) return failing(name, hyperparams, numer.left);
+  const numerator = numer.right;
   return elementwise<TrustRatioState>({
     name,
     hyperparams,
@@ -78,25 +76,12 @@ export const scaleByTrustRatio = (o: TrustRatioOptions = {}): GradientTransforma
         leaf: ({ path, params: p, grads: g }) => {
           const pNorm = l2Norm(p!);
           const gNorm = l2Norm(g);
-          for (const [what, norm] of [["parameter", pNorm], ["gradient", gNorm]] as const)
-            if (!Number.isFinite(norm))
-              return E.left(
-                optimizerError(
-                  "NonFinite",
-                  `${what} ${showPath(path)} contains ${Number.isNaN(norm) ? "NaN" : "±Inf"} at step ${step}; the state is unchanged, so the batch can be dropped`,
-                  { path, step },
-                ),
-              );
+          const finite = finiteNorms(path, step, [["parameter", pNorm], ["gradient", gNorm]]);
+          if (E.isLeft(finite)) return finite;
           const denom = gNorm + weightDecay * pNorm; // ‖g‖ + λ‖p‖
-          const gamma = pNorm === 0 || denom === 0 ? 1 : numerator(pNorm) / denom; // γ = η‖p‖ / (‖g‖ + λ‖p‖)
+          const gamma = trustRatio(numerator, pNorm, denom, denom === 0); // γ = η‖p‖ / (‖g‖ + λ‖p‖), 1 where ‖p‖ or that is 0
           ratios[path] = gamma;
-          return E.right(
-            gamma === 1
-              ? null
-              : (u, lo, hi) => {
-                  for (let i = lo; i < hi; i++) u[i] = gamma * u[i]!; // u ← γ·u
-                },
-          );
+          return E.right(scaleKernel(gamma)); // u ← γ·u
         },
         finish: () => Object.freeze({ kind: "scaleByTrustRatio" as const, count: step + 1, ratios: Object.freeze(ratios) }),
       });

@@ -1,0 +1,39 @@
+/**
+ * PyTorch's Adam (L2 weight decay added to the gradient), as a chain.
+ * @module
+ */
+import { chain, type ChainState } from "../core/chain.js";
+import type { GradientTransformation } from "../core/transform.js";
+import type { Schedule } from "../schedules/schedule.js";
+import { addWeightDecay } from "../transforms/addWeightDecay.js";
+import { scaleByAdam } from "../transforms/scaleByAdam.js";
+import { scaleByLr } from "../transforms/scaleByLr.js";
+
+/** Options of {@link adam}, named as `torch.optim.Adam`'s (betas as b1, b2), with its defaults. */
+export interface AdamOptions {
+  /** Learning rate α, or a schedule αₜ. */
+  readonly lr: number | Schedule;
+  readonly b1?: number;
+  readonly b2?: number;
+  readonly eps?: number;
+  /** λ, added to the gradient before the moments (L2 regularisation; default 0). */
+  readonly weightDecay?: number;
+}
+
+/**
+ * `torch.optim.Adam`, per leaf with gradient g and params p, at step t = 1, 2, …:
+ *
+ *   d = g + λp                                                    {@link addWeightDecay}(λ)
+ *   m ← β₁m + (1 − β₁)d,  v ← β₂v + (1 − β₂)d²,
+ *   d ← (m / (1 − β₁ᵗ)) / (√v / √(1 − β₂ᵗ) + ε)                  {@link scaleByAdam}({ β₁, β₂, ε })
+ *   u ← −αₜ·d                                                     {@link scaleByLr}(α)
+ *
+ * i.e. `chain(addWeightDecay(λ), scaleByAdam({ b1, b2, eps }), scaleByLr(lr))`, fused into one pass per leaf.
+ * For decoupled weight decay use {@link adamw}. Invalid options are the refusing member's InvalidOption Left.
+ * @example
+ * const opt = adam({ lr: 1e-3 });
+ */
+export const adam = (o: AdamOptions): GradientTransformation<ChainState> => {
+  const { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8, weightDecay = 0 } = o;
+  return Object.freeze({ ...chain(addWeightDecay(weightDecay), scaleByAdam({ b1, b2, eps }), scaleByLr(lr)), name: "adam" });
+};

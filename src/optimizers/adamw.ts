@@ -1,0 +1,40 @@
+/**
+ * PyTorch's AdamW (decoupled weight decay, Loshchilov & Hutter 2019), as a chain.
+ * @module
+ */
+import { chain, type ChainState } from "../core/chain.js";
+import type { GradientTransformation } from "../core/transform.js";
+import type { Schedule } from "../schedules/schedule.js";
+import { addWeightDecay } from "../transforms/addWeightDecay.js";
+import { scaleByAdam } from "../transforms/scaleByAdam.js";
+import { scaleByLr } from "../transforms/scaleByLr.js";
+
+/** Options of {@link adamw}, named as `torch.optim.AdamW`'s (betas as b1, b2), with its defaults. */
+export interface AdamWOptions {
+  /** Learning rate α, or a schedule αₜ. */
+  readonly lr: number | Schedule;
+  readonly b1?: number;
+  readonly b2?: number;
+  readonly eps?: number;
+  /** λ, the decoupled decay: p shrinks by αₜ·λ·p each step (default 0.01). */
+  readonly weightDecay?: number;
+}
+
+/**
+ * `torch.optim.AdamW`, per leaf with gradient g and params p, at step t = 1, 2, …:
+ *
+ *   m ← β₁m + (1 − β₁)g,  v ← β₂v + (1 − β₂)g²,
+ *   d = (m / (1 − β₁ᵗ)) / (√v / √(1 − β₂ᵗ) + ε)                  {@link scaleByAdam}({ β₁, β₂, ε })
+ *   d ← d + λp                                                    {@link addWeightDecay}(λ), after the moments
+ *   u ← −αₜ·d                                                     {@link scaleByLr}(α)
+ *
+ * so p + u = p·(1 − αₜλ) − αₜ·(Adam's direction): PyTorch's `p.mul_(1 − lr·λ)` then the Adam step, with the
+ * decay scaled by the learning rate. It is `chain(scaleByAdam({ b1, b2, eps }), addWeightDecay(λ), scaleByLr(lr))`
+ * (optax's adamw too), fused into one pass per leaf. Invalid options are the refusing member's InvalidOption Left.
+ * @example
+ * const opt = adamw({ lr: 1e-3, weightDecay: 0.05 });
+ */
+export const adamw = (o: AdamWOptions): GradientTransformation<ChainState> => {
+  const { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8, weightDecay = 0.01 } = o;
+  return Object.freeze({ ...chain(scaleByAdam({ b1, b2, eps }), addWeightDecay(weightDecay), scaleByLr(lr)), name: "adamw" });
+};

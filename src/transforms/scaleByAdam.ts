@@ -1,0 +1,107 @@
+/**
+ * Adam's scaling: bias-corrected first and second moment estimates (Kingma & Ba 2015), in PyTorch's form.
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { checkCount, elementwise, failing, stateOfKind, stateTreeMatching, zerosLike } from "../core/elementwise.js";
+import { optimizerError } from "../core/errors.js";
+import { allocate, denseValues, leafOf, type Leaf } from "../core/leaf.js";
+import type { GradientTransformation } from "../core/transform.js";
+import { flatten, unflatten, type Tree } from "../core/tree.js";
+
+/** Options of {@link scaleByAdam}, with PyTorch's defaults. */
+export interface ScaleByAdamOptions {
+  /** β₁ ∈ [0, 1), decay of the first moment (default 0.9). */
+  readonly b1?: number;
+  /** β₂ ∈ [0, 1), decay of the second moment (default 0.999). */
+  readonly b2?: number;
+  /** ε ≥ 0 added to the bias-corrected √v (default 1e-8). */
+  readonly eps?: number;
+}
+
+/** State of {@link scaleByAdam}: steps taken, the first moments m and second moments v (leaf dtypes). */
+export interface ScaleByAdamState {
+  readonly kind: "scaleByAdam";
+  readonly count: number;
+  readonly mu: Tree;
+  readonly nu: Tree;
+}
+
+/** Why these β₁, β₂, ε are invalid (PyTorch's checks, plus finiteness), or undefined. */
+export const invalidAdamOptions = (b1: number, b2: number, eps: number): string | undefined => {
+  if (!(Number.isFinite(eps) && eps >= 0)) return `Invalid epsilon value: ${eps} (must be finite and >= 0)`;
+  if (!(b1 >= 0 && b1 < 1)) return `Invalid beta parameter at index 0: ${b1} (must be in [0, 1))`;
+  if (!(b2 >= 0 && b2 < 1)) return `Invalid beta parameter at index 1: ${b2} (must be in [0, 1))`;
+  return undefined;
+};
+
+/**
+ * Adam's direction, at step t = 1, 2, … (counted in the state), per element:
+ *
+ *   m ← β₁·m + (1 − β₁)·u,   v ← β₂·v + (1 − β₂)·u²,
+ *   u ← (m / (1 − β₁ᵗ)) / (√v / √(1 − β₂ᵗ) + ε)
+ *
+ * PyTorch's form (ε added after the bias correction of √v), with m and v stored in the leaf's dtype as PyTorch
+ * stores `exp_avg` and `exp_avg_sq`. Elementwise: chains fuse it. Follow it with {@link scaleByLr} for Adam.
+ * @example
+ * const adamDirection = scaleByAdam({ b1: 0.9, b2: 0.999, eps: 1e-8 });
+ */
+export const scaleByAdam = (o: ScaleByAdamOptions = {}): GradientTransformation<ScaleByAdamState> => {
+  const b1 = o.b1 ?? 0.9;
+  const b2 = o.b2 ?? 0.999;
+  const eps = o.eps ?? 1e-8;
+  const name = "scaleByAdam";
+  const hyperparams = { b1, b2, eps };
+  const problem = invalidAdamOptions(b1, b2, eps);
+  if (problem !== undefined) return failing(name, hyperparams, optimizerError("InvalidOption", problem));
+  const c1 = 1 - b1;
+  const c2 = 1 - b2;
+  return elementwise<ScaleByAdamState>({
+    name,
+    hyperparams,
+    init: (params) =>
+      E.map((flat: Parameters<typeof zerosLike>[0]) =>
+        Object.freeze({ kind: "scaleByAdam" as const, count: 0, mu: zerosLike(flat), nu: zerosLike(flat) }),
+      )(flatten(params)),
+    begin: (state, trees) => {
+      const s = stateOfKind<ScaleByAdamState>(state, "scaleByAdam");
+      if (E.isLeft(s)) return s;
+      const count = checkCount(name, s.right.count);
+      if (E.isLeft(count)) return count;
+      const mu = stateTreeMatching(name, s.right.mu, trees.updates);
+      if (E.isLeft(mu)) return mu;
+      const nu = stateTreeMatching(name, s.right.nu, trees.updates);
+      if (E.isLeft(nu)) return nu;
+      const t = count.right + 1;
+      const bc1 = 1 - Math.pow(b1, t); // 1 − β₁ᵗ
+      const bc2Sqrt = Math.sqrt(1 - Math.pow(b2, t)); // √(1 − β₂ᵗ)
+      const mus: Leaf[] = [];
+      const nus: Leaf[] = [];
+      return E.right({
+        leaf: ({ index, dtype, size, shape }) => {
+          const m = denseValues(mu.right.leaves[index]!);
+          const v = denseValues(nu.right.leaves[index]!);
+          const nm = allocate(dtype, size);
+          const nv = allocate(dtype, size);
+          mus.push(leafOf(nm, shape));
+          nus.push(leafOf(nv, shape));
+          return E.right((u, lo, hi) => {
+            for (let i = lo; i < hi; i++) {
+              const g = u[i]!;
+              nm[i] = b1 * m[i]! + c1 * g; // m ← β₁·m + (1 − β₁)·u
+              nv[i] = b2 * v[i]! + c2 * g * g; // v ← β₂·v + (1 − β₂)·u²
+              u[i] = nm[i]! / bc1 / (Math.sqrt(nv[i]!) / bc2Sqrt + eps); // u ← (m / (1 − β₁ᵗ)) / (√v / √(1 − β₂ᵗ) + ε)
+            }
+          });
+        },
+        finish: () =>
+          Object.freeze({
+            kind: "scaleByAdam" as const,
+            count: t,
+            mu: unflatten(trees.updates.def, mus),
+            nu: unflatten(trees.updates.def, nus),
+          }),
+      });
+    },
+  });
+};

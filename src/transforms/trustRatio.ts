@@ -1,0 +1,72 @@
+/**
+ * The pieces every layer-wise trust ratio shares (the seed's LARS, the LARS paper's, optax's LARS and LAMB):
+ * the numerator η·clip(‖p‖), the ratio with its zero-norm rule, the scaling kernel, and the non-finite check
+ * read off the norms the step computes anyway.
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { optimizerError, showPath, type OptimizerError } from "../core/errors.js";
+import type { BlockKernel } from "../core/transform.js";
+
+/** Options of the numerator η·clip(‖p‖). */
+export interface TrustNumeratorOptions {
+  /** η, multiplying the ratio (default 1). */
+  readonly trustCoefficient?: number;
+  /** [lo, hi]: clamp ‖p‖ to this range (default: no clamp). */
+  readonly scaleClip?: readonly [number, number];
+}
+
+/**
+ * The numerator n(‖p‖) = η·min(max(‖p‖, lo), hi) (without the clamp when no `scaleClip` is given, and without
+ * the product when η = 1, so that η = 1 gives exactly ‖p‖). A Left names an invalid η or clip.
+ */
+export const trustNumerator = (o: TrustNumeratorOptions): E.Either<OptimizerError, (paramNorm: number) => number> => {
+  const eta = o.trustCoefficient ?? 1;
+  const clip = o.scaleClip;
+  if (!(Number.isFinite(eta) && eta > 0))
+    return E.left(optimizerError("InvalidOption", `Invalid trust coefficient: ${eta} (must be finite and > 0)`));
+  if (clip && !(Number.isFinite(clip[0]) && Number.isFinite(clip[1]) && 0 <= clip[0] && clip[0] <= clip[1]))
+    return E.left(optimizerError("InvalidOption", `Invalid scale_clip: [${clip}] (needs finite 0 <= lo <= hi)`));
+  const clamp = clip ? (pNorm: number) => Math.min(Math.max(pNorm, clip[0]), clip[1]) : (pNorm: number) => pNorm;
+  return E.right(eta === 1 ? clamp : (pNorm: number) => eta * clamp(pNorm));
+};
+
+/**
+ * γ = n(‖p‖) / denominator, and γ = 1 where ‖p‖ = 0 or the reference norm is degenerate (`degenerate`: the
+ * seed's ‖g‖ + λ‖p‖ = 0, optax's ‖u‖ = 0), so a zero-initialised bias or a zero update is left as it is.
+ */
+export const trustRatio = (
+  numerator: (paramNorm: number) => number,
+  paramNorm: number,
+  denominator: number,
+  degenerate: boolean,
+): number => (paramNorm === 0 || degenerate ? 1 : numerator(paramNorm) / denominator);
+
+/** The kernel u ← γ·u, or null (leave the leaf as it is) when γ = 1. */
+export const scaleKernel = (gamma: number): BlockKernel | null =>
+  gamma === 1
+    ? null
+    : (u, lo, hi) => {
+        for (let i = lo; i < hi; i++) u[i] = gamma * u[i]!; // u ← γ·u
+      };
+
+/**
+ * Right when every norm is finite; otherwise a NonFinite Left naming the first non-finite one (a NaN or ±Inf in
+ * that leaf makes its norm NaN or +Inf), the leaf path and the step.
+ */
+export const finiteNorms = (
+  path: string,
+  step: number,
+  norms: readonly (readonly [what: string, norm: number])[],
+): E.Either<OptimizerError, void> => {
+  for (const [what, norm] of norms)
+    if (!Number.isFinite(norm))
+      return E.left(
+        optimizerError(
+          "NonFinite",
+          `${what} ${showPath(path)} contains ${Number.isNaN(norm) ? "NaN" : "±Inf"} at step ${step}; the state is unchanged, so the batch can be dropped`,
+          { path, step },
+        ),
+      );
+  return E.right(undefined);
+};
