@@ -1,0 +1,21 @@
+/**
+ * The update that changes nothing, bit for bit.
+ * @module
+ */
+import { allocate, dtypeOf, leafOf, sizeOf } from "../core/leaf.js";
+import { unflatten, type Flat, type Tree } from "../core/tree.js";
+
+/**
+ * Fresh updates of −0 with the structure, shapes and dtypes of `like`: −0 is the identity of IEEE addition
+ * (x + (−0) = x for every x, +0 and −0 included, where +0 would turn p = −0 into +0), so
+ * `applyUpdates(p, noUpdates(...))` is p bit for bit.
+ */
+export const noUpdates = (like: Flat): Tree =>
+  unflatten(
+    like.def,
+    like.leaves.map((leaf) => {
+      const data = allocate(dtypeOf(leaf), sizeOf(leaf.shape));
+      data.fill(-0);
+      return leafOf(data, leaf.shape);
+    }),
+  );
