@@ -99,7 +99,7 @@ export const injectHyperparams = <H extends Hyperparams>(
 export const setHyperparam = <H extends Hyperparams, K extends keyof H & string>(
   state: InjectHyperparamsState<H>,
   name: K,
-  value: H[K],
+  value: H[K] extends boolean ? boolean : number,
 ): E.Either<OptimizerError, InjectHyperparamsState<H>> => {
   const s = stateOfKind<InjectHyperparamsState<H>>(state, "injectHyperparams");
   if (E.isLeft(s)) return s;

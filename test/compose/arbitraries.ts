@@ -16,12 +16,12 @@ export type TreeCase = Record<string, LeafCase>;
 const NAMES = ["w", "bias", "layer.w", "layer.bias", "head.w"] as const;
 
 /**
- * Values of moderate size: 0, or ±[1e-3, max]. (Tiny non-zero gradients are left out on purpose: a trust ratio
+ * Values of moderate size: ±0, or ±[1e-3, max]. (Tiny non-zero gradients are left out on purpose: a trust ratio
  * ‖p‖/‖g‖ with ‖g‖ ≈ 5e-324 overflows to Inf in the published equations themselves, not only here.)
  */
 export const value = (max = 2): fc.Arbitrary<number> =>
   fc.oneof(
-    { weight: 1, arbitrary: fc.constant(0) },
+    { weight: 1, arbitrary: fc.constantFrom(0, -0) },
     { weight: 9, arbitrary: fc.tuple(fc.double({ min: 1e-3, max, noNaN: true }), fc.boolean()).map(([v, neg]) => (neg ? -v : v)) },
   );
 
