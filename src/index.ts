@@ -36,3 +36,4 @@ export * from "./wrappers/multiSteps.js";
 export * from "./schedules/cosineDecay.js";
 export * from "./schedules/linearWarmup.js";
 export * from "./schedules/piecewiseConstant.js";
+export * from "./optimizers/namedChain.js";

@@ -2,9 +2,10 @@
  * PyTorch's Adam (L2 weight decay added to the gradient), as a chain.
  * @module
  */
-import { chain, type ChainState } from "../core/chain.js";
+import type { ChainState } from "../core/chain.js";
 import type { GradientTransformation } from "../core/transform.js";
 import type { Schedule } from "../schedules/schedule.js";
+import { namedChain } from "./namedChain.js";
 import { addWeightDecay } from "../transforms/addWeightDecay.js";
 import { scaleByAdam } from "../transforms/scaleByAdam.js";
 import { scaleByLr } from "../transforms/scaleByLr.js";
@@ -29,11 +30,11 @@ export interface AdamOptions {
  *   u ← −αₜ·d                                                     {@link scaleByLr}(α)
  *
  * i.e. `chain(addWeightDecay(λ), scaleByAdam({ b1, b2, eps }), scaleByLr(lr))`, fused into one pass per leaf.
- * For decoupled weight decay use {@link adamw}. Invalid options are the refusing member's InvalidOption Left.
+ * For decoupled weight decay use {@link adamw}. Invalid options are the refusing member's InvalidOption Left, at init and update ({@link namedChain}).
  * @example
  * const opt = adam({ lr: 1e-3 });
  */
 export const adam = (o: AdamOptions): GradientTransformation<ChainState> => {
   const { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8, weightDecay = 0 } = o;
-  return Object.freeze({ ...chain(addWeightDecay(weightDecay), scaleByAdam({ b1, b2, eps }), scaleByLr(lr)), name: "adam" });
+  return namedChain("adam", addWeightDecay(weightDecay), scaleByAdam({ b1, b2, eps }), scaleByLr(lr));
 };

@@ -2,9 +2,10 @@
  * PyTorch's AdamW (decoupled weight decay, Loshchilov & Hutter 2019), as a chain.
  * @module
  */
-import { chain, type ChainState } from "../core/chain.js";
+import type { ChainState } from "../core/chain.js";
 import type { GradientTransformation } from "../core/transform.js";
 import type { Schedule } from "../schedules/schedule.js";
+import { namedChain } from "./namedChain.js";
 import { addWeightDecay } from "../transforms/addWeightDecay.js";
 import { scaleByAdam } from "../transforms/scaleByAdam.js";
 import { scaleByLr } from "../transforms/scaleByLr.js";
@@ -30,11 +31,11 @@ export interface AdamWOptions {
  *
  * so p + u = p·(1 − αₜλ) − αₜ·(Adam's direction): PyTorch's `p.mul_(1 − lr·λ)` then the Adam step, with the
  * decay scaled by the learning rate. It is `chain(scaleByAdam({ b1, b2, eps }), addWeightDecay(λ), scaleByLr(lr))`
- * (optax's adamw too), fused into one pass per leaf. Invalid options are the refusing member's InvalidOption Left.
+ * (optax's adamw too), fused into one pass per leaf. Invalid options are the refusing member's InvalidOption Left, at init and update ({@link namedChain}).
  * @example
  * const opt = adamw({ lr: 1e-3, weightDecay: 0.05 });
  */
 export const adamw = (o: AdamWOptions): GradientTransformation<ChainState> => {
   const { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8, weightDecay = 0.01 } = o;
-  return Object.freeze({ ...chain(scaleByAdam({ b1, b2, eps }), addWeightDecay(weightDecay), scaleByLr(lr)), name: "adamw" });
+  return namedChain("adamw", scaleByAdam({ b1, b2, eps }), addWeightDecay(weightDecay), scaleByLr(lr));
 };

@@ -2,9 +2,10 @@
  * LAMB (You et al. 2019, "Large Batch Optimization for Deep Learning"), as a chain.
  * @module
  */
-import { chain, type ChainState } from "../core/chain.js";
+import type { ChainState } from "../core/chain.js";
 import type { GradientTransformation } from "../core/transform.js";
 import type { Schedule } from "../schedules/schedule.js";
+import { namedChain } from "./namedChain.js";
 import { addWeightDecay } from "../transforms/addWeightDecay.js";
 import { scaleByAdam } from "../transforms/scaleByAdam.js";
 import { scaleByLr } from "../transforms/scaleByLr.js";
@@ -33,14 +34,17 @@ export interface LambOptions {
  *
  * i.e. `chain(scaleByAdam({ b1, b2, eps }), addWeightDecay(λ), scaleByUpdateTrustRatio(), scaleByLr(lr))`, the
  * order of optax's `lamb` (φ the identity). The trust ratio needs the whole r, so the chain runs member by member.
- * Invalid options are the refusing member's InvalidOption Left; NaN or ±Inf is a NonFinite Left from the ratio.
+ * Invalid options are the refusing member's InvalidOption Left, at init and update ({@link namedChain}); NaN or ±Inf is a NonFinite Left from the ratio.
  * @example
  * const opt = lamb({ lr: 1e-3, weightDecay: 0.01 });
  */
 export const lamb = (o: LambOptions): GradientTransformation<ChainState> => {
   const { lr, b1 = 0.9, b2 = 0.999, eps = 1e-6, weightDecay = 0 } = o;
-  return Object.freeze({
-    ...chain(scaleByAdam({ b1, b2, eps }), addWeightDecay(weightDecay), scaleByUpdateTrustRatio(), scaleByLr(lr)),
-    name: "lamb",
-  });
+  return namedChain(
+    "lamb",
+    scaleByAdam({ b1, b2, eps }),
+    addWeightDecay(weightDecay),
+    scaleByUpdateTrustRatio(),
+    scaleByLr(lr),
+  );
 };

@@ -2,9 +2,10 @@
  * LARS in optax's order (`optax.lars`), for runs moved between optax and larch.
  * @module
  */
-import { chain, type ChainState } from "../core/chain.js";
+import type { ChainState } from "../core/chain.js";
 import type { GradientTransformation } from "../core/transform.js";
 import type { Schedule } from "../schedules/schedule.js";
+import { namedChain } from "./namedChain.js";
 import { addWeightDecay } from "../transforms/addWeightDecay.js";
 import { scaleByLr } from "../transforms/scaleByLr.js";
 import { scaleByUpdateTrustRatio } from "../transforms/scaleByUpdateTrustRatio.js";
@@ -41,13 +42,11 @@ export interface LarsOptaxOptions {
  */
 export const larsOptax = (o: LarsOptaxOptions): GradientTransformation<ChainState> => {
   const { lr, weightDecay = 0, trustCoefficient = 0.001, eps = 0, momentum = 0.9, nesterov = false } = o;
-  return Object.freeze({
-    ...chain(
-      addWeightDecay(weightDecay),
-      scaleByUpdateTrustRatio({ trustCoefficient, eps }),
-      scaleByLr(lr),
-      traceMomentum({ momentum, nesterov: nesterov && momentum > 0 }),
-    ),
-    name: "larsOptax",
-  });
+  return namedChain(
+    "larsOptax",
+    addWeightDecay(weightDecay),
+    scaleByUpdateTrustRatio({ trustCoefficient, eps }),
+    scaleByLr(lr),
+    traceMomentum({ momentum, nesterov: nesterov && momentum > 0 }),
+  );
 };

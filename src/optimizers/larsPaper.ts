@@ -2,9 +2,10 @@
  * LARS as in the paper: Algorithm 1 of You, Gitman & Ginsburg 2017, "Large Batch Training of Convolutional Networks".
  * @module
  */
-import { chain, type ChainState } from "../core/chain.js";
+import type { ChainState } from "../core/chain.js";
 import type { GradientTransformation } from "../core/transform.js";
 import type { Schedule } from "../schedules/schedule.js";
+import { namedChain } from "./namedChain.js";
 import { addWeightDecay } from "../transforms/addWeightDecay.js";
 import { scaleByLr } from "../transforms/scaleByLr.js";
 import { scaleByTrustRatio } from "../transforms/scaleByTrustRatio.js";
@@ -37,13 +38,11 @@ export interface LarsPaperOptions {
  */
 export const larsPaper = (o: LarsPaperOptions): GradientTransformation<ChainState> => {
   const { lr, momentum = 0.9, weightDecay = 0, trustCoefficient = 0.001 } = o;
-  return Object.freeze({
-    ...chain(
-      addWeightDecay(weightDecay),
-      scaleByTrustRatio({ weightDecay, trustCoefficient }),
-      scaleByLr(lr),
-      traceMomentum({ momentum }),
-    ),
-    name: "larsPaper",
-  });
+  return namedChain(
+    "larsPaper",
+    addWeightDecay(weightDecay),
+    scaleByTrustRatio({ weightDecay, trustCoefficient }),
+    scaleByLr(lr),
+    traceMomentum({ momentum }),
+  );
 };

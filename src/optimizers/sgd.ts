@@ -2,9 +2,10 @@
  * PyTorch's SGD (the seed without its trust ratio), as a chain.
  * @module
  */
-import { chain, type ChainState } from "../core/chain.js";
+import type { ChainState } from "../core/chain.js";
 import type { GradientTransformation } from "../core/transform.js";
 import type { Schedule } from "../schedules/schedule.js";
+import { namedChain } from "./namedChain.js";
 import { addWeightDecay } from "../transforms/addWeightDecay.js";
 import { scaleByLr } from "../transforms/scaleByLr.js";
 import { traceMomentum } from "../transforms/traceMomentum.js";
@@ -34,8 +35,5 @@ export interface SgdOptions {
  */
 export const sgd = (o: SgdOptions): GradientTransformation<ChainState> => {
   const { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false } = o;
-  return Object.freeze({
-    ...chain(addWeightDecay(weightDecay), traceMomentum({ momentum, dampening, nesterov }), scaleByLr(lr)),
-    name: "sgd",
-  });
+  return namedChain("sgd", addWeightDecay(weightDecay), traceMomentum({ momentum, dampening, nesterov }), scaleByLr(lr));
 };
