@@ -10,7 +10,7 @@ import { treeCase } from "./arbitraries.js";
 import { norm, worstAgainstReference, type ReferenceStep } from "./independent.js";
 
 let worstSeen = 0;
-afterAll(() => console.log(`worst relative error over every run: ${worstSeen.toExponential(2)}`));
+afterAll(() => console.log(`lamb vs the published LAMB: worst relative error over every run: ${worstSeen.toExponential(2)}`));
 
 const STEPS = 4;
 
