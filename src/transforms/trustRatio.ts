@@ -12,7 +12,7 @@ import type { BlockKernel } from "../core/transform.js";
 export interface TrustNumeratorOptions {
   /** η, multiplying the ratio (default 1). */
   readonly trustCoefficient?: number;
-  /** [lo, hi]: clamp ‖p‖ to this range (default: no clamp). */
+  /** `[lo, hi]`: clamp ‖p‖ to this range (default: no clamp). */
   readonly scaleClip?: readonly [number, number];
 }
 
