@@ -26,6 +26,12 @@ export interface TrustRatioState {
   readonly ratios: { readonly [path: string]: number };
 }
 
+/** Why a scaleClip range is invalid (it needs finite 0 ≤ lo ≤ hi), or undefined when it is valid or absent. */
+export const scaleClipProblem = (clip: readonly [number, number] | undefined): string | undefined =>
+  clip && !(Number.isFinite(clip[0]) && Number.isFinite(clip[1]) && 0 <= clip[0] && clip[0] <= clip[1])
+    ? `Invalid scale_clip: [${clip}] (needs finite 0 <= lo <= hi)`
+    : undefined;
+
 /**
  * The seed's trust ratio, per leaf: u ← γ·u with
  *
@@ -50,8 +56,8 @@ export const scaleByTrustRatio = (o: TrustRatioOptions = {}): GradientTransforma
     return failing(name, hyperparams, optimizerError("InvalidOption", `Invalid weight_decay value: ${weightDecay} (must be finite and >= 0)`));
   if (!(Number.isFinite(eta) && eta > 0))
     return failing(name, hyperparams, optimizerError("InvalidOption", `Invalid trust coefficient: ${eta} (must be finite and > 0)`));
-  if (clip && !(Number.isFinite(clip[0]) && Number.isFinite(clip[1]) && 0 <= clip[0] && clip[0] <= clip[1]))
-    return failing(name, hyperparams, optimizerError("InvalidOption", `Invalid scale_clip: [${clip}] (needs finite 0 <= lo <= hi)`));
+  const clipProblem = scaleClipProblem(clip);
+  if (clipProblem !== undefined) return failing(name, hyperparams, optimizerError("InvalidOption", clipProblem));
   const clamp = clip ? (pNorm: number) => Math.min(Math.max(pNorm, clip[0]), clip[1]) : (pNorm: number) => pNorm;
   const numerator = eta === 1 ? clamp : (pNorm: number) => eta * clamp(pNorm);
   return elementwise<TrustRatioState>({
