@@ -47,9 +47,12 @@ export const treeSpecArb = (dtype?: Dtype): fc.Arbitrary<TreeSpec> => {
 /** A leaf of the given spec, values from `next()` mapped by `value`, stored behind the spec's kind of view. */
 export const makeLeaf = (spec: LeafSpec, value: () => number): Leaf => {
   const { shape, dtype, view } = spec;
-  const Ctor = dtype === "float32" ? Float32Array : Float64Array;
   const size = shape.reduce((n, d) => n * d, 1);
-  const fill = (n: number) => Ctor.from({ length: n }, value);
+  const fill = (n: number) => {
+    const data = dtype === "float32" ? new Float32Array(n) : new Float64Array(n);
+    for (let i = 0; i < n; i++) data[i] = value();
+    return data;
+  };
   const rank = shape.length;
   if (view === "dense" || rank === 0) return ndarray(fill(size), [...shape]) as Leaf;
   if (view === "transposed") {
