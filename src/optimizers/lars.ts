@@ -20,7 +20,7 @@ export interface LarsOptions {
   readonly dampening?: number;
   readonly weightDecay?: number;
   readonly nesterov?: boolean;
-  /** [lo, hi]: clamp ‖p‖ in γ's numerator. The seed accepts it and never applies it; omitted here, neither do we. */
+  /** `[lo, hi]`: clamp ‖p‖ in γ's numerator. The seed accepts it and never applies it; omitted here, neither do we. */
   readonly scaleClip?: readonly [number, number];
 }
 

@@ -13,7 +13,7 @@ import { flatten } from "../core/tree.js";
 export interface TrustRatioOptions {
   /** λ in the denominator ‖g‖ + λ‖p‖ (the weight decay the chain adds; default 0). */
   readonly weightDecay?: number;
-  /** [lo, hi]: clamp ‖p‖ in the numerator to this range. Omitted, the seed's behaviour (no clamp). */
+  /** `[lo, hi]`: clamp ‖p‖ in the numerator to this range. Omitted, the seed's behaviour (no clamp). */
   readonly scaleClip?: readonly [number, number];
   /** η, the LARS paper's trust coefficient multiplying the ratio (default 1, the seed's). */
   readonly trustCoefficient?: number;
