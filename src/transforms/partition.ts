@@ -163,7 +163,7 @@ export const partition = (
         }
         next[label] = step.right[1];
       }
-      return E.right([unflatten(u.def, out), Object.freeze({ kind: "partition" as const, inner: Object.freeze(next) })] as const);
+      return E.right([unflatten(u.def, out, u.paths), Object.freeze({ kind: "partition" as const, inner: Object.freeze(next) })] as const);
     },
   });
 };
