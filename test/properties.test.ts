@@ -89,6 +89,9 @@ describe("purity and determinism", () => {
     const s = state as readonly any[];
     for (const x of [updates, (updates as any).fc, params, s, s[0], s[1], s[1].trace, s[1].trace.fc, s[2], s[2].ratios, s[3]])
       expect(Object.isFrozen(x)).toBe(true);
+    // leaves larch makes: the view, its shape and strides (the values' storage cannot be frozen)
+    for (const leaf of [(updates as any).fc.w, (params as any).fc.b, s[1].trace.fc.w])
+      for (const x of [leaf, leaf.shape, leaf.stride]) expect(Object.isFrozen(x)).toBe(true);
   });
 
   it("gives bit-identical outputs for identical inputs", () => {
