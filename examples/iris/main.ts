@@ -13,7 +13,7 @@ import { loadIris } from "./dataset.js";
 import { accuracy, initMlp, loss } from "./mlp.js";
 import { mulberry32 } from "./prng.js";
 import { leafStepStats, reportLeaves } from "./standin-recording.js";
-import { type TrainConfig, decayLabels, makeOptimizer, totalSteps, train } from "./train.js";
+import { type TrainConfig, makeOptimizer, totalSteps, train } from "./train.js";
 
 const SEED = 2017;
 const config: TrainConfig = { epochs: 20, batchSize: 16, lr: 0.005, power: 2, momentum: 0.9, weightDecay: 1e-3 };
@@ -81,7 +81,7 @@ const data: ReportData = {
       "noDecay.weightDecay": 0,
       batchSize: config.batchSize,
       epochs: config.epochs,
-      labels: JSON.stringify(decayLabels),
+      labels: "weights → decay, biases → noDecay",
     },
   },
   leaves: reportLeaves(initial),

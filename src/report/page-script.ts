@@ -43,6 +43,13 @@ export const PAGE_SCRIPT = String.raw`
     if (a >= 1e5 || a < 1e-3) return v.toExponential(3);
     return String(Number(v.toPrecision(5)));
   }
+  // Axis ticks: short, exponent form without trailing zeros for tiny and huge values (1e-4, 2.5e+6).
+  function fmtTick(v) {
+    if (v === null || v === undefined) return "";
+    var a = Math.abs(v);
+    if (a !== 0 && (a >= 1e5 || a < 1e-3)) return Number(v.toPrecision(3)).toExponential();
+    return String(Number(v.toPrecision(6)));
+  }
   function fmtSigned(v) {
     var s = fmt(v);
     return typeof v === "number" && v > 0 ? "+" + s : s.replace(/^-/, "\u2212");
@@ -96,7 +103,28 @@ export const PAGE_SCRIPT = String.raw`
   }
   function axis(scale, label, side) {
     return { scale: scale, label: label, side: side, size: 64, grid: { show: side !== 1 },
-      values: function (u, vals) { return vals.map(fmt); } };
+      values: function (u, vals) { return vals.map(fmtTick); } };
+  }
+  // Log axes: ticks at powers of ten (and at 2 and 5 times them when the range spans less than two decades).
+  function logAxis(scale, label) {
+    return Object.assign(axis(scale, label, 3), {
+      filter: function (u, splits) { return splits; },
+      splits: function (u, i, min, max) {
+        var out = [];
+        if (!(min > 0) || !(max > 0)) return out;
+        var lo = Math.floor(Math.log10(min));
+        var hi = Math.ceil(Math.log10(max));
+        var mults = hi - lo < 3 ? [1, 2, 5] : [1];
+        var every = Math.max(1, Math.ceil((hi - lo) / 6));
+        for (var e = lo; e <= hi; e += every) {
+          mults.forEach(function (m) {
+            var v = m * Math.pow(10, e);
+            if (v >= min * (1 - 1e-9) && v <= max * (1 + 1e-9)) out.push(v);
+          });
+        }
+        return out;
+      }
+    });
   }
 
   chart("chart-loss",
@@ -115,7 +143,7 @@ export const PAGE_SCRIPT = String.raw`
   }
   var normsChart = chart("chart-norms",
     normFields.map(function (f) { return line(f.label, f.color, "norm"); }),
-    { norm: { distr: 3 } }, [axis("norm", "norm (log scale)", 3)],
+    { norm: { distr: 3, log: 10 } }, [logAxis("norm", "norm (log scale)")],
     leafColumns(0, normFields, positiveOrNull));
   var gammaChart = chart("chart-gamma",
     [line("\u03b3", "#d9822b", "gamma")],
