@@ -40,7 +40,7 @@ export const PAGE_SCRIPT = String.raw`
     if (v === -Infinity) return "\u2212\u221e";
     if (v === 0) return "0";
     var a = Math.abs(v);
-    if (a >= 1e5 || a < 1e-3) return v.toExponential(3);
+    if (a >= 1e5 || a < 1e-3) return v.toExponential(4);
     return String(Number(v.toPrecision(5)));
   }
   // Axis ticks: short, exponent form without trailing zeros for tiny and huge values (1e-4, 2.5e+6).
@@ -90,8 +90,10 @@ export const PAGE_SCRIPT = String.raw`
       series: [{ label: "step" }].concat(series),
       plugins: [marker]
     }, [xs].concat(columns), box);
-    u.over.addEventListener("click", function () {
-      if (u.cursor.idx !== null && u.cursor.idx !== undefined) setStep(u.cursor.idx);
+    u.over.addEventListener("click", function (event) {
+      // From the click's own position, not the cursor's (which uPlot updates on the next animation frame).
+      var idx = u.posToIdx(event.clientX - u.over.getBoundingClientRect().left);
+      if (idx !== null && idx !== undefined && idx >= 0) setStep(idx);
     });
     u.over.title = "click: show this step in the table below";
     charts.push({ u: u, box: box });

@@ -5,7 +5,7 @@
 export const PAGE_STYLE = `
 :root {
   --ink: #1d2430; --muted: #5d6778; --line: #e2e6ee; --card: #ffffff; --page: #f4f6fa;
-  --accent: #2f6fde; --up: #b4441f; --down: #1f7a4d;
+  --accent: #2f6fde; --up: #1d63c4; --down: #b0511d;
   font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
   color: var(--ink); background: var(--page);
 }
