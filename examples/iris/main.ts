@@ -2,6 +2,12 @@
  * `npm run example`: trains a 4→16→3 tanh MLP on Fisher's iris data with LARS (no weight decay on the
  * biases) and a polynomial learning-rate schedule, prints a line per epoch and the held-out accuracy,
  * and writes `out/report.html`.
+ *
+ * At merge with the core and the recording (issues 2 and 3):
+ *  - train.ts imports lars/partition/polynomialDecay/applyUpdates from "larch" instead of ./standin.js;
+ *  - here, the optimizer from makeOptimizer is wrapped by the recorder (keyframes every K steps) and the run is
+ *    written to out/run.larch; the ReportData below is then built from that recording (its per-step numbers),
+ *    and standin.ts and standin-recording.ts are deleted. Nothing here may write a timestamp into the recording.
  * @module
  */
 import { mkdirSync, writeFileSync } from "node:fs";
