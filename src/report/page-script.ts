@@ -24,6 +24,7 @@ export const PAGE_SCRIPT = String.raw`
     { key: "momentumNorm", label: "\u2016momentum\u2016", color: "#8a5cc2" }
   ];
   var cur = steps.length - 1;
+  var diffPair = null; // [index of A, index of B] once the diff is shown
   var charts = [];
 
   function $(id) { return document.getElementById(id); }
@@ -65,8 +66,28 @@ export const PAGE_SCRIPT = String.raw`
   var marker = {
     hooks: {
       draw: [function (u) {
-        var x = Math.round(u.valToPos(xs[cur], "x", true));
         var ctx = u.ctx;
+        var dpr = devicePixelRatio;
+        if (diffPair !== null) {
+          // The two diffed steps: thin solid lines labelled A and B at the top of the plot.
+          ctx.save();
+          ctx.strokeStyle = "rgba(47, 111, 222, 0.35)";
+          ctx.fillStyle = "rgba(47, 111, 222, 0.9)";
+          ctx.lineWidth = Math.max(1, dpr);
+          ctx.font = (11 * dpr) + "px system-ui, sans-serif";
+          ctx.textAlign = "center";
+          ctx.textBaseline = "bottom";
+          ["A", "B"].forEach(function (name, k) {
+            var xd = Math.round(u.valToPos(xs[diffPair[k]], "x", true));
+            ctx.beginPath();
+            ctx.moveTo(xd, u.bbox.top);
+            ctx.lineTo(xd, u.bbox.top + u.bbox.height);
+            ctx.stroke();
+            ctx.fillText(name, xd + (k === 0 ? -6 : 6) * dpr, u.bbox.top - 1 * dpr);
+          });
+          ctx.restore();
+        }
+        var x = Math.round(u.valToPos(xs[cur], "x", true));
         ctx.save();
         ctx.strokeStyle = "rgba(29, 36, 48, 0.55)";
         ctx.lineWidth = Math.max(1, devicePixelRatio);
@@ -251,6 +272,8 @@ export const PAGE_SCRIPT = String.raw`
     var ib = indexAtOrBefore(Number(diffB.value));
     var a = steps[ia];
     var b = steps[ib];
+    diffPair = [ia, ib];
+    charts.forEach(function (c) { c.u.redraw(false, false); });
     $("diff-steps").textContent = "step " + a.step + " \u2192 step " + b.step;
     $("diff-steps").setAttribute("data-a", String(a.step));
     $("diff-steps").setAttribute("data-b", String(b.step));

@@ -176,8 +176,8 @@ describe.skipIf(!hasChromium)(suiteName, () => {
   it("saves a screenshot to out/report.png", async () => {
     await page.locator("#leaf-select").selectOption("0");
     await page.locator("#step-slider").fill(String(Math.round(data.steps.length * 0.4)));
-    await page.locator("#diff-a").fill("0");
-    await page.locator("#diff-b").fill(String(data.steps[data.steps.length - 1]?.step));
+    await page.locator("#diff-a").fill(String(data.steps[Math.round(data.steps.length * 0.2)]?.step));
+    await page.locator("#diff-b").fill(String(data.steps[Math.round(data.steps.length * 0.75)]?.step));
     await page.mouse.move(0, 0);
     mkdirSync(outDir, { recursive: true });
     const png = await page.screenshot({ path: join(outDir, "report.png"), fullPage: true });
