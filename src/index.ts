@@ -19,3 +19,4 @@ export * from "./transforms/scaleByLr.js";
 export * from "./transforms/partition.js";
 export * from "./transforms/masked.js";
 export * from "./optimizers/lars.js";
+export * from "./timetravel/stepStats.js";
