@@ -1,0 +1,10 @@
+/**
+ * Time travel through optimizer state. Part 1: checkpoints (a safetensors-compatible, checksummed
+ * encoding of any State), structure checks between states, and per-leaf diffs.
+ * @module
+ */
+export type { CodecError, CodecErrorKind } from "./codecError.js";
+export type { Dtype, Json, Leaf, State } from "./stateValue.js";
+export { encodeState } from "./encodeState.js";
+export { decodeState, type DecodedState } from "./decodeState.js";
+export { FORMAT_NAME, FORMAT_VERSION } from "./checkpointLayout.js";
