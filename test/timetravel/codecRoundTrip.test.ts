@@ -113,7 +113,7 @@ describe("encodeState / decodeState round trip", () => {
 
   it("names each tensor by its leaf path", () => {
     const leaf = () => ndarray(new Float32Array(2), [2]);
-    const state = [{ kind: "a" }, { kind: "trace", trace: { fc: { weight: leaf() }, layers: [{ w: leaf() }] } }];
+    const state: State = [{ kind: "a" }, { kind: "trace", trace: { fc: { weight: leaf() }, layers: [{ w: leaf() }] } }];
     const bytes = encodeState(state);
     expect(E.isRight(bytes)).toBe(true);
     if (E.isLeft(bytes)) return;
