@@ -8,3 +8,5 @@ export type { Dtype, Json, Leaf, State } from "./stateValue.js";
 export { encodeState } from "./encodeState.js";
 export { decodeState, type DecodedState } from "./decodeState.js";
 export { FORMAT_NAME, FORMAT_VERSION } from "./checkpointLayout.js";
+export { checkStateShape } from "./checkStateShape.js";
+export { diffStates, type LeafDiff, type ScalarDiff, type StateDiff } from "./diffStates.js";
