@@ -4,6 +4,7 @@
  * of flipped bits. Computed "slicing by 8": eight 256-entry tables let one step consume 8 bytes.
  * @module
  */
+import { hostIsLittleEndian } from "./littleEndian.js";
 
 const POLYNOMIAL = 0xedb88320;
 
@@ -33,19 +34,29 @@ export type Crc32Register = number;
 /** The register before any byte: 0xFFFFFFFF. */
 export const crc32Start = (): Crc32Register => 0xffffffff | 0;
 
+/** One table lookup per byte: r ← (r >>> 8) ^ T0[(r ^ b) & 0xff] for each byte b of bytes[from, to). */
+const bytewise = (r: number, bytes: Uint8Array, from: number, to: number): number => {
+  const t0 = tables[0]!;
+  for (let i = from; i < to; i++) r = (r >>> 8) ^ t0[(r ^ bytes[i]!) & 0xff]!;
+  return r;
+};
+
 /**
- * Feeds `bytes` into the register: for each byte b, r ← (r >>> 8) ^ T0[(r ^ b) & 0xff]; eight bytes at a
- * time r ← T7[x0] ^ T6[x1] ^ … ^ T0[x7] with x = (r ^ next 8 bytes as two little-endian words).
+ * Feeds `bytes` into the register. Per byte b: r ← (r >>> 8) ^ T0[(r ^ b) & 0xff]. Eight bytes at a time,
+ * with lo, hi the two little-endian 32-bit words of those bytes and x = r ^ lo:
+ * r ← T7[x₀] ^ T6[x₁] ^ T5[x₂] ^ T4[x₃] ^ T3[hi₀] ^ T2[hi₁] ^ T1[hi₂] ^ T0[hi₃] (x_k, hi_k their k-th bytes).
+ * On a little-endian host the words are read through an Int32Array view of the 4-aligned middle.
  */
 export const crc32Update = (register: Crc32Register, bytes: Uint8Array): Crc32Register => {
   const [t0, t1, t2, t3, t4, t5, t6, t7] = tables as [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array];
-  let r = register | 0;
   const n = bytes.length;
-  let i = 0;
-  const end8 = n - (n % 8);
-  for (; i < end8; i += 8) {
-    const lo = r ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24));
-    const hi = bytes[i + 4]! | (bytes[i + 5]! << 8) | (bytes[i + 6]! << 16) | (bytes[i + 7]! << 24);
+  if (!hostIsLittleEndian || n < 16) return bytewise(register | 0, bytes, 0, n);
+  const head = (4 - (bytes.byteOffset & 3)) & 3; // bytes before the first 4-aligned address
+  let r = bytewise(register | 0, bytes, 0, head);
+  const words = new Int32Array(bytes.buffer, bytes.byteOffset + head, (n - head) >> 3 << 1);
+  for (let i = 0; i < words.length; i += 2) {
+    const lo = r ^ words[i]!;
+    const hi = words[i + 1]!;
     r =
       t7[lo & 0xff]! ^
       t6[(lo >>> 8) & 0xff]! ^
@@ -56,8 +67,7 @@ export const crc32Update = (register: Crc32Register, bytes: Uint8Array): Crc32Re
       t1[(hi >>> 16) & 0xff]! ^
       t0[hi >>> 24]!;
   }
-  for (; i < n; i++) r = (r >>> 8) ^ t0[(r ^ bytes[i]!) & 0xff]!;
-  return r;
+  return bytewise(r, bytes, head + words.length * 4, n);
 };
 
 /** The checksum of a finished register: r ^ 0xFFFFFFFF, as an unsigned 32-bit number. */
