@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
 import ndarray from "ndarray";
+import zlib from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { sealChecksum } from "../../src/timetravel/checkpointChecksum.js";
 import { decodeState, encodeState, type State } from "../../src/timetravel/index.js";
@@ -45,6 +46,25 @@ const headerOf = (bytes: Uint8Array): Record<string, Record<string, unknown>> =>
   return JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
 };
 const dataOf = (bytes: Uint8Array): Uint8Array => bytes.subarray(8 + new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true));
+
+describe("the checksum", () => {
+  it("is zlib's CRC-32 of every byte but its own 8 hex digits at byte 40", () => {
+    fc.assert(
+      fc.property(anyState(), (state) => {
+        const result = encodeState(state);
+        fc.pre(E.isRight(result));
+        const bytes = (result as E.Right<Uint8Array>).right;
+        const digits = new TextDecoder().decode(bytes.subarray(40, 48));
+        const rest = new Uint8Array(bytes.length - 8);
+        rest.set(bytes.subarray(0, 40));
+        rest.set(bytes.subarray(48), 40);
+        expect(digits).toBe(zlib.crc32(rest).toString(16).padStart(8, "0"));
+        expect(headerOf(bytes)["__metadata__"]!["larch.crc32"]).toBe(digits);
+      }),
+      { numRuns: 50 },
+    );
+  });
+});
 
 describe("decodeState refuses damaged checkpoints", () => {
   it("refuses every single-bit flip of a small checkpoint (exhaustive)", () => {
