@@ -39,7 +39,9 @@ export const valuesFromLittleEndian = (
   dtype: Dtype,
   littleHost: boolean = hostIsLittleEndian,
 ): FloatArray => {
-  const copy = bytes.slice(); // fresh ArrayBuffer: aligned, and not shared with the caller's bytes
+  // a fresh ArrayBuffer: aligned, and not shared with the caller's bytes (not bytes.slice(): on a Node
+  // Buffer, slice is a view into the same memory)
+  const copy = new Uint8Array(bytes);
   if (!littleHost) reverseGroups(copy, bytesPerValue(dtype));
   return dtype === "float32"
     ? new Float32Array(copy.buffer, 0, copy.length / 4)

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { sealChecksum } from "../../src/timetravel/checkpointChecksum.js";
 import { decodeState, encodeState, type State } from "../../src/timetravel/index.js";
 import { anyState } from "./stateArbitraries.js";
+import { firstDifference } from "./sameState.js";
 
 /** A small state with every kind of node: record, array, -0, NaN, Inf, string, boolean, null, f32 and f64 leaves. */
 const smallState: State = [
@@ -111,6 +112,17 @@ describe("decodeState refuses damaged checkpoints", () => {
     const buffer = new Uint8Array(bytes.length + 3);
     buffer.set(bytes, 3);
     expect(E.isRight(decodeState(buffer.subarray(3)))).toBe(true);
+  });
+
+  it("decodes a Node Buffer (as readFileSync returns), also one inside a shared pool", () => {
+    const bytes = encoded();
+    const pooled = Buffer.concat([Buffer.from("xyz"), Buffer.from(bytes)]).subarray(3);
+    for (const input of [Buffer.from(bytes), pooled]) {
+      const back = decodeState(input);
+      expect(E.isRight(back) && firstDifference(smallState, back.right.state)).toBeUndefined();
+      input.fill(0); // the decoded leaves share no memory with the input
+      expect(E.isRight(back) && firstDifference(smallState, back.right.state)).toBeUndefined();
+    }
   });
 
   it("refuses a newer format version with a message that says to upgrade", () => {
