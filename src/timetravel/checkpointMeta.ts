@@ -5,9 +5,8 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { codecError, showPath, type CodecError } from "./codecError.js";
-import { isPlainRecord } from "./flattenState.js";
 import { MAX_DEPTH } from "./stateStructure.js";
-import { arrayPath, recordPath, type Json } from "./stateValue.js";
+import { arrayPath, isPlainRecord, recordPath, type Json } from "./stateValue.js";
 
 /**
  * The JSON text of `meta`, or a Left naming the first place that JSON would not read back identically:

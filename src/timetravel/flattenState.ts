@@ -8,6 +8,7 @@ import { codecError, showPath, type CodecError } from "./codecError.js";
 import { MAX_DEPTH, specialSpelling, type StructureNode } from "./stateStructure.js";
 import {
   arrayPath,
+  isPlainRecord,
   leafProblem,
   looksLikeNdarray,
   recordPath,
@@ -27,14 +28,7 @@ export interface FlatState {
   readonly leaves: readonly PathLeaf[];
 }
 
-/** True for an object made by `{...}` or `Object.create(null)` (not an array, class instance, Map, Date, ...). */
-export const isPlainRecord = (value: unknown): value is Record<string, unknown> => {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-};
-
-/** Why a value is not one of the scalars a state may hold, or undefined when it is one. */
+/** A short name for the type of a value that is not State data, for messages. */
 const describe = (value: unknown): string =>
   value === undefined ? "undefined" : typeof value === "object" ? (value as object).constructor?.name ?? "an object" : typeof value;
 

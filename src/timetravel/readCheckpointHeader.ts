@@ -4,6 +4,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
+import { isPlainRecord } from "./stateValue.js";
 import { checkpointChecksum } from "./checkpointChecksum.js";
 import {
   CHECKSUM_AT,
@@ -17,7 +18,6 @@ import {
   METADATA_KEY,
 } from "./checkpointLayout.js";
 import { codecError, type CodecError } from "./codecError.js";
-import { isPlainRecord } from "./flattenState.js";
 
 /** A checkpoint whose container is intact: its parsed header, string metadata and data section. */
 export interface CheckpointContainer {

@@ -7,10 +7,9 @@
 import * as E from "fp-ts/lib/Either.js";
 import ndarray from "ndarray";
 import { codecError, showPath, type CodecError } from "./codecError.js";
-import { isPlainRecord } from "./flattenState.js";
 import { valuesFromLittleEndian } from "./littleEndian.js";
 import { MAX_DEPTH, specialValue } from "./stateStructure.js";
-import { arrayPath, recordPath, type Leaf, type State } from "./stateValue.js";
+import { arrayPath, isPlainRecord, recordPath, type Leaf, type State } from "./stateValue.js";
 import type { TensorEntry } from "./tensorTable.js";
 
 /**

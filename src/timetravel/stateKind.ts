@@ -2,8 +2,7 @@
  * The kind of a node of a state, for comparing two states node by node.
  * @module
  */
-import { isPlainRecord } from "./flattenState.js";
-import { looksLikeNdarray, type Leaf, type State } from "./stateValue.js";
+import { isPlainRecord, looksLikeNdarray, type Leaf, type State } from "./stateValue.js";
 
 /** A state node classified, with its children or leaf where it has them. */
 export type StateNode =

@@ -41,6 +41,13 @@ export const sizeOf = (shape: readonly number[]): number => shape.reduce((n, d) 
 export const allocate = (dtype: Dtype, size: number): FloatArray =>
   dtype === "float32" ? new Float32Array(size) : new Float64Array(size);
 
+/** True for an object made by `{...}` or `Object.create(null)` (not an array, class instance, Map, Date, ...). */
+export const isPlainRecord = (value: unknown): value is Record<string, unknown> => {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+};
+
 /**
  * True for a value that looks like an ndarray (data, shape, stride, offset), whatever its storage;
  * {@link leafProblem} then says whether it is a valid leaf.

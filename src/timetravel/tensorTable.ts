@@ -8,8 +8,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { dtypeOfSafetensors } from "./checkpointLayout.js";
 import { codecError, showPath, type CodecError } from "./codecError.js";
-import { isPlainRecord } from "./flattenState.js";
-import { bytesPerValue, sizeOf, type Dtype } from "./stateValue.js";
+import { bytesPerValue, isPlainRecord, sizeOf, type Dtype } from "./stateValue.js";
 
 /** One tensor of the table, checked. */
 export interface TensorEntry {
