@@ -11,7 +11,8 @@ import { readFileSync } from "node:fs";
 import * as E from "fp-ts/lib/Either.js";
 import ndarray from "ndarray";
 import { crc32 } from "../src/timetravel/crc32.js";
-import { decodeState, encodeState, type State } from "../src/timetravel/index.js";
+import { decodeState, encodeState } from "../src/timetravel/index.js";
+import type { State } from "../src/timetravel/stateValue.js";
 
 interface Shapes {
   readonly shapes: readonly { readonly name: string; readonly shape: readonly number[] }[];

@@ -11,7 +11,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
 import ndarray from "ndarray";
-import { encodeState, type Leaf, type State } from "../src/timetravel/index.js";
+import { encodeState } from "../src/timetravel/index.js";
+import type { Leaf, State } from "../src/timetravel/stateValue.js";
 
 const target = process.argv[2] ?? "out/sample.safetensors";
 

@@ -4,7 +4,8 @@
  * @module
  */
 export type { CodecError, CodecErrorKind } from "./codecError.js";
-export type { Dtype, Json, Leaf, State } from "./stateValue.js";
+// State, Leaf and Dtype are the core's types (kept local in stateValue.ts until the merge); not re-exported here.
+export type { Json as CheckpointMeta } from "./stateValue.js";
 export { encodeState } from "./encodeState.js";
 export { decodeState, type DecodedState } from "./decodeState.js";
 export { FORMAT_NAME, FORMAT_VERSION } from "./checkpointLayout.js";

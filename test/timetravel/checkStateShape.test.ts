@@ -2,7 +2,8 @@ import fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
 import ndarray from "ndarray";
 import { describe, expect, it } from "vitest";
-import { checkStateShape, decodeState, encodeState, type State } from "../../src/timetravel/index.js";
+import { checkStateShape, decodeState, encodeState } from "../../src/timetravel/index.js";
+import type { State } from "../../src/timetravel/stateValue.js";
 import { anyState } from "./stateArbitraries.js";
 
 const f32 = (...shape: number[]) => ndarray(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape);

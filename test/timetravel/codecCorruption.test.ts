@@ -4,7 +4,8 @@ import ndarray from "ndarray";
 import zlib from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { sealChecksum } from "../../src/timetravel/checkpointChecksum.js";
-import { decodeState, encodeState, type State } from "../../src/timetravel/index.js";
+import { decodeState, encodeState } from "../../src/timetravel/index.js";
+import type { State } from "../../src/timetravel/stateValue.js";
 import { anyState } from "./stateArbitraries.js";
 import { firstDifference } from "./sameState.js";
 

@@ -2,7 +2,8 @@ import fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
 import ndarray from "ndarray";
 import { describe, expect, it } from "vitest";
-import { decodeState, encodeState, type Json, type Leaf, type State } from "../../src/timetravel/index.js";
+import { decodeState, encodeState } from "../../src/timetravel/index.js";
+import type { Json, Leaf, State } from "../../src/timetravel/stateValue.js";
 import { anyLeaf, anyState } from "./stateArbitraries.js";
 import { containersFrozen, firstDifference } from "./sameState.js";
 

@@ -2,7 +2,8 @@ import fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
 import ndarray from "ndarray";
 import { describe, expect, it } from "vitest";
-import { diffStates, type Leaf, type State, type StateDiff } from "../../src/timetravel/index.js";
+import { diffStates, type StateDiff } from "../../src/timetravel/index.js";
+import type { Leaf, State } from "../../src/timetravel/stateValue.js";
 import { anyDouble, anyLeaf, anyState } from "./stateArbitraries.js";
 import { indicesOf } from "./sameState.js";
 

@@ -3,7 +3,7 @@
  * Object.is (so -0 ≠ 0 and NaN = NaN), leaves of the same dtype and shape with every element equal by
  * Object.is when read through the ndarray's own indexing.
  */
-import type { State } from "../../src/timetravel/index.js";
+import type { State } from "../../src/timetravel/stateValue.js";
 
 type AnyLeaf = { data: Float32Array | Float64Array; shape: number[]; get(...i: number[]): number };
 

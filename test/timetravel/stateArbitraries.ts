@@ -4,7 +4,7 @@
  */
 import fc from "fast-check";
 import ndarray from "ndarray";
-import type { Leaf, State } from "../../src/timetravel/index.js";
+import type { Leaf, State } from "../../src/timetravel/stateValue.js";
 
 /** Doubles with the hard cases made likely: ±0, NaN, ±Inf, subnormals, extremes. */
 export const anyDouble = (): fc.Arbitrary<number> =>
