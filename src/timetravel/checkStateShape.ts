@@ -7,11 +7,14 @@ import * as E from "fp-ts/lib/Either.js";
 import { codecError, showPath, type CodecError } from "./codecError.js";
 import { classify } from "./stateKind.js";
 import { MAX_DEPTH } from "./stateStructure.js";
-import { arrayPath, dtypeOf, recordPath, type State } from "./stateValue.js";
+import { arrayPath, dtypeOf, leafProblem, recordPath, type State } from "./stateValue.js";
 
 /** The first few names of a list, for messages. */
 const listed = (names: readonly string[]): string =>
   names.slice(0, 5).map((n) => JSON.stringify(n)).join(", ") + (names.length > 5 ? `, … (${names.length} in all)` : "");
+
+/** "a number", "an array". */
+const withArticle = (noun: string): string => `${/^[aeiou]/.test(noun) ? "an" : "a"} ${noun}`;
 
 /**
  * Right(actual) when `actual` has the form of `expected`, else a Left naming the first path (depth-first,
@@ -20,19 +23,22 @@ const listed = (names: readonly string[]): string =>
  * - records have different keys, or different `kind` tags (the tag of a transform's state);
  * - arrays have different lengths;
  * - leaves have different dtypes ("DtypeMismatch") or shapes ("ShapeMismatch").
- * Values are not compared (numbers, other strings, leaf contents may differ): use diffStates for that.
+ * Both arguments are checked at run time (any value may be passed); a leaf must be a valid float32/float64
+ * ndarray view. Values are not compared (numbers, other strings, leaf contents may differ): use diffStates for that.
  */
-export const checkStateShape = (expected: State, actual: State): E.Either<CodecError, State> => {
+export const checkStateShape = (expected: unknown, actual: unknown): E.Either<CodecError, State> => {
   const mismatch = (path: string, what: string) =>
     codecError("StructureMismatch", `the state differs in form at ${showPath(path)}: ${what}`, path);
 
-  const check = (e: State, a: State, path: string, depth = 0): CodecError | undefined => {
+  const check = (e: unknown, a: unknown, path: string, depth = 0): CodecError | undefined => {
     if (depth > MAX_DEPTH) return mismatch(path, `nested more than ${MAX_DEPTH} levels deep (a cycle?)`);
     const x = classify(e);
     const y = classify(a);
     if (x.kind === "other" || y.kind === "other") return mismatch(path, "a value that is not State data");
-    if (x.kind !== y.kind) return mismatch(path, `expected a ${x.kind}, found a ${y.kind}`);
+    if (x.kind !== y.kind) return mismatch(path, `expected ${withArticle(x.kind)}, found ${withArticle(y.kind)}`);
     if (x.kind === "leaf" && y.kind === "leaf") {
+      const problem = leafProblem(x.leaf) ?? leafProblem(y.leaf);
+      if (problem !== undefined) return mismatch(path, problem);
       const [de, da] = [dtypeOf(x.leaf), dtypeOf(y.leaf)];
       if (de !== da) return codecError("DtypeMismatch", `the leaf at ${showPath(path)} is ${da}, expected ${de}`, path);
       const [se, sa] = [x.leaf.shape, y.leaf.shape];
@@ -73,5 +79,5 @@ export const checkStateShape = (expected: State, actual: State): E.Either<CodecE
   };
 
   const found = check(expected, actual, "");
-  return found === undefined ? E.right(actual) : E.left(found);
+  return found === undefined ? E.right(actual as State) : E.left(found);
 };

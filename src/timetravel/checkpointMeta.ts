@@ -12,7 +12,7 @@ import { arrayPath, isPlainRecord, recordPath, type Json } from "./stateValue.js
  * The JSON text of `meta`, or a Left naming the first place that JSON would not read back identically:
  * -0, NaN, ±Inf, undefined, functions, class instances, array holes, cycles or too deep nesting.
  */
-export const metaToJson = (meta: Json): E.Either<CodecError, string> => {
+export const metaToJson = (meta: unknown): E.Either<CodecError, string> => {
   const open = new Set<object>();
   const problem = (value: unknown, path: string, depth: number): string | undefined => {
     const at = `meta at ${showPath(path)}`;

@@ -7,7 +7,7 @@ import { checkStateShape } from "./checkStateShape.js";
 import type { CodecError } from "./codecError.js";
 import { norm2 } from "./leafNorm.js";
 import { classify } from "./stateKind.js";
-import { arrayPath, dtypeOf, recordPath, rowMajorValues, type Dtype, type Leaf, type State } from "./stateValue.js";
+import { arrayPath, dtypeOf, recordPath, rowMajorValues, type Dtype, type Leaf } from "./stateValue.js";
 
 /** How two leaves of the same dtype and shape differ. Indices are flat row-major indices. */
 export interface LeafDiff {
@@ -89,12 +89,12 @@ const compareLeaves = (a: Leaf, b: Leaf, path: string): LeafDiff => {
  * (see {@link checkStateShape}): then there is nothing to compare element by element.
  * A leaf at two steps is compared by passing the two leaves themselves (path "").
  */
-export const diffStates = (a: State, b: State): E.Either<CodecError, StateDiff> => {
+export const diffStates = (a: unknown, b: unknown): E.Either<CodecError, StateDiff> => {
   const checked = checkStateShape(a, b);
   if (E.isLeft(checked)) return checked;
   const leaves: LeafDiff[] = [];
   const scalars: ScalarDiff[] = [];
-  const walk = (x: State, y: State, path: string): void => {
+  const walk = (x: unknown, y: unknown, path: string): void => {
     const nx = classify(x);
     const ny = classify(y);
     if (nx.kind === "leaf" && ny.kind === "leaf") leaves.push(compareLeaves(nx.leaf, ny.leaf, path));

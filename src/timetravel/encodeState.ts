@@ -22,7 +22,7 @@ import { metaToJson } from "./checkpointMeta.js";
 import { codecError, showPath, type CodecError } from "./codecError.js";
 import { flattenState, type PathLeaf } from "./flattenState.js";
 import { littleEndianBytes } from "./littleEndian.js";
-import { bytesPerValue, dtypeOf, rowMajorValues, sizeOf, type Json, type State } from "./stateValue.js";
+import { bytesPerValue, dtypeOf, rowMajorValues, sizeOf } from "./stateValue.js";
 
 /** A leaf placed in the data section: bytes [begin, end) counted from the end of the header. */
 interface PlacedLeaf extends PathLeaf {
@@ -87,9 +87,10 @@ const headerBytes = (structureJson: string, metaJson: string | undefined, placed
  * (a NaN inside the structure comes back as the canonical NaN; NaN payloads in leaves are kept).
  * The checksum is CRC-32 over every byte but its own digits.
  *
+ * Both arguments are checked at run time, so any value may be passed (a state typed with interfaces too):
  * Left (never a throw) when `state` is not State data, two leaves share a path, or `meta` is not exact JSON.
  */
-export const encodeState = (state: State, meta?: Json): E.Either<CodecError, Uint8Array> => {
+export const encodeState = (state: unknown, meta?: unknown): E.Either<CodecError, Uint8Array> => {
   try {
     return encodeChecked(state, meta);
   } catch (thrown) {
@@ -99,7 +100,7 @@ export const encodeState = (state: State, meta?: Json): E.Either<CodecError, Uin
 };
 
 /** {@link encodeState} without the guard against exhaustion. */
-const encodeChecked = (state: State, meta: Json | undefined): E.Either<CodecError, Uint8Array> => {
+const encodeChecked = (state: unknown, meta: unknown): E.Either<CodecError, Uint8Array> => {
   const flat = flattenState(state);
   if (E.isLeft(flat)) return flat;
   const { structure, leaves } = flat.right;

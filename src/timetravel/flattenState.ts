@@ -37,7 +37,7 @@ const describe = (value: unknown): string =>
  * State data: undefined, a function, a symbol, a bigint, a class instance, an array with holes, a cycle,
  * an ndarray over other storage or reaching outside it, or nesting deeper than {@link MAX_DEPTH}.
  */
-export const flattenState = (state: State): E.Either<CodecError, FlatState> => {
+export const flattenState = (state: unknown): E.Either<CodecError, FlatState> => {
   const leaves: PathLeaf[] = [];
   const open = new Set<object>(); // containers on the current descent, to find cycles
   const bad = (path: string, why: string): E.Either<CodecError, never> =>

@@ -16,8 +16,7 @@ export type StateNode =
   | { readonly kind: "other"; readonly value: unknown };
 
 /** What a state node is: a scalar of some type, a leaf, an array, a record, or something else. */
-export const classify = (value: State): StateNode => {
-  const v: unknown = value;
+export const classify = (v: unknown): StateNode => {
   if (v === null) return { kind: "null" };
   if (typeof v === "number") return { kind: "number", value: v };
   if (typeof v === "string") return { kind: "string", value: v };

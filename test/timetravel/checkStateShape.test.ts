@@ -10,7 +10,7 @@ const f32 = (...shape: number[]) => ndarray(new Float32Array(shape.reduce((a, b)
 const f64 = (...shape: number[]) => ndarray(new Float64Array(shape.reduce((a, b) => a * b, 1)), shape);
 const momentum = (w: State): State => [{ kind: "traceMomentum", count: 2, trace: { fc: { weight: w } } }, { kind: "scaleByLr", lr: 0.1 }];
 
-const leftOf = (e: State, a: State) => {
+const leftOf = (e: unknown, a: unknown) => {
   const result = checkStateShape(e, a);
   if (E.isRight(result)) throw new Error("expected a mismatch");
   return result.left;
@@ -51,10 +51,18 @@ describe("checkStateShape", () => {
     expect(err.message).toMatch(/missing keys "fc".*unexpected keys "conv"/);
   });
 
+  it("refuses invalid leaves and values that are not State data instead of throwing", () => {
+    expect(leftOf({ w: ndarray(new Int32Array(2), [2]) }, { w: ndarray(new Int32Array(2), [2]) }).message).toMatch(/Float32Array or Float64Array/);
+    expect(leftOf({ f: () => 0 }, { f: () => 0 }).path).toBe("f");
+    const cyclic: Record<string, unknown> = {};
+    cyclic["self"] = cyclic;
+    expect(leftOf(cyclic, cyclic).message).toMatch(/cycle/);
+  });
+
   it("refuses other node kinds and array lengths", () => {
     expect(leftOf({ a: 1 }, { a: "1" }).message).toMatch(/expected a number, found a string/);
     expect(leftOf({ a: null }, { a: 0 }).path).toBe("a");
     expect(leftOf([1, 2], [1]).message).toMatch(/1 elements, expected 2/);
-    expect(leftOf({ w: f32(1) }, { w: [0] }).message).toMatch(/expected a leaf, found a array/);
+    expect(leftOf({ w: f32(1) }, { w: [0] }).message).toMatch(/expected a leaf, found an array/);
   });
 });

@@ -89,6 +89,17 @@ describe("encodeState / decodeState round trip", () => {
     expect(Object.isFrozen(back) && Object.isFrozen((back as typeof meta).hyperparams)).toBe(true);
   });
 
+  it("takes states typed with interfaces (checked at run time, not by an index-signature type)", () => {
+    interface TraceState {
+      readonly kind: "trace";
+      readonly count: number;
+      readonly trace: Leaf;
+    }
+    const state: TraceState = { kind: "trace", count: 4, trace: ndarray(new Float64Array([1, -0]), [2]) as Leaf };
+    expect(firstDifference(state as unknown as State, roundTrip(state as unknown as State).state)).toBeUndefined();
+    expect(E.isRight(encodeState(state))).toBe(true);
+  });
+
   it("does not change its input", () => {
     const data = new Float32Array([1, 2, 3, 4]);
     const state = Object.freeze({ kind: "t", trace: ndarray(data, [2, 2]).transpose(1, 0) });
