@@ -31,7 +31,8 @@ const parseJson = (text: string): { readonly value: unknown } | undefined => {
  * with a message saying what is wrong — truncation, trailing bytes, any flipped bit (checksum), a newer
  * format version, malformed JSON, tensor offsets out of range, overlapping or leaving gaps,
  * dtype/shape/byte-length disagreements, a structure that does not match the tensors. Never throws.
- * Records and arrays of the result are frozen; leaves are fresh contiguous row-major ndarrays.
+ * Records and arrays of the result are frozen; leaves are fresh contiguous row-major ndarrays whose views
+ * (shape, strides) are frozen, as the core makes them.
  */
 export const decodeState = (bytes: Uint8Array): E.Either<CodecError, DecodedState> => {
   try {

@@ -1,7 +1,7 @@
 /**
  * Third stage of decoding: the state from its structure and the tensor data. Every record and array of
- * the result is frozen; every leaf is a fresh contiguous row-major ndarray that shares no memory with
- * the input bytes.
+ * the result is frozen; every leaf is a fresh contiguous row-major ndarray, its view frozen, that shares
+ * no memory with the input bytes.
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
@@ -11,6 +11,15 @@ import { valuesFromLittleEndian } from "./littleEndian.js";
 import { MAX_DEPTH, specialValue } from "./stateStructure.js";
 import { arrayPath, isPlainRecord, recordPath, type Leaf, type State } from "./stateValue.js";
 import type { TensorEntry } from "./tensorTable.js";
+
+/** The leaf with its view, shape and strides frozen (as the core makes leaves); its values stay writable storage. */
+const frozenLeaf = (leaf: Leaf): Leaf => {
+  if (leaf.shape.length > 0) {
+    Object.freeze(leaf.shape);
+    Object.freeze(leaf.stride);
+  }
+  return Object.freeze(leaf);
+};
 
 /**
  * The state described by `structure` (see {@link StructureNode}), with leaves read from `data`, or a Left
@@ -33,7 +42,7 @@ export const rebuildState = (
     if (used.has(path)) return bad(path, "a tensor used twice");
     used.add(path);
     const values = valuesFromLittleEndian(data.subarray(entry.begin, entry.end), entry.dtype);
-    return E.right(ndarray(values, [...entry.shape]) as Leaf);
+    return E.right(frozenLeaf(ndarray(values, [...entry.shape]) as Leaf));
   };
 
   const build = (node: unknown, path: string, depth: number): E.Either<CodecError, State> => {

@@ -30,7 +30,7 @@ describe("encodeState / decodeState round trip", () => {
         const { state: back, meta } = roundTrip(state);
         expect(firstDifference(state, back)).toBeUndefined();
         expect(meta).toBeUndefined();
-        expect(containersFrozen(back)).toBe(true);
+        expect(containersFrozen(back)).toBe(true); // records, arrays and leaf views;
       }),
       { numRuns: 300 },
     );

@@ -52,8 +52,9 @@ export const firstDifference = (a: State, b: State, path = "<root>"): string | u
   return Object.is(a, b) ? undefined : `${path}: ${String(a)} vs ${String(b)}`;
 };
 
-/** True when every record and array in the state is frozen (leaves excepted). */
+/** True when every record and array in the state is frozen, and every leaf's view, shape and strides. */
 export const containersFrozen = (s: State): boolean => {
-  if (isLeaf(s) || typeof s !== "object" || s === null) return true;
+  if (isLeaf(s)) return Object.isFrozen(s) && (s.shape.length === 0 || (Object.isFrozen(s.shape) && Object.isFrozen((s as unknown as { stride: number[] }).stride)));
+  if (typeof s !== "object" || s === null) return true;
   return Object.isFrozen(s) && Object.values(s).every((v) => containersFrozen(v as State));
 };
