@@ -73,6 +73,7 @@ const run = (label: string, state: State): void => {
     JSON.stringify({
       case: label,
       checkpointMB: Number(mb.toFixed(1)),
+      headerBytes: 8 + new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true),
       encodeMs: Number(median(encodeMs).toFixed(1)),
       encodeMBps: rate(median(encodeMs)),
       decodeMs: Number(median(decodeMs).toFixed(1)),
