@@ -8,6 +8,7 @@ export type { CodecError, CodecErrorKind } from "./codecError.js";
 export type { Json as CheckpointMeta } from "./stateValue.js";
 export { encodeState } from "./encodeState.js";
 export { decodeState, type DecodedState } from "./decodeState.js";
+export { decodeStateFor } from "./decodeStateFor.js";
 export { FORMAT_NAME, FORMAT_VERSION } from "./checkpointLayout.js";
 export { checkStateShape } from "./checkStateShape.js";
 export { diffStates, type LeafDiff, type ScalarDiff, type StateDiff } from "./diffStates.js";

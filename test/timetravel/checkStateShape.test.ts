@@ -2,7 +2,7 @@ import fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
 import ndarray from "ndarray";
 import { describe, expect, it } from "vitest";
-import { checkStateShape, decodeState, encodeState } from "../../src/timetravel/index.js";
+import { checkStateShape, decodeState, decodeStateFor, encodeState } from "../../src/timetravel/index.js";
 import type { State } from "../../src/timetravel/stateValue.js";
 import { anyState } from "./stateArbitraries.js";
 
@@ -64,5 +64,28 @@ describe("checkStateShape", () => {
     expect(leftOf({ a: null }, { a: 0 }).path).toBe("a");
     expect(leftOf([1, 2], [1]).message).toMatch(/1 elements, expected 2/);
     expect(leftOf({ w: f32(1) }, { w: [0] }).message).toMatch(/expected a leaf, found an array/);
+  });
+});
+
+describe("decodeStateFor", () => {
+  const bytesOf = (state: State): Uint8Array => {
+    const bytes = encodeState(state);
+    if (E.isLeft(bytes)) throw new Error(bytes.left.message);
+    return bytes.right;
+  };
+
+  it("decodes a checkpoint of the expected form", () => {
+    const result = decodeStateFor(bytesOf(momentum(f32(2, 3))), momentum(f32(2, 3)));
+    expect(E.isRight(result)).toBe(true);
+  });
+
+  it("refuses a checkpoint of another tree or optimizer, naming where", () => {
+    expect(decodeStateFor(bytesOf(momentum(f32(2, 3))), momentum(f32(4)))).toMatchObject({ _tag: "Left", left: { kind: "ShapeMismatch", path: "[0].trace.fc.weight" } });
+    expect(decodeStateFor(bytesOf(momentum(f32(2, 3))), [{ kind: "identity" }])).toMatchObject({ _tag: "Left", left: { kind: "StructureMismatch" } });
+  });
+
+  it("passes decoding errors through", () => {
+    const bytes = bytesOf(momentum(f32(2, 3)));
+    expect(decodeStateFor(bytes.subarray(0, 20), momentum(f32(2, 3)))).toMatchObject({ _tag: "Left", left: { kind: "DecodeError" } });
   });
 });

@@ -199,6 +199,33 @@ describe("decodeState refuses damaged checkpoints", () => {
     });
   });
 
+  it("never throws on headers mutated at random and resealed with a valid checksum", () => {
+    const bytes = encoded(smallState, { step: 3 });
+    const n = new DataView(bytes.buffer).getUint32(0, true);
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 48, max: 8 + n - 1 }), fc.integer({ min: 0x20, max: 0x7e })), { minLength: 1, maxLength: 4 }),
+        (edits) => {
+          const mutated = bytes.slice();
+          for (const [at, byte] of edits) mutated[at] = byte;
+          const result = decodeState(sealChecksum(mutated));
+          // a resealed file is "written by someone": it may decode, but only to a consistent state
+          if (E.isRight(result)) expect(encodeState(result.right.state, result.right.meta)._tag).toBe("Right");
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("refuses structures nested too deeply, without overflowing the stack", () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 10_000; i++) deep = [deep];
+    expect(encodeState(deep)).toMatchObject({ _tag: "Left", left: { kind: "InvalidTree" } });
+    const header = headerOf(encoded({ kind: "k" }));
+    header["__metadata__"]!["larch.structure"] = "[".repeat(10_000) + "]".repeat(10_000);
+    expect(refusal(crafted(header))).toMatch(/nested more than/);
+  });
+
   it("never throws on random bytes", () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => E.isLeft(decodeState(bytes))));
     expect(E.isLeft(decodeState("not bytes" as unknown as Uint8Array))).toBe(true);
