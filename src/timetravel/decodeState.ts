@@ -1,5 +1,5 @@
 /**
- * Decodes a checkpoint written by {@link encodeState}.
+ * Decodes a checkpoint written by encodeState.
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";

@@ -1,6 +1,6 @@
 /**
- * Encodes an optimizer state as a self-checking, safetensors-compatible checkpoint (layout in
- * {@link ./checkpointLayout}).
+ * Encodes an optimizer state as a self-checking, safetensors-compatible checkpoint (the layout is
+ * described in checkpointLayout.ts and docs/checkpoint-format.md).
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";

@@ -22,7 +22,7 @@ const frozenLeaf = (leaf: Leaf): Leaf => {
 };
 
 /**
- * The state described by `structure` (see {@link StructureNode}), with leaves read from `data`, or a Left
+ * The state described by `structure` (see stateStructure.ts), with leaves read from `data`, or a Left
  * naming the path of the first malformed node, a leaf whose name is not its path or not in the table,
  * or a tensor the structure never uses.
  */
