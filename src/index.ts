@@ -20,3 +20,4 @@ export * from "./transforms/partition.js";
 export * from "./transforms/masked.js";
 export * from "./optimizers/lars.js";
 export * from "./timetravel/stepStats.js";
+export * from "./timetravel/index.js";
