@@ -219,6 +219,12 @@ describe("partition labels", () => {
     });
     failsCleanly([p], () => throwing.init(p), "InvalidOption", /labels function failed: Error: no labels/);
   });
+  it("a partition state made for another tree", () => {
+    const opt = partition(t, { fc: { weight: "a", bias: "b" } });
+    const other = { fc: { weight: f32([1, 2, 3, 4, 5, 6], [2, 3]), gain: f32([1, 1]) } };
+    const foreign = right(partition(t, { fc: { weight: "a", gain: "b" } }).init(other));
+    failsCleanly([p], () => opt.update(grads(), foreign, p), "StateMismatch", /no label for the leaf fc.bias \(a partition state made for another tree\?\)/);
+  });
   it("labels for a leaf the tree does not have", () => {
     failsCleanly([p], () => partition(t, { fc: { weight: "a", bias: "b", gain: "a" } }).init(p), "StructureMismatch", /labels name a leaf the tree does not have: fc.gain/);
   });
