@@ -19,6 +19,8 @@ export * from "./transforms/scaleByLr.js";
 export * from "./transforms/partition.js";
 export * from "./transforms/masked.js";
 export * from "./optimizers/lars.js";
+export * from "./timetravel/stepStats.js";
+export * from "./timetravel/index.js";
 export * from "./transforms/trustRatio.js";
 export * from "./transforms/scaleByUpdateTrustRatio.js";
 export * from "./transforms/scaleByAdam.js";

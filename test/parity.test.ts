@@ -61,13 +61,11 @@ const gradsAt = (c: RefCase, step: number, params: Tree): Tree => {
     const shape = c.params[name]!.shape;
     if (c.source === "replay") leaves[name] = makeLeaf(c.dtype, shape, c.grads![step]![name]!);
     else {
-      // closed loop: g = scale ⊙ (p − target), rounded as the reference's tensors are
+      // closed loop: g = scale ⊙ (p − target), computed in float64 and stored in the case's dtype
       const p = denseValues(at(params, name));
       const scale = c.quadratic!.scale[name]!.data;
       const target = c.quadratic!.target[name]!.data;
-      const diff = makeLeaf(c.dtype, shape, Array.from(p, (v, i) => v - target[i]!));
-      const d = denseValues(diff);
-      leaves[name] = makeLeaf(c.dtype, shape, Array.from(d, (v, i) => scale[i]! * v));
+      leaves[name] = makeLeaf(c.dtype, shape, Array.from(p, (v, i) => scale[i]! * (v - target[i]!)));
     }
   }
   return nest(leaves);

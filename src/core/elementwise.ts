@@ -94,7 +94,7 @@ export const runFused = <S>(
       for (let lo = 0; lo < size; lo += BLOCK) kernel.right(u, lo, Math.min(size, lo + BLOCK));
       out.push(leafOf(u, shape));
     }
-    return E.right([unflatten(trees.updates.def, out), plan.right.finish()] as const);
+    return E.right([unflatten(trees.updates.def, out, trees.updates.paths), plan.right.finish()] as const);
   });
 
 /** The kernels of several members applied in order to each block: (k_n ∘ … ∘ k_1)(u[lo..hi)). */
@@ -168,6 +168,7 @@ export const zerosLike = (flat: Flat): Tree =>
   unflatten(
     flat.def,
     flat.leaves.map((leaf) => leafOf(allocate(dtypeOf(leaf), sizeOf(leaf.shape)), leaf.shape)),
+    flat.paths,
   );
 
 /** Checks that a state's tree (a momentum trace, a moment estimate) has the updates' structure, shapes and dtypes. */

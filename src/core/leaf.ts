@@ -23,9 +23,18 @@ export const allocate = (dtype: Dtype, size: number): FloatArray =>
 /** Number of values of a shape: the product of its extents (1 for a 0-d shape). */
 export const sizeOf = (shape: readonly number[]): number => shape.reduce((n, d) => n * d, 1);
 
-/** A contiguous row-major leaf over `data` (which it takes, not copies). */
-export const leafOf = (data: FloatArray, shape: readonly number[]): Leaf =>
-  ndarray(data, [...shape]) as Leaf;
+/**
+ * A contiguous row-major leaf over `data` (which it takes, not copies). The view, its shape and its strides are
+ * frozen: only the values in its storage could still be written, and larch never writes a leaf it has returned.
+ */
+export const leafOf = (data: FloatArray, shape: readonly number[]): Leaf => {
+  const leaf = ndarray(data, [...shape]) as Leaf;
+  if (shape.length > 0) {
+    Object.freeze(leaf.shape);
+    Object.freeze(leaf.stride);
+  }
+  return Object.freeze(leaf);
+};
 
 /** True when the leaf's values lie in row-major order from its offset, so its data can be read flat. */
 export const isRowMajor = (leaf: Leaf): boolean => {
@@ -45,7 +54,8 @@ export const isRowMajor = (leaf: Leaf): boolean => {
  */
 export const denseValues = (leaf: Leaf): FloatArray => {
   const size = sizeOf(leaf.shape);
-  if (isRowMajor(leaf)) return leaf.data.subarray(leaf.offset, leaf.offset + size);
+  if (isRowMajor(leaf))
+    return leaf.offset === 0 && leaf.data.length === size ? leaf.data : leaf.data.subarray(leaf.offset, leaf.offset + size);
   const out = allocate(dtypeOf(leaf), size);
   const { shape, stride, data } = leaf;
   const rank = shape.length;

@@ -6,7 +6,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { optimizerError, showPath, type OptimizerError } from "./errors.js";
-import { dtypeOf, sizeOf, type Leaf } from "./leaf.js";
+import { dtypeOf, type Leaf } from "./leaf.js";
 
 /** A leaf, an array of trees, or a record of trees. */
 export type Tree = Leaf | readonly Tree[] | { readonly [key: string]: Tree };
@@ -45,18 +45,22 @@ const leafProblem = (x: { data: unknown; shape: unknown; stride: unknown; offset
   const shape = x.shape as unknown[];
   const stride = x.stride as unknown[];
   if (!Array.isArray(stride) || stride.length !== shape.length) return "has strides that do not match its shape";
-  if (!shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) return `has an invalid shape [${shape}]`;
-  if (!stride.every((s) => Number.isSafeInteger(s))) return `has invalid strides [${stride}]`;
   if (!Number.isSafeInteger(x.offset)) return "has an invalid offset";
-  if (sizeOf(shape as number[]) === 0) return undefined;
+  // the lowest and highest storage index the view reaches must lie inside its storage
   let lo = x.offset as number;
   let hi = lo;
-  shape.forEach((d, k) => {
-    const span = ((d as number) - 1) * (stride[k] as number);
+  let empty = false;
+  for (let k = 0; k < shape.length; k++) {
+    const d = shape[k];
+    const s = stride[k];
+    if (!Number.isSafeInteger(d) || (d as number) < 0) return `has an invalid shape [${shape}]`;
+    if (!Number.isSafeInteger(s)) return `has invalid strides [${stride}]`;
+    if (d === 0) empty = true;
+    const span = ((d as number) - 1) * (s as number);
     if (span < 0) lo += span;
     else hi += span;
-  });
-  return lo < 0 || hi >= x.data.length ? "views indices outside its storage" : undefined;
+  }
+  return !empty && (lo < 0 || hi >= x.data.length) ? "views indices outside its storage" : undefined;
 };
 
 const invalid = (path: string, what: string): OptimizerError =>
@@ -66,10 +70,21 @@ const joinKey = (prefix: string, key: string): string => (prefix === "" ? key : 
 const joinIndex = (prefix: string, i: number): string => `${prefix}[${i}]`;
 
 /**
+ * Trees that larch built itself, with their flat form. They are frozen at every level and so are their leaves'
+ * views, so their structure cannot change: taking them apart again can be skipped.
+ */
+const built = new WeakMap<object, Flat>();
+
+/**
  * Takes a tree apart into its structure and its leaves (depth first, sorted keys).
  * A value that is not a tree of valid leaves is a Left naming its path.
  */
 export const flatten = (tree: unknown): E.Either<OptimizerError, Flat> => {
+  const known = typeof tree === "object" && tree !== null ? built.get(tree) : undefined;
+  return known ? E.right(known) : flattenAnew(tree);
+};
+
+const flattenAnew = (tree: unknown): E.Either<OptimizerError, Flat> => {
   const paths: string[] = [];
   const leaves: Leaf[] = [];
   const walk = (node: unknown, path: string): E.Either<OptimizerError, TreeDef> => {
@@ -105,8 +120,11 @@ export const flatten = (tree: unknown): E.Either<OptimizerError, Flat> => {
   return E.map((def: TreeDef) => ({ def, paths, leaves }))(walk(tree, ""));
 };
 
-/** Rebuilds a frozen tree of a structure from its leaves, in the leaf order of {@link flatten}. */
-export const unflatten = (def: TreeDef, leaves: readonly Leaf[]): Tree => {
+/**
+ * Rebuilds a frozen tree of a structure from its leaves, in the leaf order of {@link flatten}. Given the leaves'
+ * paths too (and leaves with frozen views, as larch makes them), it remembers the tree's flat form.
+ */
+export const unflatten = (def: TreeDef, leaves: readonly Leaf[], paths?: readonly string[]): Tree => {
   let next = 0;
   const build = (d: TreeDef): Tree => {
     switch (d.t) {
@@ -121,7 +139,10 @@ export const unflatten = (def: TreeDef, leaves: readonly Leaf[]): Tree => {
       }
     }
   };
-  return build(def);
+  const tree = build(def);
+  if (paths !== undefined && def.t !== "leaf" && leaves.every((leaf) => Object.isFrozen(leaf)))
+    built.set(tree as object, Object.freeze({ def, paths, leaves }));
+  return tree;
 };
 
 const describe = (d: TreeDef): string =>
@@ -186,7 +207,8 @@ export const sameLeafType = (
 
 /** Right when two flattened trees have the same structure and, leaf by leaf, the same shapes and dtypes. */
 export const sameTreeType = (a: Flat, b: Flat, names: readonly [string, string]): E.Either<OptimizerError, void> => {
-  const structure = sameStructure(a.def, b.def, names);
+  if (a === b) return E.right(undefined);
+  const structure = a.def === b.def ? E.right(undefined) : sameStructure(a.def, b.def, names);
   if (E.isLeft(structure)) return structure;
   for (let i = 0; i < a.leaves.length; i++) {
     const leaf = sameLeafType(a.leaves[i]!, b.leaves[i]!, a.paths[i]!, names);
@@ -225,5 +247,5 @@ export const mapTrees = (
     if (E.isLeft(leaf)) return leaf;
     out.push(leaf.right);
   }
-  return E.right(unflatten(first.def, out));
+  return E.right(unflatten(first.def, out, first.paths));
 };

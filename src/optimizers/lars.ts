@@ -9,7 +9,7 @@ import type { GradientTransformation } from "../core/transform.js";
 import { describeValue, type Schedule } from "../schedules/schedule.js";
 import { addWeightDecay } from "../transforms/addWeightDecay.js";
 import { scaleByLr } from "../transforms/scaleByLr.js";
-import { scaleByTrustRatio } from "../transforms/scaleByTrustRatio.js";
+import { scaleByTrustRatio, scaleClipProblem } from "../transforms/scaleByTrustRatio.js";
 import { traceMomentum } from "../transforms/traceMomentum.js";
 
 /** Options of {@link lars}, named as the seed's (camelCase), with its defaults. */
@@ -20,19 +20,19 @@ export interface LarsOptions {
   readonly dampening?: number;
   readonly weightDecay?: number;
   readonly nesterov?: boolean;
-  /** [lo, hi]: clamp ‖p‖ in γ's numerator. The seed accepts it and never applies it; omitted here, neither do we. */
+  /** `[lo, hi]`: clamp ‖p‖ in γ's numerator. The seed accepts it and never applies it; omitted here, neither do we. */
   readonly scaleClip?: readonly [number, number];
 }
 
 /** Why the seed would refuse these options (its constructor's checks, plus finiteness), or undefined. */
 const invalidLarsOptions = (o: LarsOptions): string | undefined => {
-  const { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false } = o;
+  const { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false, scaleClip } = o;
   if (typeof lr === "number" && !(Number.isFinite(lr) && lr >= 0)) return `Invalid learning rate: ${lr} (must be finite and >= 0)`;
   if (!(Number.isFinite(momentum) && momentum >= 0)) return `Invalid momentum value: ${momentum} (must be finite and >= 0)`;
   if (!(Number.isFinite(weightDecay) && weightDecay >= 0)) return `Invalid weight_decay value: ${weightDecay} (must be finite and >= 0)`;
   if (!Number.isFinite(dampening)) return `Invalid dampening value: ${dampening} (must be finite)`;
   if (nesterov && (momentum <= 0 || dampening !== 0)) return "Nesterov momentum requires a momentum and zero dampening";
-  return undefined;
+  return scaleClipProblem(scaleClip);
 };
 
 /**

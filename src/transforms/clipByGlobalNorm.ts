@@ -70,7 +70,7 @@ export const clipByGlobalNorm = (maxNorm: number): GradientTransformation<ClipBy
       for (let i = 0; i < v.length; i++) clipped[i] = scale * v[i]!; // u ← (c / ‖u‖)·u
       return leafOf(clipped, leaf.shape);
     });
-    return E.right([unflatten(u.right.def, out), next] as const);
+    return E.right([unflatten(u.right.def, out, u.right.paths), next] as const);
   };
   return Object.freeze({
     name,

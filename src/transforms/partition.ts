@@ -15,9 +15,13 @@ export type LabelTree = string | readonly LabelTree[] | { readonly [key: string]
 /** Labels as a tree, or as a function of the params tree (called on the updates when no params are given). */
 export type Labels = LabelTree | ((params: Tree) => LabelTree);
 
-/** State of {@link partition}: each label's own state, built on that label's leaves. */
+/**
+ * State of {@link partition}: the label of every leaf (resolved once, at init, like PyTorch's param groups) and
+ * each label's own state, built on that label's leaves.
+ */
 export interface PartitionState {
   readonly kind: "partition";
+  readonly labels: { readonly [path: string]: string };
   readonly inner: { readonly [label: string]: unknown };
 }
 
@@ -49,25 +53,27 @@ const labelPaths = (labels: LabelTree): E.Either<OptimizerError, Map<string, str
   return bad ? E.left(bad) : E.right(out);
 };
 
-/** For each label, the indices of its leaves; every leaf must have a label that names a transformation. */
-const groupLeaves = (
-  labels: Labels,
-  tree: Tree,
-  flat: Flat,
-  known: readonly string[],
-): E.Either<OptimizerError, Map<string, number[]>> => {
+/** Calls the labels function (or takes the tree) and reads each leaf's label by path. */
+const resolveLabels = (labels: Labels, tree: Tree): E.Either<OptimizerError, ReadonlyMap<string, string>> => {
   let labelTree: LabelTree;
   try {
     labelTree = typeof labels === "function" ? labels(tree) : labels;
   } catch (e) {
     return E.left(optimizerError("InvalidOption", `the labels function failed: ${String(e)}`));
   }
-  const byPath = labelPaths(labelTree);
-  if (E.isLeft(byPath)) return byPath;
+  return labelPaths(labelTree);
+};
+
+/** For each label, the indices of its leaves; every leaf must have a label that names a transformation. */
+const groupLeaves = (
+  byPath: ReadonlyMap<string, string>,
+  flat: Flat,
+  known: readonly string[],
+): E.Either<OptimizerError, Map<string, number[]>> => {
   const groups = new Map<string, number[]>(known.map((label) => [label, []]));
   for (let i = 0; i < flat.paths.length; i++) {
     const path = flat.paths[i]!;
-    const label = byPath.right.get(path);
+    const label = byPath.get(path);
     if (label === undefined)
       return E.left(optimizerError("StructureMismatch", `no label for the leaf ${showPath(path)}`, { path }));
     const group = groups.get(label);
@@ -77,8 +83,9 @@ const groupLeaves = (
       );
     group.push(i);
   }
-  if (byPath.right.size !== flat.paths.length) {
-    const extra = [...byPath.right.keys()].find((p) => !flat.paths.includes(p));
+  if (byPath.size !== flat.paths.length) {
+    const paths = new Set(flat.paths);
+    const extra = [...byPath.keys()].find((p) => !paths.has(p));
     return E.left(optimizerError("StructureMismatch", `the labels name a leaf the tree does not have: ${showPath(extra ?? "")}`));
   }
   return E.right(groups);
@@ -92,7 +99,7 @@ const subTree = (flat: Flat, indices: readonly number[]): Tree =>
  * Routes each leaf to the transformation of its label: for a leaf labelled ℓ, u ← T_ℓ(u).
  * Each T_ℓ sees, as its tree, a flat record of its leaves keyed by their full paths (`{"fc.bias": …}`), so its
  * state and its error messages name the leaves as the whole tree does. Labels are a tree of strings with the
- * params' structure, or a function of the params.
+ * params' structure, or a function of the params; they are resolved once, by `init`, and kept in the state.
  * @example
  * const opt = partition(
  *   { decay: lars({ lr: 0.1, weightDecay: 5e-4 }), noDecay: lars({ lr: 0.1 }) },
@@ -113,7 +120,9 @@ export const partition = (
     init: (params: Tree) => {
       const flat = flatten(params);
       if (E.isLeft(flat)) return flat;
-      const groups = groupLeaves(labels, params, flat.right, known);
+      const byPath = resolveLabels(labels, params);
+      if (E.isLeft(byPath)) return byPath;
+      const groups = groupLeaves(byPath.right, flat.right, known);
       if (E.isLeft(groups)) return groups;
       const inner: Record<string, unknown> = {};
       for (const label of known) {
@@ -121,14 +130,17 @@ export const partition = (
         if (E.isLeft(s)) return s;
         inner[label] = s.right;
       }
-      return E.right(Object.freeze({ kind: "partition" as const, inner: Object.freeze(inner) }));
+      const labelOf = Object.freeze(Object.fromEntries(byPath.right));
+      return E.right(Object.freeze({ kind: "partition" as const, labels: labelOf, inner: Object.freeze(inner) }));
     },
     update: (updates: Tree, state: PartitionState, params?: Tree, context?: UpdateContext): E.Either<OptimizerError, Step<PartitionState>> => {
       const s = stateOfKind<PartitionState>(state, "partition");
       if (E.isLeft(s)) return s;
-      const inner = s.right.inner;
+      const { inner, labels: labelOf } = s.right;
       if (typeof inner !== "object" || inner === null || known.some((label) => !(label in inner)))
         return E.left(optimizerError("StateMismatch", `partition state lacks the states of labels [${known.join(", ")}]`));
+      if (typeof labelOf !== "object" || labelOf === null)
+        return E.left(optimizerError("StateMismatch", "partition state has no labels"));
       const trees: Record<"u" | "p" | "g", Flat | undefined> = { u: undefined, p: undefined, g: undefined };
       for (const [key, tree] of [["u", updates], ["p", params], ["g", context?.grads]] as const) {
         if (tree === undefined) continue;
@@ -141,8 +153,9 @@ export const partition = (
         trees[key] = flat.right;
       }
       const u = trees.u!;
-      const groups = groupLeaves(labels, params ?? updates, u, known);
-      if (E.isLeft(groups)) return groups;
+      const groups = groupLeaves(new Map(Object.entries(labelOf)), u, known);
+      if (E.isLeft(groups))
+        return E.left(optimizerError("StateMismatch", `${groups.left.message} (a partition state made for another tree?)`, groups.left.path !== undefined ? { path: groups.left.path } : {}));
       const out: Leaf[] = [...u.leaves];
       const next: Record<string, unknown> = {};
       for (const label of known) {
@@ -163,7 +176,7 @@ export const partition = (
         }
         next[label] = step.right[1];
       }
-      return E.right([unflatten(u.def, out), Object.freeze({ kind: "partition" as const, inner: Object.freeze(next) })] as const);
+      return E.right([unflatten(u.def, out, u.paths), Object.freeze({ kind: "partition" as const, labels: labelOf, inner: Object.freeze(next) })] as const);
     },
   });
 };

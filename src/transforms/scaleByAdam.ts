@@ -98,8 +98,8 @@ export const scaleByAdam = (o: ScaleByAdamOptions = {}): GradientTransformation<
           Object.freeze({
             kind: "scaleByAdam" as const,
             count: t,
-            mu: unflatten(trees.updates.def, mus),
-            nu: unflatten(trees.updates.def, nus),
+            mu: unflatten(trees.updates.def, mus, trees.updates.paths),
+            nu: unflatten(trees.updates.def, nus, trees.updates.paths),
           }),
       });
     },

@@ -8,13 +8,17 @@ import { optimizerError } from "../core/errors.js";
 import type { GradientTransformation } from "../core/transform.js";
 import { describeValue, type Schedule } from "../schedules/schedule.js";
 
-/** State of {@link scaleByLr}: the step t, counted from 0, at which the schedule is read next. */
+/**
+ * State of {@link scaleByLr}: the step t, counted from 0, at which the schedule is read next, and the learning
+ * rate the last step used (NaN before the first), so that checkpoints and recordings show it.
+ */
 export interface ScaleByLrState {
   readonly kind: "scaleByLr";
   readonly count: number;
+  readonly lr: number;
 }
 
-const INITIAL: ScaleByLrState = Object.freeze({ kind: "scaleByLr", count: 0 });
+const INITIAL: ScaleByLrState = Object.freeze({ kind: "scaleByLr", count: 0, lr: NaN });
 
 const invalidLr = (lr: number, step?: number) =>
   optimizerError(
@@ -59,7 +63,7 @@ export const scaleByLr = (lr: number | Schedule): GradientTransformation<ScaleBy
           E.right((u, lo, hi) => {
             for (let i = lo; i < hi; i++) u[i] = factor * u[i]!; // u ← −αₜ·u
           }),
-        finish: () => Object.freeze({ kind: "scaleByLr" as const, count: t + 1 }),
+        finish: () => Object.freeze({ kind: "scaleByLr" as const, count: t + 1, lr: alpha }),
       });
     },
   });

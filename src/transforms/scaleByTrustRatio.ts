@@ -14,7 +14,7 @@ import { finiteNorms, scaleKernel, trustNumerator, trustRatio } from "./trustRat
 export interface TrustRatioOptions {
   /** λ in the denominator ‖g‖ + λ‖p‖ (the weight decay the chain adds; default 0). */
   readonly weightDecay?: number;
-  /** [lo, hi]: clamp ‖p‖ in the numerator to this range. Omitted, the seed's behaviour (no clamp). */
+  /** `[lo, hi]`: clamp ‖p‖ in the numerator to this range. Omitted, the seed's behaviour (no clamp). */
   readonly scaleClip?: readonly [number, number];
   /** η, the LARS paper's trust coefficient multiplying the ratio (default 1, the seed's). */
   readonly trustCoefficient?: number;
@@ -26,6 +26,9 @@ export interface TrustRatioState {
   readonly count: number;
   readonly ratios: { readonly [path: string]: number };
 }
+
+// scaleClipProblem lives with the other trust-ratio pieces; lars() imports it from here
+export { scaleClipProblem } from "./trustRatio.js";
 
 /**
  * The seed's trust ratio, per leaf: u ← γ·u with

@@ -85,7 +85,7 @@ export const scaleByUpdateTrustRatio = (o: UpdateTrustRatioOptions = {}): Gradie
       out.push(leafOf(scaled, leaf.shape));
     }
     return E.right([
-      unflatten(u.right.def, out),
+      unflatten(u.right.def, out, u.right.paths),
       Object.freeze({ kind: "scaleByUpdateTrustRatio" as const, count: step + 1, ratios: Object.freeze(ratios) }),
     ] as const);
   };

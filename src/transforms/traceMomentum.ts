@@ -73,7 +73,7 @@ export const traceMomentum = (o: TraceMomentumOptions): GradientTransformation<T
             else for (let i = lo; i < hi; i++) u[i] = nb[i]!; // u ← b
           });
         },
-        finish: () => Object.freeze({ kind: "traceMomentum" as const, count: next, trace: unflatten(trees.updates.def, buffers) }),
+        finish: () => Object.freeze({ kind: "traceMomentum" as const, count: next, trace: unflatten(trees.updates.def, buffers, trees.updates.paths) }),
       });
     },
   });

@@ -16,6 +16,12 @@ export interface TrustNumeratorOptions {
   readonly scaleClip?: readonly [number, number];
 }
 
+/** Why a scaleClip range is invalid (it needs finite 0 ≤ lo ≤ hi), or undefined when it is valid or absent. */
+export const scaleClipProblem = (clip: readonly [number, number] | undefined): string | undefined =>
+  clip && !(Number.isFinite(clip[0]) && Number.isFinite(clip[1]) && 0 <= clip[0] && clip[0] <= clip[1])
+    ? `Invalid scale_clip: [${clip}] (needs finite 0 <= lo <= hi)`
+    : undefined;
+
 /**
  * The numerator n(‖p‖) = η·min(max(‖p‖, lo), hi) (without the clamp when no `scaleClip` is given, and without
  * the product when η = 1, so that η = 1 gives exactly ‖p‖). A Left names an invalid η or clip.
@@ -25,8 +31,8 @@ export const trustNumerator = (o: TrustNumeratorOptions): E.Either<OptimizerErro
   const clip = o.scaleClip;
   if (!(Number.isFinite(eta) && eta > 0))
     return E.left(optimizerError("InvalidOption", `Invalid trust coefficient: ${eta} (must be finite and > 0)`));
-  if (clip && !(Number.isFinite(clip[0]) && Number.isFinite(clip[1]) && 0 <= clip[0] && clip[0] <= clip[1]))
-    return E.left(optimizerError("InvalidOption", `Invalid scale_clip: [${clip}] (needs finite 0 <= lo <= hi)`));
+  const clipProblem = scaleClipProblem(clip);
+  if (clipProblem !== undefined) return E.left(optimizerError("InvalidOption", clipProblem));
   const clamp = clip ? (pNorm: number) => Math.min(Math.max(pNorm, clip[0]), clip[1]) : (pNorm: number) => pNorm;
   return E.right(eta === 1 ? clamp : (pNorm: number) => eta * clamp(pNorm));
 };

@@ -56,7 +56,7 @@ export const multiSteps = <S>(inner: GradientTransformation<S>, k: number): Grad
       if (last && k > 1) for (let e = 0; e < out.length; e++) out[e] = out[e]! / k; // ḡ = a / k
       return leafOf(out, leaf.shape);
     });
-    const summed = unflatten(g.right.def, sums);
+    const summed = unflatten(g.right.def, sums, g.right.paths);
     if (!last)
       return E.right([noUpdates(g.right), Object.freeze({ ...s.right, count: count.right + 1, acc: summed })] as const);
     const step = inner.update(summed, s.right.inner as S, params);

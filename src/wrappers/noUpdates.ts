@@ -18,4 +18,5 @@ export const noUpdates = (like: Flat): Tree =>
       data.fill(-0);
       return leafOf(data, leaf.shape);
     }),
+    like.paths,
   );

@@ -1,0 +1,14 @@
+/**
+ * Time travel through optimizer state. Part 1: checkpoints (a safetensors-compatible, checksummed
+ * encoding of any State), structure checks between states, and per-leaf diffs.
+ * @module
+ */
+export type { CodecError, CodecErrorKind } from "./codecError.js";
+// State, Leaf and Dtype are the core's types (kept local in stateValue.ts until the merge); not re-exported here.
+export type { Json as CheckpointMeta } from "./stateValue.js";
+export { encodeState } from "./encodeState.js";
+export { decodeState, type DecodedState } from "./decodeState.js";
+export { decodeStateFor } from "./decodeStateFor.js";
+export { FORMAT_NAME, FORMAT_VERSION } from "./checkpointLayout.js";
+export { checkStateShape } from "./checkStateShape.js";
+export { diffStates, type LeafDiff, type ScalarDiff, type StateDiff } from "./diffStates.js";
