@@ -7,8 +7,20 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { fc, test } from "@fast-check/vitest";
 import { expect, it } from "vitest";
-import { addWeightDecay, chain, scaleByAdam, scaleByLr, scaleByTrustRatio, type Schedule } from "larch";
-import { treeCase } from "./arbitraries.js";
+import {
+  addWeightDecay,
+  applyUpdates,
+  chain,
+  labelByPath,
+  partition,
+  scaleByAdam,
+  scaleByLr,
+  scaleByTrustRatio,
+  type Schedule,
+} from "larch";
+import { gradsOf, paramsOf, treeCase, type TreeCase } from "./arbitraries.js";
+import { at } from "../support/reference.js";
+import { bitsOf, right } from "./bits.js";
 import { norm, worstAgainstReference, type ReferenceStep } from "./independent.js";
 
 // docs:begin larsAdam
@@ -50,6 +62,37 @@ test.prop([treeCase(STEPS), fc.double({ min: 1e-3, max: 0.5, noNaN: true }), fc.
     expect(opt.fusable).toBeDefined(); // every member is elementwise: one pass per leaf
     const worst = worstAgainstReference(c, STEPS, opt, larsAdamStep(lr, weightDecay, 0.9, 0.999, 1e-8), () => ({ m: [], v: [] }));
     expect(worst).toBeLessThanOrEqual(1e-10);
+  },
+);
+
+/** The leaves of a case whose path satisfies `keep`, as a case of its own. */
+const only = (c: TreeCase, keep: (path: string) => boolean): TreeCase => Object.fromEntries(Object.entries(c).filter(([n]) => keep(n)));
+
+test.prop([treeCase(3).filter((c) => Object.keys(c).some((n) => n.endsWith("bias")) && Object.keys(c).some((n) => !n.endsWith("bias")))], { numRuns: 40 })(
+  "in parameter groups (the docs' partition), biases get larsAdam without decay and the rest with it",
+  (c) => {
+    const o = { lr: 0.05, weightDecay: 0.1 };
+    const isBias = (path: string) => path.endsWith("bias");
+    const opt = partition({ decay: larsAdam(o), noDecay: larsAdam({ ...o, weightDecay: 0 }) }, (params) =>
+      labelByPath(params, (path) => (isBias(path) ? "noDecay" : "decay")),
+    );
+    // each group alone, as its own tree
+    const groups = [
+      [only(c, (n) => !isBias(n)), larsAdam(o)],
+      [only(c, isBias), larsAdam({ ...o, weightDecay: 0 })],
+    ] as const;
+    let params = paramsOf(c);
+    let state = right(opt.init(params));
+    const alone = groups.map(([g, t]) => ({ g, t, p: paramsOf(g), s: right(t.init(paramsOf(g))) }));
+    for (let step = 0; step < 3; step++) {
+      const [u, next] = right(opt.update(gradsOf(c, step), state, params));
+      [params, state] = [right(applyUpdates(params, u)), next];
+      for (const a of alone) {
+        const [ua, na] = right(a.t.update(gradsOf(a.g, step), a.s, a.p));
+        [a.p, a.s] = [right(applyUpdates(a.p, ua)), na];
+        for (const n of Object.keys(a.g)) expect(bitsOf(at(params, n))).toBe(bitsOf(at(a.p, n)));
+      }
+    }
   },
 );
 
