@@ -24,20 +24,20 @@ export interface SkipNonFiniteState {
   readonly inner: unknown;
 }
 
-/** The first leaf of the gradient whose norm is not finite (it holds a NaN or ±Inf), as a message; undefined if none. */
-const nonFiniteLeaf = (grads: Tree): E.Either<OptimizerError, string | undefined> => {
-  const flat = flatten(grads);
+/** The first leaf whose norm is not finite (it holds a NaN or ±Inf), as a message; undefined if none. */
+const nonFiniteLeaf = (tree: Tree, what: string): E.Either<OptimizerError, string | undefined> => {
+  const flat = flatten(tree);
   if (E.isLeft(flat)) return flat;
   for (let k = 0; k < flat.right.leaves.length; k++) {
     const n = l2Norm(denseValues(flat.right.leaves[k]!));
-    if (!Number.isFinite(n)) return E.right(`gradient ${showPath(flat.right.paths[k]!)} contains ${Number.isNaN(n) ? "NaN" : "±Inf"}`);
+    if (!Number.isFinite(n)) return E.right(`${what} ${showPath(flat.right.paths[k]!)} contains ${Number.isNaN(n) ? "NaN" : "±Inf"}`);
   }
   return E.right(undefined);
 };
 
 /**
- * Runs `inner` on steps whose gradient is finite; a step whose gradient holds a NaN or ±Inf, or on which `inner`
- * returns a NonFinite Left (such as the NaN parameter that {@link lars}'s trust ratio detects), is skipped:
+ * Runs `inner` on steps whose gradient (the updates it is given) is finite; a step whose gradient holds a NaN or
+ * ±Inf, or on which `inner` returns a NonFinite Left (such as the NaN parameter that {@link lars}'s trust ratio detects), is skipped:
  *
  *   finite:  (u, s) ← inner(g, s),        skipped unchanged, consecutive ← 0
  *   else:    u ← −0 everywhere, s kept,  skipped ← skipped + 1, consecutive ← consecutive + 1
@@ -71,7 +71,8 @@ export const skipNonFinite = <S>(inner: GradientTransformation<S>): GradientTran
         Object.freeze({ ...s.right, count: count + 1, skipped: skipped + 1, consecutive: consecutive + 1, lastSkip: why }),
       ] as const);
     };
-    const bad = nonFiniteLeaf(context?.grads ?? updates);
+    // what inner would consume: the gradient itself, or the updates of the members before this one in a chain
+    const bad = nonFiniteLeaf(updates, context === undefined || context.grads === updates ? "gradient" : "update");
     if (E.isLeft(bad)) return bad;
     if (bad.right !== undefined) return skip(`${bad.right} at step ${count}`);
     const step = inner.update(updates, s.right.inner as S, params, context);
