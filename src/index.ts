@@ -39,3 +39,4 @@ export * from "./schedules/cosineDecay.js";
 export * from "./schedules/linearWarmup.js";
 export * from "./schedules/piecewiseConstant.js";
 export * from "./optimizers/namedChain.js";
+export * from "./wrappers/asGradient.js";

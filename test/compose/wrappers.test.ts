@@ -1,4 +1,4 @@
-/** Properties of the wrappers: skipNonFinite, multiSteps, clipByGlobalNorm, injectHyperparams. */
+/** Properties of the wrappers: skipNonFinite, multiSteps, clipByGlobalNorm, injectHyperparams, asGradient. */
 import { fc, test } from "@fast-check/vitest";
 import * as E from "fp-ts/lib/Either.js";
 import ndarray from "ndarray";
@@ -6,6 +6,8 @@ import { describe, expect, it } from "vitest";
 import {
   adam,
   applyUpdates,
+  asGradient,
+  chain,
   clipByGlobalNorm,
   flatten,
   injectHyperparams,
@@ -242,5 +244,39 @@ describe("injectHyperparams", () => {
     expect(s).toMatchObject({ kind: "injectHyperparams", hyperparams: { lr: 1e-3, b1: 0.9 } });
     expect(Object.isFrozen(s) && Object.isFrozen(s.hyperparams)).toBe(true);
     expect(right(flatten(params)).leaves.length).toBe(1);
+  });
+});
+
+describe("asGradient", () => {
+  test.prop([treeCase(3, 5), fc.double({ min: 0.1, max: 3, noNaN: true }), dtype], { numRuns: 60 })(
+    "chain(clip, asGradient(lars)) is lars run on the clipped gradient; without asGradient, γ reads the unclipped one",
+    (c, maxNorm, dt) => {
+      const o = { lr: 0.1, momentum: 0.9, weightDecay: 1e-2 };
+      const opt = chain(clipByGlobalNorm(maxNorm), asGradient(lars(o)));
+      const clip = clipByGlobalNorm(maxNorm);
+      const plain = lars(o);
+      let params = paramsOf(c, dt);
+      let s = right(opt.init(params));
+      let [cs, ps] = [right(clip.init(params)), right(plain.init(params))];
+      for (let t = 0; t < 3; t++) {
+        const [u, next] = right(opt.update(gradsOf(c, t, dt), s, params));
+        const [clipped, cnext] = right(clip.update(gradsOf(c, t, dt), cs, params));
+        const [pu, pnext] = right(plain.update(clipped, ps, params));
+        expect(bitsOf(u)).toBe(bitsOf(pu));
+        expect(bitsOf(next)).toBe(bitsOf([cnext, pnext]));
+        [params, s, cs, ps] = [right(applyUpdates(params, u)), next, cnext, pnext];
+      }
+    },
+  );
+
+  it("without it, a nested chain's trust ratio reads the outer chain's raw gradient", () => {
+    const params = { w: ndarray(new Float64Array([3, 4])) as Leaf };
+    const grads = { w: ndarray(new Float64Array([30, 40])) as Leaf }; // ‖g‖ = 50, clipped to 1
+    const ratioOf = (opt: GradientTransformation<any>) => {
+      const [, s] = right(opt.update(grads, right(opt.init(params)), params));
+      return ((s[1] as unknown[])[2] as { ratios: Record<string, number> }).ratios.w;
+    };
+    expect(ratioOf(chain(clipByGlobalNorm(1), lars({ lr: 0.1 })))).toBe(5 / 50); // γ = ‖p‖ / ‖g‖, unclipped
+    expect(ratioOf(chain(clipByGlobalNorm(1), asGradient(lars({ lr: 0.1 }))))).toBe(5 / 1); // γ of the clipped g
   });
 });
