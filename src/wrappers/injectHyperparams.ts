@@ -47,17 +47,17 @@ export const injectHyperparams = <H extends Hyperparams>(
 ): GradientTransformation<InjectHyperparamsState<H>> => {
   const frozenInitial = Object.freeze({ ...initial });
   const built = new WeakMap<object, E.Either<OptimizerError, GradientTransformation<any>>>();
-  /** build(h), once per hyper-parameter record (states are frozen: the same record gives the same transformation). */
+  /** build(h), once per frozen hyper-parameter record (a frozen record cannot change, so neither can its transformation). */
   const transformationFor = (h: H): E.Either<OptimizerError, GradientTransformation<any>> => {
-    let t = built.get(h);
-    if (t === undefined) {
-      try {
-        t = E.right(build(h));
-      } catch (e) {
-        t = E.left(optimizerError("InvalidOption", `injectHyperparams: building the transformation failed: ${String(e)}`));
-      }
-      built.set(h, t);
+    const cached = built.get(h);
+    if (cached !== undefined) return cached;
+    let t: E.Either<OptimizerError, GradientTransformation<any>>;
+    try {
+      t = E.right(build(h));
+    } catch (e) {
+      t = E.left(optimizerError("InvalidOption", `injectHyperparams: building the transformation failed: ${String(e)}`));
     }
+    if (Object.isFrozen(h)) built.set(h, t);
     return t;
   };
   const first = transformationFor(frozenInitial);

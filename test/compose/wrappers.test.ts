@@ -280,3 +280,19 @@ describe("asGradient", () => {
     expect(ratioOf(chain(clipByGlobalNorm(1), asGradient(lars({ lr: 0.1 }))))).toBe(5 / 1); // γ of the clipped g
   });
 });
+
+describe("injectHyperparams with a hand-made state", () => {
+  it("reads a mutable hyper-parameter record afresh at every step (no stale cache)", () => {
+    const params = { w: ndarray(new Float64Array([1, 2])) as Leaf };
+    const grads = { w: ndarray(new Float64Array([1, 1])) as Leaf };
+    const opt = injectHyperparams((h) => sgd(h), { lr: 0.1 });
+    const s0 = right(opt.init(params));
+    const h = { lr: 0.1 };
+    const state = { ...s0, hyperparams: h };
+    const first = right(opt.update(grads, state, params))[0];
+    h.lr = 0.2;
+    const second = right(opt.update(grads, state, params))[0];
+    expect(Array.from((first as { w: Leaf }).w.data)).toEqual([-0.1, -0.1]);
+    expect(Array.from((second as { w: Leaf }).w.data)).toEqual([-0.2, -0.2]);
+  });
+});
