@@ -87,10 +87,11 @@
     (local $pv v128) (local $gv v128) (local $bv v128)
     (local $p0 v128) (local $p1 v128) (local $d0 v128) (local $d1 v128)
     (local $b0 v128) (local $b1 v128) (local $bf0 v128) (local $bf1 v128)
-    (local $o0 v128) (local $o1 v128)
+    (local $o0 v128) (local $o1 v128) (local $cd0 v128) (local $cd1 v128) (local $cIsOne i32)
     (local $sp f64) (local $sd f64) (local $sb f64) (local $so f64)
     (local.set $first (i32.and (local.get $flags) (i32.const 1)))
     (local.set $nest (i32.and (local.get $flags) (i32.const 2)))
+    (local.set $cIsOne (f64.eq (local.get $c) (f64.const 1)))
     (local.set $vwd (f64x2.splat (local.get $wd)))
     (local.set $vm (f64x2.splat (local.get $m)))
     (local.set $vc (f64x2.splat (local.get $c)))
@@ -120,15 +121,21 @@
             (local.set $bf1 (f32x4.demote_f64x2_zero (local.get $d1))))
           (else
             (local.set $bv (v128.load align=4 (local.get $buf)))
+            ;; c·d is d exactly when c = 1 (no dampening): skip that multiply
+            (if (local.get $cIsOne)
+              (then
+                (local.set $cd0 (local.get $d0))
+                (local.set $cd1 (local.get $d1)))
+              (else
+                (local.set $cd0 (f64x2.mul (local.get $vc) (local.get $d0)))
+                (local.set $cd1 (f64x2.mul (local.get $vc) (local.get $d1)))))
             (local.set $bf0 (f32x4.demote_f64x2_zero
-              (f64x2.add
-                (f64x2.mul (local.get $vm) (f64x2.promote_low_f32x4 (local.get $bv)))
-                (f64x2.mul (local.get $vc) (local.get $d0)))))
+              (f64x2.add (f64x2.mul (local.get $vm) (f64x2.promote_low_f32x4 (local.get $bv))) (local.get $cd0))))
             (local.set $bf1 (f32x4.demote_f64x2_zero
               (f64x2.add
                 (f64x2.mul (local.get $vm) (f64x2.promote_low_f32x4
                   (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $bv) (local.get $bv))))
-                (f64x2.mul (local.get $vc) (local.get $d1)))))))
+                (local.get $cd1))))))
         (local.set $b0 (f64x2.promote_low_f32x4 (local.get $bf0)))
         (local.set $b1 (f64x2.promote_low_f32x4 (local.get $bf1)))
         ;; o = nesterov ? f32(d + m·b) : b
@@ -141,18 +148,19 @@
           (else
             (local.set $o0 (local.get $b0))
             (local.set $o1 (local.get $b1))))
-        ;; o = f32(γ·o); o = f32((−lr)·o)
-        (local.set $o0 (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero
+        ;; o = f32(γ·o); o = f32((−lr)·o), left as float32 in the low halves of $o0, $o1
+        (local.set $o0 (f32x4.demote_f64x2_zero
           (f64x2.mul (local.get $vnlr) (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero
-            (f64x2.mul (local.get $vgam) (local.get $o0))))))))
-        (local.set $o1 (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero
+            (f64x2.mul (local.get $vgam) (local.get $o0)))))))
+        (local.set $o1 (f32x4.demote_f64x2_zero
           (f64x2.mul (local.get $vnlr) (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero
-            (f64x2.mul (local.get $vgam) (local.get $o1))))))))
-        ;; p' = f32(p + o); store both halves
+            (f64x2.mul (local.get $vgam) (local.get $o1)))))))
+        ;; p' = f32(p + o). p and o are both float32, and float64 has 53 ≥ 2·24 + 2 bits, so rounding the
+        ;; float64 sum to float32 equals float32 addition (double rounding is innocuous, Figueroa 1995):
+        ;; one f32x4.add replaces promote, add, demote.
         (v128.store align=4 (local.get $op)
-          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-            (f32x4.demote_f64x2_zero (f64x2.add (local.get $p0) (local.get $o0)))
-            (f32x4.demote_f64x2_zero (f64x2.add (local.get $p1) (local.get $o1)))))
+          (f32x4.add (local.get $pv)
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $o0) (local.get $o1))))
         (v128.store align=4 (local.get $ob)
           (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $bf0) (local.get $bf1)))
         (local.set $p (i32.add (local.get $p) (i32.const 16)))

@@ -27,6 +27,7 @@ const f32 = fc.oneof(
 const coefficient = fc.oneof(
   { arbitrary: fc.tuple(fc.integer({ min: 1, max: 2 ** 30 }), fc.integer({ min: 1, max: 2 ** 30 })).map(([a, b]) => a / b), weight: 4 },
   fc.double({ noNaN: true }),
+  fc.constantFrom(0, 1), // 1: the kernel's no-dampening shortcut
 );
 
 /** Bitwise equality of float32 arrays, every NaN equal to every NaN (WebAssembly does not fix NaN payloads). */
