@@ -67,11 +67,23 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-/** Fills with seeded values uniform in [−scale, scale). */
+/** A seeded pool of 2²⁰ values uniform in [−1, 1); leaves are windows of it (filling 256 M values stays fast). */
+const POOL_SIZE = 1 << 20;
+const pool = (() => {
+  const next = mulberry32(12345);
+  return Float32Array.from({ length: 2 * POOL_SIZE }, () => 2 * next() - 1);
+})();
+
+/** `size` values: the pool from a seeded start, tiled, times `scale` (rounded to float32). */
 function seeded(size: number, seed: number, scale: number): Float32Array {
-  const next = mulberry32(seed);
   const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) out[i] = (2 * next() - 1) * scale;
+  let at = Math.floor(mulberry32(seed)() * POOL_SIZE);
+  for (let i = 0; i < size; i += POOL_SIZE) {
+    const len = Math.min(POOL_SIZE, size - i);
+    out.set(pool.subarray(at, at + len), i);
+    at = (at + 7919) % POOL_SIZE;
+  }
+  for (let i = 0; i < size; i++) out[i]! *= scale;
   return out;
 }
 

@@ -5,7 +5,9 @@
  *   regions and the two alternate (what recycling a donated or dead previous state looks like);
  * - grads copied in: as resident, but the grads arrive as JS Float32Arrays and are copied in each step;
  * - copy in/out: everything is a JS Float32Array; each step copies params, buffers and grads into kernel memory
- *   and the results out into new Float32Arrays (a pure API over JS-owned arrays).
+ *   and the results out into new Float32Arrays (a pure API over JS-owned arrays);
+ * - copy in/out per leaf: the same through a staging area the size of the largest leaf (fits any tree whose
+ *   largest leaf fits, and the staging stays warm in cache for small leaves); one thread.
  */
 import { createKernelMemory, instantiateLarsLeaf, type LarsLeafWasm } from "../../src/kernels/lars-leaf-wasm.js";
 import { startLarsHelperThread } from "../../src/kernels/lars-leaf-pool.js";
@@ -16,7 +18,7 @@ import type { Peer, PeerSetup } from "../peer.js";
 import type { BenchTree, TreeId } from "../trees.js";
 import { DAMPENING, LR, MOMENTUM, WEIGHT_DECAY, trustRatio } from "./hyperparams.js";
 
-type Arrangement = "resident" | "grads copied in" | "copy in/out";
+type Arrangement = "resident" | "grads copied in" | "copy in/out" | "copy in/out per leaf";
 
 const WASM32_LIMIT = 4 * 2 ** 30;
 
@@ -38,7 +40,42 @@ function coefficients(first: boolean): LarsTreeCoefficients {
   };
 }
 
+/** One thread, a staging area of 5 × the largest leaf: copy a leaf in, step it, copy it out into new arrays. */
+function setupPerLeaf(tree: BenchTree): PeerSetup {
+  const largest = (4 * Math.max(...tree.leaves.map((l) => l.size)) + 15) & ~15;
+  const memory = createKernelMemory(16 + 5 * largest);
+  const kernel = memory && instantiateLarsLeaf(memory);
+  if (memory === undefined || kernel === undefined) return { kind: "skipped", reason: "no WebAssembly in this host" };
+  const [P, G, B, OP, OB] = [16, 16 + largest, 16 + 2 * largest, 16 + 3 * largest, 16 + 4 * largest] as const;
+  const slots: WasmLeafSlot[][] = tree.leaves.map((l) => [{ p: P, g: G, buf: B, outP: OP, outB: OB, n: l.size }]);
+  const staged = (at: number, n: number) => new Float32Array(memory.buffer, at, n);
+  let params: Float32Array[] = tree.params.map((p) => p.slice());
+  let buffers: Float32Array[] = tree.params.map((p) => new Float32Array(p.length));
+  let first = true;
+  return {
+    kind: "step",
+    step() {
+      const k = coefficients(first);
+      const nextParams: Float32Array[] = [];
+      const nextBuffers: Float32Array[] = [];
+      for (let j = 0; j < slots.length; j++) {
+        const n = tree.leaves[j]!.size;
+        staged(P, n).set(params[j]!);
+        staged(G, n).set(tree.grads[j]!);
+        if (!first) staged(B, n).set(buffers[j]!);
+        larsTreeStepWasm(kernel, slots[j]!, k, 0);
+        nextParams.push(staged(OP, n).slice());
+        nextBuffers.push(staged(OB, n).slice());
+      }
+      params = nextParams;
+      buffers = nextBuffers;
+      first = false;
+    },
+  };
+}
+
 async function setupProbe(tree: BenchTree, arrangement: Arrangement, threads: 1 | 2): Promise<PeerSetup> {
+  if (arrangement === "copy in/out per leaf") return setupPerLeaf(tree);
   const { offsets, regionBytes } = layout(tree);
   const scratchBytes = (16 * tree.leaves.length + 15) & ~15;
   // regions: params A, params B, buffers A, buffers B, grads
@@ -83,7 +120,7 @@ async function setupProbe(tree: BenchTree, arrangement: Arrangement, threads: 1 
           flip = !flip;
         },
       };
-    case "copy in/out":
+    default:
       return {
         kind: "step",
         teardown,
@@ -121,4 +158,5 @@ export const wasmProbes: readonly Peer[] = [
   probe("grads copied in", 2, ["resnet50"]),
   probe("copy in/out", 1),
   probe("copy in/out", 2, ["resnet50"]),
+  { ...probe("copy in/out per leaf", 1, ["resnet50", "resnet50/10", "resnet50x10", "leaves1000"]), notOn: {} },
 ];
