@@ -3,7 +3,8 @@
  * shared memory and runs batches of kernel calls the main thread writes into a shared task table.
  * Synchronisation is Atomics.wait/notify on a shared control word (no message per batch).
  *
- * Task layouts (float64 each): sumSquaresPair = [x, y, n, out]; step = [p, g, buf, outP, outB, n, wd, m, c, γ, lr, flags].
+ * Task layouts (float64 each): sumSquaresPair = [x, y, n, out]; step = [p, g, buf, outP, outB, n, wd, m, c, γ, lr, flags];
+ * larsLeaves (one task) = [table, count, wd, m, c, lr, flags, scratch].
  */
 import { Worker } from "node:worker_threads";
 import { larsLeafModule } from "./lars-leaf-wasm.js";
@@ -17,6 +18,7 @@ const enum Kind {
   Stop = 0,
   Norms = 1,
   Step = 2,
+  Leaves = 3,
 }
 
 /** Worker body (plain CommonJS, evaluated by worker_threads): wait for a batch, run it, signal completion. */
@@ -25,7 +27,7 @@ const { workerData } = require("node:worker_threads");
 const { module, memory, control, tasks } = workerData;
 const ctl = new Int32Array(control);
 const t = new Float64Array(tasks);
-const { sumSquaresPair, step } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const { sumSquaresPair, step, larsLeaves } = new WebAssembly.Instance(module, { env: { memory } }).exports;
 let seen = 0;
 for (;;) {
   Atomics.wait(ctl, 0, seen);
@@ -35,6 +37,8 @@ for (;;) {
   if (kind === ${Kind.Stop}) break;
   if (kind === ${Kind.Norms}) {
     for (let i = 0, o = 0; i < count; i++, o += ${NORM_TASK}) sumSquaresPair(t[o], t[o + 1], t[o + 2], t[o + 3]);
+  } else if (kind === ${Kind.Leaves}) {
+    larsLeaves(t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]);
   } else {
     for (let i = 0, o = 0; i < count; i++, o += ${STEP_TASK}) {
       step(t[o], t[o + 1], t[o + 2], t[o + 3], t[o + 4], t[o + 5], t[o + 6], t[o + 7], t[o + 8], t[o + 9], t[o + 10], t[o + 11]);
@@ -51,6 +55,8 @@ export interface LarsHelperThread {
   /** Starts the batch of `count` tasks of that kind already written into `tasks`; returns at once. */
   startNorms(count: number): void;
   startStep(count: number): void;
+  /** Starts larsLeaves with the arguments in tasks[0..7]. */
+  startLeaves(): void;
   /** Blocks the calling thread until the last started batch is done. */
   wait(): void;
   close(): Promise<void>;
@@ -75,6 +81,7 @@ export function startLarsHelperThread(memory: WasmMemory, capacity: number): Lar
     tasks: new Float64Array(taskBuffer),
     startNorms: (count) => start(Kind.Norms, count),
     startStep: (count) => start(Kind.Step, count),
+    startLeaves: () => start(Kind.Leaves, 1),
     wait() {
       const target = Atomics.load(ctl, 0);
       for (let done = Atomics.load(ctl, 1); done !== target; done = Atomics.load(ctl, 1)) Atomics.wait(ctl, 1, done);

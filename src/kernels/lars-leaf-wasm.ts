@@ -19,6 +19,11 @@ export interface LarsLeafWasm {
     p: number, g: number, buf: number, outP: number, outB: number, n: number,
     wd: number, m: number, c: number, gamma: number, lr: number, flags: number,
   ): void;
+  /**
+   * Whole leaves in one call: `table` holds `count` records of six int32 (p, g, buf, outP, outB, n); per leaf the
+   * norms, the seed's trust ratio (larsTrustRatio) and the elementwise pass. `scratch`: 16 free bytes.
+   */
+  larsLeaves(table: number, count: number, wd: number, m: number, c: number, lr: number, flags: number, scratch: number): void;
 }
 
 let cachedModule: WasmModule | undefined;
@@ -51,6 +56,7 @@ export function instantiateLarsLeaf(memory: WasmMemory): LarsLeafWasm | undefine
     memory,
     sumSquaresPair: exports["sumSquaresPair"] as LarsLeafWasm["sumSquaresPair"],
     step: exports["step"] as LarsLeafWasm["step"],
+    larsLeaves: exports["larsLeaves"] as LarsLeafWasm["larsLeaves"],
   };
 }
 

@@ -12,7 +12,7 @@
   ;;   Σ = (s0 + s1) + (s2 + s3)
   ;; Lanes: $xa = (s0, s1), $xb = (s2, s3). Both arrays share one loop so four independent add chains
   ;; hide the float64 add latency.
-  (func (export "sumSquaresPair") (param $x i32) (param $y i32) (param $n i32) (param $out i32)
+  (func $sumSquaresPair (export "sumSquaresPair") (param $x i32) (param $y i32) (param $n i32) (param $out i32)
     (local $xa v128) (local $xb v128) (local $ya v128) (local $yb v128)
     (local $vx v128) (local $vy v128) (local $lo v128) (local $end i32) (local $rem i32)
     (local $x0 f64) (local $x1 f64) (local $x2 f64) (local $x3 f64)
@@ -79,7 +79,7 @@
   ;;   o  = f32(γ·o);  o = f32((−lr)·o)
   ;;   p' = f32(p + o);  outBuf = b, outP = p'
   ;; f32(x) of a float64 pair is demote (round to nearest even) then promote back.
-  (func (export "step")
+  (func $step (export "step")
     (param $p i32) (param $g i32) (param $buf i32) (param $op i32) (param $ob i32) (param $n i32)
     (param $wd f64) (param $m f64) (param $c f64) (param $gamma f64) (param $lr f64) (param $flags i32)
     (local $end i32) (local $first i32) (local $nest i32)
@@ -198,4 +198,35 @@
         (local.set $buf (i32.add (local.get $buf) (i32.const 4)))
         (local.set $op (i32.add (local.get $op) (i32.const 4)))
         (local.set $ob (i32.add (local.get $ob) (i32.const 4)))
-        (br $tail)))))
+        (br $tail))))
+
+  ;; larsLeaves(table, count, wd, m, c, lr, flags, scratch): whole leaves, one after the other. The table holds
+  ;; `count` records of six i32 (p, g, buf, outP, outB, n); scratch is 16 free bytes. Per leaf:
+  ;;   ‖p‖ = √Σp², ‖g‖ = √Σg² (sumSquaresPair);  den = wd ≠ 0 ? ‖g‖ + wd·‖p‖ : ‖g‖
+  ;;   γ = (‖p‖ = 0 or den = 0) ? 1 : ‖p‖ / den   (the seed's trust ratio, float64)
+  ;; then step(…, γ, …). One call per tree: no JS↔wasm transition per leaf.
+  (func (export "larsLeaves")
+    (param $table i32) (param $count i32) (param $wd f64) (param $m f64) (param $c f64) (param $lr f64)
+    (param $flags i32) (param $scratch i32)
+    (local $end i32) (local $pn f64) (local $gn f64) (local $den f64) (local $gamma f64)
+    (local.set $end (i32.add (local.get $table) (i32.mul (local.get $count) (i32.const 24))))
+    (block $done
+      (loop $leaves
+        (br_if $done (i32.ge_u (local.get $table) (local.get $end)))
+        (call $sumSquaresPair (i32.load (local.get $table)) (i32.load offset=4 (local.get $table))
+          (i32.load offset=20 (local.get $table)) (local.get $scratch))
+        (local.set $pn (f64.sqrt (f64.load (local.get $scratch))))
+        (local.set $gn (f64.sqrt (f64.load offset=8 (local.get $scratch))))
+        (local.set $den (local.get $gn))
+        (if (f64.ne (local.get $wd) (f64.const 0))
+          (then (local.set $den (f64.add (local.get $gn) (f64.mul (local.get $wd) (local.get $pn))))))
+        (local.set $gamma (f64.const 1))
+        (if (i32.eqz (i32.or (f64.eq (local.get $pn) (f64.const 0)) (f64.eq (local.get $den) (f64.const 0))))
+          (then (local.set $gamma (f64.div (local.get $pn) (local.get $den)))))
+        (call $step
+          (i32.load (local.get $table)) (i32.load offset=4 (local.get $table)) (i32.load offset=8 (local.get $table))
+          (i32.load offset=12 (local.get $table)) (i32.load offset=16 (local.get $table))
+          (i32.load offset=20 (local.get $table))
+          (local.get $wd) (local.get $m) (local.get $c) (local.get $gamma) (local.get $lr) (local.get $flags))
+        (local.set $table (i32.add (local.get $table) (i32.const 24)))
+        (br $leaves)))))

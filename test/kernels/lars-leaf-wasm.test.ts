@@ -6,6 +6,7 @@ import {
   type LarsLeafCoefficients,
 } from "../../src/kernels/lars-leaf-reference.js";
 import { createKernelMemory, instantiateLarsLeaf, larsLeafFlags } from "../../src/kernels/lars-leaf-wasm.js";
+import { larsTrustRatio } from "../../src/kernels/lars-trust-ratio.js";
 
 const memory = createKernelMemory(1 << 20);
 if (memory === undefined) throw new Error("this host has no WebAssembly");
@@ -101,6 +102,36 @@ describe("WebAssembly LARS leaf kernel equals the JS reference bit for bit", () 
         expect(sameFloat32(new Float32Array(memory.buffer, b, n), buffer)).toBe(true);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it("larsLeaves (norms, trust ratio and step in the kernel) == sumSquares4 + larsTrustRatio + reference step", () => {
+    const zeroOr = (arr: fc.Arbitrary<number[]>) => fc.oneof(arr, arr.map((xs) => xs.map(() => 0)));
+    const leaf = fc.integer({ min: 0, max: 40 }).chain((n) => {
+      const arr = fc.array(f32, { minLength: n, maxLength: n });
+      return fc.tuple(zeroOr(arr), zeroOr(arr), arr);
+    });
+    fc.assert(
+      fc.property(leaf, coefficient, coefficient, coefficient, fc.boolean(), fc.boolean(), fc.constantFrom(0, 5e-4, 1e300),
+        ([ps, gs, bs], m, c, lr, first, nesterov, wd) => {
+          const n = ps.length;
+          const p = place(ps, 4096);
+          const g = place(gs, 8192);
+          const b = place(bs, 12288);
+          new Int32Array(memory.buffer, 256, 6).set([p, g, b, 16384, 20480, n]);
+          kernel.larsLeaves(256, 1, wd, m, c, lr, larsLeafFlags({ first, nesterov }), 64);
+          const params = Float32Array.from(ps);
+          const grads = Float32Array.from(gs);
+          const gamma = larsTrustRatio(Math.sqrt(sumSquares4(params)), Math.sqrt(sumSquares4(grads)), wd);
+          const refP = new Float32Array(n);
+          const refB = new Float32Array(n);
+          larsLeafStepReference(params, grads, Float32Array.from(bs), {
+            weightDecay: wd, momentum: m, bufferScale: c, trustRatio: gamma, learningRate: lr, first, nesterov,
+          }, refP, refB);
+          expect(sameFloat32(new Float32Array(memory.buffer, 16384, n), refP)).toBe(true);
+          expect(sameFloat32(new Float32Array(memory.buffer, 20480, n), refB)).toBe(true);
+        }),
+      { numRuns: 300 },
     );
   });
 });

@@ -3,21 +3,24 @@ import { afterAll, describe, expect, it } from "vitest";
 import { larsLeafStepReference, sumSquares4 } from "../../src/kernels/lars-leaf-reference.js";
 import { startLarsHelperThread } from "../../src/kernels/lars-leaf-pool.js";
 import { createKernelMemory, instantiateLarsLeaf } from "../../src/kernels/lars-leaf-wasm.js";
-import { larsTreeStepWasm, planTwoThreads, type WasmLeafSlot } from "../../src/kernels/lars-tree-wasm.js";
+import { larsTrustRatio } from "../../src/kernels/lars-trust-ratio.js";
+import {
+  LEAF_RECORD_BYTES, larsTreeStepWasm, larsTreeStepWasmBatched, planTwoThreads, splitWholeLeaves, writeLeafTable,
+  type WasmLeafSlot,
+} from "../../src/kernels/lars-tree-wasm.js";
 
 const MAX_LEAVES = 6;
 const MAX_SIZE = 40_000; // above the 16384 at which the elementwise pass is split between threads
-const memory = createKernelMemory(16 * MAX_LEAVES + 7 * MAX_LEAVES * 4 * (MAX_SIZE + 4));
+const REGIONS = 11;
+const memory = createKernelMemory(16 * MAX_LEAVES + REGIONS * MAX_LEAVES * 4 * (MAX_SIZE + 4) + 2 * LEAF_RECORD_BYTES * MAX_LEAVES);
 const kernel = memory && instantiateLarsLeaf(memory);
 if (memory === undefined || kernel === undefined) throw new Error("this host has no WebAssembly");
 const helper = startLarsHelperThread(memory, MAX_LEAVES);
 if (helper === undefined) throw new Error("could not start the helper thread");
 afterAll(() => helper.close());
 
-const trust = (pn: number, gn: number) => {
-  const denom = gn + 5e-4 * pn;
-  return pn === 0 || denom === 0 ? 1 : pn / denom;
-};
+const WD = 5e-4;
+const trust = (pn: number, gn: number) => larsTrustRatio(pn, gn, WD);
 
 /** A leaf: its size and a seed; values are a cheap seeded sequence with full float32 mantissas. */
 const leafSpec = fc.record({ n: fc.oneof(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: MAX_SIZE })), seed: fc.integer() });
@@ -40,10 +43,10 @@ function firstDifference(a: Float32Array, b: Float32Array): number {
 }
 
 describe("larsTreeStepWasm", () => {
-  it("gives the same bits on one thread, on two, and in the JS reference, first step and later", () => {
+  it("gives the same bits on one thread, on two, batched or not, and in the JS reference, first step and later", () => {
     fc.assert(
       fc.property(fc.array(leafSpec, { minLength: 1, maxLength: MAX_LEAVES }), fc.boolean(), fc.boolean(), (leaves, first, nesterov) => {
-        // regions: p, g, buf, outP/outB for one thread, outP/outB for two threads
+        // regions: p, g, buf, then outP/outB for: one thread, two threads, batched one thread, batched two threads
         const region = 4 * (MAX_SIZE + 4) * MAX_LEAVES;
         const base = 16 * MAX_LEAVES;
         const at = (r: number, j: number) => base + r * region + j * 4 * (MAX_SIZE + 4);
@@ -55,21 +58,35 @@ describe("larsTreeStepWasm", () => {
         });
         const slots = (op: number, ob: number): WasmLeafSlot[] =>
           leaves.map(({ n }, j) => ({ p: at(0, j), g: at(1, j), buf: at(2, j), outP: at(op, j), outB: at(ob, j), n }));
-        const k = { learningRate: 0.1, momentum: 0.9, dampening: 0.1, weightDecay: 5e-4, nesterov, first, trustRatio: trust };
+        const k = { learningRate: 0.1, momentum: 0.9, dampening: 0.1, weightDecay: WD, nesterov, first, trustRatio: trust };
         larsTreeStepWasm(kernel, slots(3, 4), k, 0);
         larsTreeStepWasm(kernel, slots(5, 6), k, 0, { helper, plan: planTwoThreads(leaves.map((l) => l.n)) });
+        const tables = base + REGIONS * region;
+        writeLeafTable(kernel, tables, slots(7, 8));
+        larsTreeStepWasmBatched(kernel, { at: tables, count: leaves.length }, k, 0);
+        const [mine, theirs] = splitWholeLeaves(leaves.map((l) => l.n));
+        const all = slots(9, 10);
+        const helperTable = tables + LEAF_RECORD_BYTES * mine.length;
+        writeLeafTable(kernel, tables, mine.map((j) => all[j]!));
+        writeLeafTable(kernel, helperTable, theirs.map((j) => all[j]!));
+        larsTreeStepWasmBatched(kernel, { at: tables, count: mine.length }, k, 0,
+          { helper, helperTable: { at: helperTable, count: theirs.length } });
         leaves.forEach(({ n }, j) => {
           const p = view(0, j).slice();
           const g = view(1, j).slice();
           const gamma = trust(Math.sqrt(sumSquares4(p)), Math.sqrt(sumSquares4(g)));
           const refP = new Float32Array(n);
           const refB = new Float32Array(n);
-          larsLeafStepReference(p, g, view(2, j).slice(), { weightDecay: 5e-4, momentum: 0.9, bufferScale: 1 - 0.1,
+          larsLeafStepReference(p, g, view(2, j).slice(), { weightDecay: WD, momentum: 0.9, bufferScale: 1 - 0.1,
             trustRatio: gamma, learningRate: 0.1, first, nesterov }, refP, refB);
           expect(firstDifference(view(3, j), refP)).toBe(-1);
           expect(firstDifference(view(4, j), refB)).toBe(-1);
           expect(firstDifference(view(5, j), refP)).toBe(-1);
           expect(firstDifference(view(6, j), refB)).toBe(-1);
+          expect(firstDifference(view(7, j), refP)).toBe(-1);
+          expect(firstDifference(view(8, j), refB)).toBe(-1);
+          expect(firstDifference(view(9, j), refP)).toBe(-1);
+          expect(firstDifference(view(10, j), refB)).toBe(-1);
         });
       }),
       { numRuns: 40 },
