@@ -3,6 +3,7 @@
  * elsewhere) in three memory arrangements, on one thread or two:
  * - resident: params, buffers and grads live in kernel memory; new params/buffers go to a second copy of the
  *   regions and the two alternate (what recycling a donated or dead previous state looks like);
+ * - resident, batched: the same through the kernel's larsLeaves (one call per thread, whole leaves per thread);
  * - grads copied in: as resident, but the grads arrive as JS Float32Arrays and are copied in each step;
  * - copy in/out: everything is a JS Float32Array; each step copies params, buffers and grads into kernel memory
  *   and the results out into new Float32Arrays (a pure API over JS-owned arrays);
@@ -12,13 +13,14 @@
 import { createKernelMemory, instantiateLarsLeaf, type LarsLeafWasm } from "../../src/kernels/lars-leaf-wasm.js";
 import { startLarsHelperThread } from "../../src/kernels/lars-leaf-pool.js";
 import {
-  larsTreeStepWasm, planTwoThreads, type LarsTreeCoefficients, type WasmLeafSlot,
+  LEAF_RECORD_BYTES, larsTreeStepWasm, larsTreeStepWasmBatched, planTwoThreads, splitWholeLeaves, writeLeafTable,
+  type LarsTreeCoefficients, type LeafTable, type WasmLeafSlot,
 } from "../../src/kernels/lars-tree-wasm.js";
 import type { Peer, PeerSetup } from "../peer.js";
 import type { BenchTree, TreeId } from "../trees.js";
 import { DAMPENING, LR, MOMENTUM, WEIGHT_DECAY, trustRatio } from "./hyperparams.js";
 
-type Arrangement = "resident" | "grads copied in" | "copy in/out" | "copy in/out per leaf";
+type Arrangement = "resident" | "resident, batched" | "grads copied in" | "copy in/out" | "copy in/out per leaf";
 
 const WASM32_LIMIT = 4 * 2 ** 30;
 
@@ -77,7 +79,8 @@ function setupPerLeaf(tree: BenchTree): PeerSetup {
 async function setupProbe(tree: BenchTree, arrangement: Arrangement, threads: 1 | 2): Promise<PeerSetup> {
   if (arrangement === "copy in/out per leaf") return setupPerLeaf(tree);
   const { offsets, regionBytes } = layout(tree);
-  const scratchBytes = (16 * tree.leaves.length + 15) & ~15;
+  // scratch: norms (16 bytes a leaf), then two larsLeaves tables (forward, backward)
+  const scratchBytes = (16 * tree.leaves.length + 2 * LEAF_RECORD_BYTES * tree.leaves.length + 15) & ~15;
   // regions: params A, params B, buffers A, buffers B, grads
   const total = scratchBytes + 5 * regionBytes;
   if (total > WASM32_LIMIT) {
@@ -94,6 +97,16 @@ async function setupProbe(tree: BenchTree, arrangement: Arrangement, threads: 1 
       outB: ob + offsets[j]!, n: l.size }));
   const forward = slotsFor(PA, BA, PB, BB);
   const backward = slotsFor(PB, BB, PA, BA);
+  // larsLeaves tables: per direction, the caller's leaves then the helper's (all leaves on one thread)
+  const [mine, theirs] = threads === 2 ? splitWholeLeaves(tree.leaves.map((l) => l.size)) : [tree.leaves.map((_, j) => j), []];
+  const tablesAt = (direction: number) => 16 * tree.leaves.length + direction * LEAF_RECORD_BYTES * tree.leaves.length;
+  const tables = [forward, backward].map((slots, direction): [LeafTable, LeafTable] => {
+    const at = tablesAt(direction);
+    writeLeafTable(kernel, at, mine.map((j) => slots[j]!));
+    const helperAt = at + LEAF_RECORD_BYTES * mine.length;
+    writeLeafTable(kernel, helperAt, theirs.map((j) => slots[j]!));
+    return [{ at, count: mine.length }, { at: helperAt, count: theirs.length }];
+  });
   const helper = threads === 2 ? startLarsHelperThread(memory, tree.leaves.length) : undefined;
   const two = helper && { helper, plan: planTwoThreads(tree.leaves.map((l) => l.size)) };
   tree.params.forEach((p, j) => view(PA, j).set(p));
@@ -109,6 +122,17 @@ async function setupProbe(tree: BenchTree, arrangement: Arrangement, threads: 1 
     first = false;
   };
   switch (arrangement) {
+    case "resident, batched":
+      return {
+        kind: "step",
+        teardown,
+        step() {
+          const [table, helperTable] = tables[flip ? 1 : 0]!;
+          larsTreeStepWasmBatched(kernel, table, coefficients(first), 0, helper && { helper, helperTable });
+          first = false;
+          flip = !flip;
+        },
+      };
     case "resident":
     case "grads copied in":
       return {
@@ -154,6 +178,8 @@ function probe(arrangement: Arrangement, threads: 1 | 2, trees: readonly TreeId[
 export const wasmProbes: readonly Peer[] = [
   probe("resident", 1),
   probe("resident", 2),
+  probe("resident, batched", 1),
+  probe("resident, batched", 2),
   probe("grads copied in", 1, ["resnet50"]),
   probe("grads copied in", 2, ["resnet50"]),
   probe("copy in/out", 1),
