@@ -13,8 +13,10 @@
 import { createKernelMemory, instantiateLarsLeaf, type LarsLeafWasm } from "../../src/kernels/lars-leaf-wasm.js";
 import { startLarsHelperThread } from "../../src/kernels/lars-leaf-pool.js";
 import {
-  LEAF_RECORD_BYTES, larsTreeStepWasm, larsTreeStepWasmBatched, planTwoThreads, splitWholeLeaves, writeLeafTable,
-  type LarsTreeCoefficients, type LeafTable, type WasmLeafSlot,
+  LEAF_RECORD_BYTES, larsTreeStepWasmBatched, splitWholeLeaves, writeLeafTable, type LeafTable,
+} from "../../src/kernels/lars-tree-batched.js";
+import {
+  larsTreeStepWasm, planTwoThreads, type LarsTreeCoefficients, type WasmLeafSlot,
 } from "../../src/kernels/lars-tree-wasm.js";
 import type { Peer, PeerSetup } from "../peer.js";
 import type { BenchTree, TreeId } from "../trees.js";

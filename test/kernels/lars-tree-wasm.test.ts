@@ -5,9 +5,9 @@ import { startLarsHelperThread } from "../../src/kernels/lars-leaf-pool.js";
 import { createKernelMemory, instantiateLarsLeaf } from "../../src/kernels/lars-leaf-wasm.js";
 import { larsTrustRatio } from "../../src/kernels/lars-trust-ratio.js";
 import {
-  LEAF_RECORD_BYTES, larsTreeStepWasm, larsTreeStepWasmBatched, planTwoThreads, splitWholeLeaves, writeLeafTable,
-  type WasmLeafSlot,
-} from "../../src/kernels/lars-tree-wasm.js";
+  LEAF_RECORD_BYTES, larsTreeStepWasmBatched, splitWholeLeaves, writeLeafTable,
+} from "../../src/kernels/lars-tree-batched.js";
+import { larsTreeStepWasm, planTwoThreads, type WasmLeafSlot } from "../../src/kernels/lars-tree-wasm.js";
 
 const MAX_LEAVES = 6;
 const MAX_SIZE = 40_000; // above the 16384 at which the elementwise pass is split between threads
