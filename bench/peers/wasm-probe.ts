@@ -4,6 +4,7 @@
  * - resident: params, buffers and grads live in kernel memory; new params/buffers go to a second copy of the
  *   regions and the two alternate (what recycling a donated or dead previous state looks like);
  * - resident, batched: the same through the kernel's larsLeaves (one call per thread, whole leaves per thread);
+ * - resident, shared leaves: the same, both threads taking the next leaf (largest first) from a shared counter;
  * - grads copied in: as resident, but the grads arrive as JS Float32Arrays and are copied in each step;
  * - copy in/out: everything is a JS Float32Array; each step copies params, buffers and grads into kernel memory
  *   and the results out into new Float32Arrays (a pure API over JS-owned arrays);
@@ -13,7 +14,8 @@
 import { createKernelMemory, instantiateLarsLeaf, type LarsLeafWasm } from "../../src/kernels/lars-leaf-wasm.js";
 import { startLarsHelperThread } from "../../src/kernels/lars-leaf-pool.js";
 import {
-  LEAF_RECORD_BYTES, larsTreeStepWasmBatched, splitWholeLeaves, writeLeafTable, type LeafTable,
+  LEAF_RECORD_BYTES, largestFirst, larsTreeStepWasmBatched, larsTreeStepWasmShared, splitWholeLeaves, writeLeafTable,
+  type LeafTable,
 } from "../../src/kernels/lars-tree-batched.js";
 import {
   larsTreeStepWasm, planTwoThreads, type LarsTreeCoefficients, type WasmLeafSlot,
@@ -22,7 +24,7 @@ import type { Peer, PeerSetup } from "../peer.js";
 import type { BenchTree, TreeId } from "../trees.js";
 import { DAMPENING, LR, MOMENTUM, WEIGHT_DECAY, trustRatio } from "./hyperparams.js";
 
-type Arrangement = "resident" | "resident, batched" | "grads copied in" | "copy in/out" | "copy in/out per leaf";
+type Arrangement = "resident" | "resident, batched" | "resident, shared leaves" | "grads copied in" | "copy in/out" | "copy in/out per leaf";
 
 const WASM32_LIMIT = 4 * 2 ** 30;
 
@@ -99,8 +101,11 @@ async function setupProbe(tree: BenchTree, arrangement: Arrangement, threads: 1 
       outB: ob + offsets[j]!, n: l.size }));
   const forward = slotsFor(PA, BA, PB, BB);
   const backward = slotsFor(PB, BB, PA, BA);
-  // larsLeaves tables: per direction, the caller's leaves then the helper's (all leaves on one thread)
-  const [mine, theirs] = threads === 2 ? splitWholeLeaves(tree.leaves.map((l) => l.size)) : [tree.leaves.map((_, j) => j), []];
+  // larsLeaves tables: per direction, the caller's leaves then the helper's (all leaves on one thread);
+  // shared leaves: one table, largest first
+  const sizes = tree.leaves.map((l) => l.size);
+  const [mine, theirs] = arrangement === "resident, shared leaves" ? [largestFirst(sizes), []]
+    : threads === 2 ? splitWholeLeaves(sizes) : [tree.leaves.map((_, j) => j), []];
   const tablesAt = (direction: number) => 16 * tree.leaves.length + direction * LEAF_RECORD_BYTES * tree.leaves.length;
   const tables = [forward, backward].map((slots, direction): [LeafTable, LeafTable] => {
     const at = tablesAt(direction);
@@ -131,6 +136,17 @@ async function setupProbe(tree: BenchTree, arrangement: Arrangement, threads: 1 
         step() {
           const [table, helperTable] = tables[flip ? 1 : 0]!;
           larsTreeStepWasmBatched(kernel, table, coefficients(first), 0, helper && { helper, helperTable });
+          first = false;
+          flip = !flip;
+        },
+      };
+    case "resident, shared leaves":
+      if (helper === undefined) return { kind: "skipped", reason: "shared leaves need the helper thread" };
+      return {
+        kind: "step",
+        teardown,
+        step() {
+          larsTreeStepWasmShared(kernel, tables[flip ? 1 : 0]![0], coefficients(first), 0, helper);
           first = false;
           flip = !flip;
         },
@@ -182,6 +198,7 @@ export const wasmProbes: readonly Peer[] = [
   probe("resident", 2),
   probe("resident, batched", 1),
   probe("resident, batched", 2),
+  probe("resident, shared leaves", 2),
   probe("grads copied in", 1, ["resnet50"]),
   probe("grads copied in", 2, ["resnet50"]),
   probe("copy in/out", 1),

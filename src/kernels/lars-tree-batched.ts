@@ -64,3 +64,38 @@ export function larsTreeStepWasmBatched(
   kernel.larsLeaves(table.at, table.count, k.weightDecay, k.momentum, c, k.learningRate, flags, scratch);
   two?.helper.wait();
 }
+
+/** Leaf indices, largest first: the order for a shared table (big leaves first balances best). */
+export function largestFirst(sizes: readonly number[]): number[] {
+  return sizes.map((_, i) => i).sort((a, b) => sizes[b]! - sizes[a]! || a - b);
+}
+
+/**
+ * The step with leaves shared through a counter: the caller and the helper each take the next leaf of `table`
+ * (ideally largest first) until none is left, and the caller never waits for a helper that has not started (a busy
+ * core costs nothing beyond the one-thread time). `scratch`: 32 free bytes (8-aligned). Same bits as one thread.
+ */
+export function larsTreeStepWasmShared(
+  kernel: LarsLeafWasm,
+  table: LeafTable,
+  k: Omit<LarsTreeCoefficients, "trustRatio">,
+  scratch: number,
+  helper: LarsHelperThread,
+): void {
+  const wd = k.weightDecay;
+  const m = k.momentum;
+  const c = 1 - k.dampening;
+  const lr = k.learningRate;
+  const flags = (k.first ? 1 : 0) | (k.nesterov ? 2 : 0);
+  const t = helper.tasks;
+  t[0] = table.at;
+  t[1] = table.count;
+  t[2] = wd;
+  t[3] = m;
+  t[4] = c;
+  t[5] = lr;
+  t[6] = flags;
+  t[7] = scratch + 16;
+  helper.shareLeaves(table.count, (i) =>
+    kernel.larsLeaves(table.at + LEAF_RECORD_BYTES * i, 1, wd, m, c, lr, flags, scratch));
+}

@@ -5,14 +5,14 @@ import { startLarsHelperThread } from "../../src/kernels/lars-leaf-pool.js";
 import { createKernelMemory, instantiateLarsLeaf } from "../../src/kernels/lars-leaf-wasm.js";
 import { larsTrustRatio } from "../../src/kernels/lars-trust-ratio.js";
 import {
-  LEAF_RECORD_BYTES, larsTreeStepWasmBatched, splitWholeLeaves, writeLeafTable,
+  LEAF_RECORD_BYTES, largestFirst, larsTreeStepWasmBatched, larsTreeStepWasmShared, splitWholeLeaves, writeLeafTable,
 } from "../../src/kernels/lars-tree-batched.js";
 import { larsTreeStepWasm, planTwoThreads, type WasmLeafSlot } from "../../src/kernels/lars-tree-wasm.js";
 
 const MAX_LEAVES = 6;
 const MAX_SIZE = 40_000; // above the 16384 at which the elementwise pass is split between threads
-const REGIONS = 11;
-const memory = createKernelMemory(16 * MAX_LEAVES + REGIONS * MAX_LEAVES * 4 * (MAX_SIZE + 4) + 2 * LEAF_RECORD_BYTES * MAX_LEAVES);
+const REGIONS = 13;
+const memory = createKernelMemory(48 << 20);
 const kernel = memory && instantiateLarsLeaf(memory);
 if (memory === undefined || kernel === undefined) throw new Error("this host has no WebAssembly");
 const helper = startLarsHelperThread(memory, MAX_LEAVES);
@@ -43,10 +43,11 @@ function firstDifference(a: Float32Array, b: Float32Array): number {
 }
 
 describe("larsTreeStepWasm", () => {
-  it("gives the same bits on one thread, on two, batched or not, and in the JS reference, first step and later", () => {
+  it("gives the same bits on one thread, on two (two phases, batched, shared), and in the JS reference", () => {
     fc.assert(
       fc.property(fc.array(leafSpec, { minLength: 1, maxLength: MAX_LEAVES }), fc.boolean(), fc.boolean(), (leaves, first, nesterov) => {
-        // regions: p, g, buf, then outP/outB for: one thread, two threads, batched one thread, batched two threads
+        // regions: p, g, buf, then outP/outB for: one thread, two threads, batched one thread, batched two threads,
+        // shared two threads
         const region = 4 * (MAX_SIZE + 4) * MAX_LEAVES;
         const base = 16 * MAX_LEAVES;
         const at = (r: number, j: number) => base + r * region + j * 4 * (MAX_SIZE + 4);
@@ -71,6 +72,9 @@ describe("larsTreeStepWasm", () => {
         writeLeafTable(kernel, helperTable, theirs.map((j) => all[j]!));
         larsTreeStepWasmBatched(kernel, { at: tables, count: mine.length }, k, 0,
           { helper, helperTable: { at: helperTable, count: theirs.length } });
+        const shared = slots(11, 12);
+        writeLeafTable(kernel, tables, largestFirst(leaves.map((l) => l.n)).map((j) => shared[j]!));
+        larsTreeStepWasmShared(kernel, { at: tables, count: leaves.length }, k, 0, helper);
         leaves.forEach(({ n }, j) => {
           const p = view(0, j).slice();
           const g = view(1, j).slice();
@@ -87,10 +91,43 @@ describe("larsTreeStepWasm", () => {
           expect(firstDifference(view(8, j), refB)).toBe(-1);
           expect(firstDifference(view(9, j), refP)).toBe(-1);
           expect(firstDifference(view(10, j), refB)).toBe(-1);
+          expect(firstDifference(view(11, j), refP)).toBe(-1);
+          expect(firstDifference(view(12, j), refB)).toBe(-1);
         });
       }),
       { numRuns: 40 },
     );
+  });
+
+  it("shared leaves stay exact over many back-to-back steps (helper claiming, cancelled, or late)", () => {
+    const sizes = [120_000, 5, 90_000, 64, 7, 60_000, 1, 0, 513, 4096, 3];
+    const region = 4 * 120_004;
+    const base = 4096;
+    const at = (r: number, j: number) => base + r * sizes.length * region + j * region;
+    sizes.forEach((n, j) => [0, 1, 2].forEach((r) => fill(new Float32Array(memory.buffer, at(r, j), n), 31 * j + r, 0.1)));
+    const slotsTo = (r: number): WasmLeafSlot[] =>
+      sizes.map((n, j) => ({ p: at(0, j), g: at(1, j), buf: at(2, j), outP: at(r, j), outB: at(r + 1, j), n }));
+    const tableAt = base + 7 * sizes.length * region;
+    const k = { learningRate: 0.1, momentum: 0.9, dampening: 0, weightDecay: WD, nesterov: false, first: false };
+    writeLeafTable(kernel, tableAt, slotsTo(3));
+    larsTreeStepWasmBatched(kernel, { at: tableAt, count: sizes.length }, k, 0);
+    const expected = sizes.map((n, j) => [new Float32Array(memory.buffer, at(3, j), n).slice(),
+      new Float32Array(memory.buffer, at(4, j), n).slice()] as const);
+    const shared = slotsTo(5);
+    writeLeafTable(kernel, tableAt, largestFirst(sizes).map((j) => shared[j]!));
+    let wrong = 0;
+    for (let round = 0; round < 200; round++) {
+      sizes.forEach((n, j) => {
+        new Float32Array(memory.buffer, at(5, j), n).fill(NaN);
+        new Float32Array(memory.buffer, at(6, j), n).fill(NaN);
+      });
+      larsTreeStepWasmShared(kernel, { at: tableAt, count: sizes.length }, k, 0, helper);
+      sizes.forEach((n, j) => {
+        if (firstDifference(new Float32Array(memory.buffer, at(5, j), n), expected[j]![0]) !== -1) wrong++;
+        if (firstDifference(new Float32Array(memory.buffer, at(6, j), n), expected[j]![1]) !== -1) wrong++;
+      });
+    }
+    expect(wrong).toBe(0);
   });
 
   it("planTwoThreads gives every leaf's norms one owner and splits big leaves at a multiple of 4", () => {
