@@ -83,8 +83,9 @@ function setupPerLeaf(tree: BenchTree): PeerSetup {
 async function setupProbe(tree: BenchTree, arrangement: Arrangement, threads: 1 | 2): Promise<PeerSetup> {
   if (arrangement === "copy in/out per leaf") return setupPerLeaf(tree);
   const { offsets, regionBytes } = layout(tree);
-  // scratch: norms (16 bytes a leaf), then two larsLeaves tables (forward, backward)
-  const scratchBytes = (16 * tree.leaves.length + 2 * LEAF_RECORD_BYTES * tree.leaves.length + 15) & ~15;
+  // scratch: norms (16 bytes a leaf, at least the 32 bytes of larsLeaves scratch), then two larsLeaves tables
+  const normsBytes = Math.max(32, 16 * tree.leaves.length);
+  const scratchBytes = (normsBytes + 2 * LEAF_RECORD_BYTES * tree.leaves.length + 15) & ~15;
   // regions: params A, params B, buffers A, buffers B, grads
   const total = scratchBytes + 5 * regionBytes;
   if (total > WASM32_LIMIT) {
@@ -106,7 +107,7 @@ async function setupProbe(tree: BenchTree, arrangement: Arrangement, threads: 1 
   const sizes = tree.leaves.map((l) => l.size);
   const [mine, theirs] = arrangement === "resident, shared leaves" ? [largestFirst(sizes), []]
     : threads === 2 ? splitWholeLeaves(sizes) : [tree.leaves.map((_, j) => j), []];
-  const tablesAt = (direction: number) => 16 * tree.leaves.length + direction * LEAF_RECORD_BYTES * tree.leaves.length;
+  const tablesAt = (direction: number) => normsBytes + direction * LEAF_RECORD_BYTES * tree.leaves.length;
   const tables = [forward, backward].map((slots, direction): [LeafTable, LeafTable] => {
     const at = tablesAt(direction);
     writeLeafTable(kernel, at, mine.map((j) => slots[j]!));
