@@ -50,8 +50,9 @@ export function sumSquares4(x: Float32Array): number {
 }
 
 /**
- * The elementwise LARS pass, written into `outParams` and `outBuffer` (fresh arrays owned by the caller;
- * the inputs are only read). For each i, f32(·) rounding to float32:
+ * The elementwise LARS pass, written into `outParams` and `outBuffer` (arrays owned by the caller; the inputs are
+ * only read, and the outputs may alias params/buffer for in-place use since index i is read before it is written).
+ * For each i, f32(·) rounding to float32:
  *   d = f32(g + wd·p);  b = first ? d : f32(m·buf + c·d);  o = nesterov ? f32(d + m·b) : b;
  *   o = f32(γ·o);  o = f32((−lr)·o);  p' = f32(p + o).
  */
