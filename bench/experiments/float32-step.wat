@@ -1,0 +1,28 @@
+(module
+  (import "env" "memory" (memory 1 65536 shared))
+  ;; The elementwise LARS pass in float32 arithmetic: NOT the project's convention (its results differ), kept only
+  ;; to measure what the float64 convention costs (bench/experiments/kernel-ab.ts).
+  (func (export "step")
+    (param $p i32) (param $g i32) (param $buf i32) (param $op i32) (param $ob i32) (param $n i32)
+    (param $wd f64) (param $m f64) (param $c f64) (param $gamma f64) (param $lr f64) (param $flags i32)
+    (local $end i32) (local $vwd v128) (local $vm v128) (local $vg v128) (local $vl v128)
+    (local $pv v128) (local $d v128) (local $b v128)
+    (local.set $vwd (f32x4.splat (f32.demote_f64 (local.get $wd))))
+    (local.set $vm (f32x4.splat (f32.demote_f64 (local.get $m))))
+    (local.set $vg (f32x4.splat (f32.demote_f64 (local.get $gamma))))
+    (local.set $vl (f32x4.splat (f32.demote_f64 (f64.neg (local.get $lr)))))
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $pv (v128.load (local.get $p)))
+      (local.set $d (f32x4.add (v128.load (local.get $g)) (f32x4.mul (local.get $vwd) (local.get $pv))))
+      (local.set $b (f32x4.add (f32x4.mul (local.get $vm) (v128.load (local.get $buf))) (local.get $d)))
+      (v128.store (local.get $ob) (local.get $b))
+      (v128.store (local.get $op) (f32x4.add (local.get $pv)
+        (f32x4.mul (local.get $vl) (f32x4.mul (local.get $vg) (local.get $b)))))
+      (local.set $p (i32.add (local.get $p) (i32.const 16)))
+      (local.set $g (i32.add (local.get $g) (i32.const 16)))
+      (local.set $buf (i32.add (local.get $buf) (i32.const 16)))
+      (local.set $op (i32.add (local.get $op) (i32.const 16)))
+      (local.set $ob (i32.add (local.get $ob) (i32.const 16)))
+      (br $l)))))

@@ -1,0 +1,49 @@
+/**
+ * Child process of bench/run.ts: measures one peer on one tree in a fresh process (so that peak RSS and the
+ * JIT state belong to that row alone) and prints one JSON line: a RowResult.
+ * Usage: tsx bench/row.ts PEER_NAME TREE_ID
+ */
+import { timeSteps } from "./measure.js";
+import { PEERS } from "./peers/index.js";
+import type { RowResult } from "./row-result.js";
+import { TREE_IDS, buildTree, type TreeId } from "./trees.js";
+
+async function measureRow(peerName: string, treeId: TreeId): Promise<RowResult> {
+  const peer = PEERS.find((p) => p.name === peerName);
+  if (peer === undefined) throw new Error(`no peer named ${peerName}`);
+  const tree = buildTree(treeId);
+  const base = { peer: peer.name, tree: treeId, values: tree.values, leaves: tree.leaves.length };
+  const setup = await peer.setup(tree);
+  switch (setup.kind) {
+    case "skipped":
+      return { ...base, status: "skipped", reason: setup.reason };
+    case "external":
+      return { ...base, status: "ok", ...setup.result, maxMs: setup.result.maxMs ?? null,
+        allocatedBytesPerStep: null, peakRssBytes: setup.result.peakRssBytes ?? null, note: setup.result.note ?? null };
+    case "step": {
+      // one warm-up step is plenty when a step moves gigabytes (the 10x tree)
+      const warmup = tree.values > 1e8 ? Math.min(1, peer.warmup ?? 3) : (peer.warmup ?? 3);
+      const stats = await timeSteps(() => setup.step(), peer.steps ?? 10, warmup);
+      await setup.teardown?.();
+      return { ...base, status: "ok", ...stats, peakRssBytes: process.resourceUsage().maxRSS * 1024,
+        note: setup.note ?? null };
+    }
+  }
+}
+
+const [peerName, treeId] = process.argv.slice(2);
+if (peerName === undefined || !TREE_IDS.includes(treeId as TreeId)) {
+  console.error(`usage: tsx bench/row.ts PEER_NAME TREE_ID (${TREE_IDS.join(", ")})`);
+  process.exit(2);
+}
+measureRow(peerName, treeId as TreeId).then(
+  (r) => {
+    process.stdout.write("\n" + JSON.stringify(r) + "\n");
+    process.exit(0);
+  },
+  (e: unknown) => {
+    const base = { peer: peerName, tree: treeId as TreeId, values: 0, leaves: 0 };
+    process.stdout.write("\n" + JSON.stringify({ ...base, status: "failed", reason: String(e) }) + "\n");
+    process.exit(1);
+  },
+);

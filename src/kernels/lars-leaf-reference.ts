@@ -1,0 +1,81 @@
+/**
+ * The plain-JavaScript reference of the WebAssembly LARS leaf kernel (src/kernels/lars-leaf.wat).
+ * Every value is a float64 JS number; `Math.fround` (or a Float32Array store) rounds to float32 where the
+ * arithmetic convention says a value is stored. No FMA: JS never fuses a multiply into an add.
+ */
+
+/** Hyper-parameters of one elementwise LARS pass over one leaf. */
+export interface LarsLeafCoefficients {
+  /** weight decay wd */
+  readonly weightDecay: number;
+  /** momentum m */
+  readonly momentum: number;
+  /** c = 1 − dampening */
+  readonly bufferScale: number;
+  /** trust ratio γ of this leaf */
+  readonly trustRatio: number;
+  /** learning rate lr */
+  readonly learningRate: number;
+  /** true on the first step: the new buffer is d itself and `buffer` is not read */
+  readonly first: boolean;
+  readonly nesterov: boolean;
+}
+
+/**
+ * Sum of squares with four interleaved float64 accumulators:
+ * s_j = Σ_{i ≡ j (mod 4)} x_i² in increasing i, result (s0 + s1) + (s2 + s3).
+ */
+export function sumSquares4(x: Float32Array): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  const n = x.length;
+  const quads = n - (n % 4);
+  let i = 0;
+  for (; i < quads; i += 4) {
+    const a = x[i]!;
+    const b = x[i + 1]!;
+    const c = x[i + 2]!;
+    const d = x[i + 3]!;
+    s0 += a * a;
+    s1 += b * b;
+    s2 += c * c;
+    s3 += d * d;
+  }
+  if (i < n) { const a = x[i]!; s0 += a * a; }
+  if (i + 1 < n) { const b = x[i + 1]!; s1 += b * b; }
+  if (i + 2 < n) { const c = x[i + 2]!; s2 += c * c; }
+  return (s0 + s1) + (s2 + s3);
+}
+
+/**
+ * The elementwise LARS pass, written into `outParams` and `outBuffer` (arrays owned by the caller; the inputs are
+ * only read, and the outputs may alias params/buffer for in-place use since index i is read before it is written).
+ * For each i, f32(·) rounding to float32:
+ *   d = f32(g + wd·p);  b = first ? d : f32(m·buf + c·d);  o = nesterov ? f32(d + m·b) : b;
+ *   o = f32(γ·o);  o = f32((−lr)·o);  p' = f32(p + o).
+ */
+export function larsLeafStepReference(
+  params: Float32Array,
+  grads: Float32Array,
+  buffer: Float32Array | null,
+  k: LarsLeafCoefficients,
+  outParams: Float32Array,
+  outBuffer: Float32Array,
+): void {
+  const fround = Math.fround;
+  const { weightDecay: wd, momentum: m, bufferScale: c, trustRatio: gamma, nesterov } = k;
+  const negLr = -k.learningRate;
+  const useBuffer = !k.first; // when not first, `buffer` must be given
+  for (let i = 0; i < params.length; i++) {
+    const p = params[i]!;
+    const d = fround(grads[i]! + wd * p); // d = f32(g + wd·p)
+    const b = useBuffer ? fround(m * buffer![i]! + c * d) : d; // b = f32(m·buf + c·d)
+    let o = nesterov ? fround(d + m * b) : b; // o = f32(d + m·b) or b
+    o = fround(gamma * o); // o = f32(γ·o)
+    o = fround(negLr * o); // o = f32((−lr)·o)
+    outParams[i] = p + o; // p' = f32(p + o), rounded by the store
+    outBuffer[i] = b;
+  }
+}
