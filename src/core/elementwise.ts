@@ -111,7 +111,9 @@ export const composeKernels = (kernels: readonly (BlockKernel | null)[]): BlockK
 export interface ElementwiseDefinition<S> {
   readonly name: string;
   readonly hyperparams: { readonly [key: string]: HyperValue };
+  /** The state before the first step. */
   init(params: Tree): E.Either<OptimizerError, S>;
+  /** Checks the state and plans one step ({@link Fusable.begin}). */
   begin(state: S, trees: StepTrees): E.Either<OptimizerError, StepPlan<S>>;
 }
 

@@ -38,7 +38,9 @@ export type Step<S> = readonly [updates: Tree, state: S];
  * outputs are fresh, frozen data, and every failure is a `Left`.
  */
 export interface GradientTransformation<S = unknown> extends TransformSpec {
+  /** The state before the first step, for this params tree. */
   init(params: Tree): E.Either<OptimizerError, S>;
+  /** One step: (u, s, p) ↦ (u′, s′). `params` is required by transformations that read p (weight decay, trust ratios). */
   update(updates: Tree, state: S, params?: Tree, context?: UpdateContext): E.Either<OptimizerError, Step<S>>;
   /**
    * Present when the step is elementwise per leaf after per-leaf scalars (norms, a learning rate) are known.
@@ -69,7 +71,9 @@ export type BlockKernel = (u: FloatArray, lo: number, hi: number) => void;
 
 /** One step of a fusable transformation: a kernel per leaf (or null where it leaves the leaf unchanged), then the new state. */
 export interface StepPlan<S> {
+  /** Called once per leaf, in leaf order: the per-leaf scalars are computed here, and the kernel returned. */
   leaf(input: LeafInput): E.Either<OptimizerError, BlockKernel | null>;
+  /** Called after every leaf ran: the new state. */
   finish(): S;
 }
 
@@ -81,6 +85,7 @@ export interface StepTrees {
 
 /** The fusable form of a transformation: check the state against the trees and plan one step. */
 export interface Fusable<S> {
+  /** Checks the state against the step's trees (a StateMismatch Left if it was made for another optimizer or tree). */
   begin(state: S, trees: StepTrees): E.Either<OptimizerError, StepPlan<S>>;
 }
 
