@@ -7,9 +7,13 @@
 export const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** Non-finite numbers, which JSON cannot hold, travel as `{"$num":"NaN"}`, `{"$num":"Infinity"}`, `{"$num":"-Infinity"}`. */
+/**
+ * Numbers JSON cannot hold travel as `{"$num":"NaN"}`, `{"$num":"Infinity"}`, `{"$num":"-Infinity"}` and
+ * `{"$num":"-0"}` (JSON writes −0 as 0).
+ */
 const encodeNonFinite = (value: unknown): unknown => {
-  if (typeof value === "number") return Number.isFinite(value) ? value : { $num: String(value) };
+  if (typeof value === "number")
+    return Object.is(value, -0) ? { $num: "-0" } : Number.isFinite(value) ? value : { $num: String(value) };
   if (Array.isArray(value)) return value.map(encodeNonFinite);
   if (typeof value === "object" && value !== null)
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, encodeNonFinite(v)]));
