@@ -8,7 +8,7 @@ export const PAGE_SCRIPT = String.raw`
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("report-data").textContent, function (key, value) {
-    // Non-finite numbers arrive as {"$num": "NaN" | "Infinity" | "-Infinity"}.
+    // Numbers JSON cannot hold arrive as {"$num": "NaN" | "Infinity" | "-Infinity" | "-0"}.
     if (value && typeof value === "object" && !Array.isArray(value) && typeof value.$num === "string" &&
         Object.keys(value).length === 1) return Number(value.$num);
     return value;
