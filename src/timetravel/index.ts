@@ -3,8 +3,8 @@
  * encoding of any State), structure checks between states, and per-leaf diffs.
  * @module
  */
-export type { CodecError, CodecErrorKind } from "./codecError.js";
-// State, Leaf and Dtype are the core's types (kept local in stateValue.ts until the merge); not re-exported here.
+// Errors, Leaf and Dtype are the core's (src/core); State is the plain data a checkpoint holds.
+export type { State } from "./stateValue.js";
 export type { Json as CheckpointMeta } from "./stateValue.js";
 export { encodeState } from "./encodeState.js";
 export { decodeState, type DecodedState } from "./decodeState.js";
