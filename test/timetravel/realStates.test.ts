@@ -32,7 +32,7 @@ describe.each(["float32", "float64"] as Dtype[])("real %s states", (dtype) => {
 
   it("keeps the partition's labels, the schedule's lr and every trust ratio", () => {
     const [, , last] = runPoints(larsPartition(), realParams(dtype), 2);
-    const back = decodeState(E.getOrElse(() => new Uint8Array())(encodeState(last!.state)));
+    const back = decodeState(E.getOrElse((): Uint8Array => new Uint8Array())(encodeState(last!.state)));
     expect(E.isRight(back)).toBe(true);
     const s = (E.isRight(back) ? back.right.state : {}) as { labels: Record<string, string>; inner: { decay: { lr: number; ratios: Record<string, number> }[] } };
     expect(s.labels["fc.bias"]).toBe("noDecay");
