@@ -20,3 +20,4 @@ export { seek, type RunPoint, type SeekOptions } from "./seek.js";
 export { verify, type BranchCheck, type Divergence, type VerifyReport } from "./verify.js";
 export { fork, type ForkOptions } from "./fork.js";
 export { rebuildOptimizer } from "./rebuildOptimizer.js";
+export { diffSteps, type StepRef } from "./diffSteps.js";

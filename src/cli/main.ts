@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+/**
+ * `larch`: inspect, diff, verify and report recordings of optimizer runs (`*.larch`) and checkpoints.
+ * Exit codes: 0 success, 1 the operands differ or the run diverges, 2 an error (message on stderr).
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { diff, inspect, report, verifyCommand, type Outcome } from "./commands.js";
+
+const USAGE = `usage:
+  larch inspect FILE [--step t] [--leaf path] [--branch b]   settings, branches, and a table of leaves at a step
+  larch diff A B [--leaf path]        A, B: checkpoint files or FILE@step[:branch]; exit 1 when they differ
+  larch verify FILE                   replay the recording; exit 1 with the first diverging step and leaf
+  larch report FILE -o report.html [--branch b]   the HTML report of a recording
+options: --allow-truncated reads the intact part of a recording whose run stopped while writing`;
+
+const commands: Readonly<Record<string, (argv: readonly string[]) => E.Either<string, Outcome>>> = {
+  inspect,
+  diff,
+  verify: verifyCommand,
+  report,
+};
+
+const [name, ...rest] = process.argv.slice(2);
+if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+  console.log(USAGE);
+  process.exit(name === undefined ? 2 : 0);
+}
+const command = commands[name];
+if (command === undefined) {
+  console.error(`larch: unknown command "${name}"\n${USAGE}`);
+  process.exit(2);
+}
+const result = command(rest);
+if (E.isLeft(result)) {
+  console.error(`larch ${name}: ${result.left}`);
+  process.exit(2);
+}
+if (result.right.stdout !== "") console.log(result.right.stdout);
+process.exitCode = result.right.code;
