@@ -25,15 +25,21 @@ type Result = E.Either<string, Outcome>;
 
 const ok = (stdout: string, code: 0 | 1 = 0): Result => E.right({ stdout, code });
 
+/**
+ * Opens a recording, checking every frame; with `--quick` (for commands that read only the stats) the keyframe and
+ * gradient frames are not read, so a long recording of a large model opens fast.
+ */
 const open = (path: string, args: Args): E.Either<string, Recording> =>
-  E.mapLeft((e: { message: string }) => e.message)(readRecording(path, { allowTruncated: args.options.has("allow-truncated") }));
+  E.mapLeft((e: { message: string }) => e.message)(
+    readRecording(path, { allowTruncated: args.options.has("allow-truncated"), deferTensorChecks: args.options.has("quick") }),
+  );
 
 const one = (args: Args, what: string): E.Either<string, string> =>
   args.positional.length === 1 ? E.right(args.positional[0]!) : E.left(`expected one ${what}, got ${args.positional.length}`);
 
 /** `larch inspect FILE [--step t] [--leaf path] [--branch b]`: the run's settings and a table of leaves at a step. */
 export const inspect = (argv: readonly string[]): Result => {
-  const args = parseArgs(argv, ["step", "leaf", "branch"], ["allow-truncated"]);
+  const args = parseArgs(argv, ["step", "leaf", "branch"], ["allow-truncated", "quick"]);
   if (E.isLeft(args)) return args;
   const file = one(args.right, "recording FILE");
   if (E.isLeft(file)) return file;
@@ -165,7 +171,7 @@ export const verifyCommand = (argv: readonly string[]): Result => {
 
 /** `larch report FILE -o report.html [--branch b]`: the HTML report of a recording. */
 export const report = (argv: readonly string[]): Result => {
-  const args = parseArgs(argv, ["out", "branch"], ["allow-truncated"]);
+  const args = parseArgs(argv, ["out", "branch"], ["allow-truncated", "quick"]);
   if (E.isLeft(args)) return args;
   const file = one(args.right, "recording FILE");
   if (E.isLeft(file)) return file;

@@ -12,7 +12,8 @@ const USAGE = `usage:
   larch diff A B [--leaf path]        A, B: checkpoint files or FILE@step[:branch]; exit 1 when they differ
   larch verify FILE                   replay the recording; exit 1 with the first diverging step and leaf
   larch report FILE -o report.html [--branch b]   the HTML report of a recording
-options: --allow-truncated reads the intact part of a recording whose run stopped while writing`;
+options: --allow-truncated reads the intact part of a recording whose run stopped while writing;
+         --quick (inspect, report) skips reading the keyframes and gradients: fast on long runs of large models`;
 
 const commands: Readonly<Record<string, (argv: readonly string[]) => E.Either<string, Outcome>>> = {
   inspect,

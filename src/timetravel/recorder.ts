@@ -79,6 +79,13 @@ export const runSettings = (optimizer: GradientTransformation<any>, o: Recording
 });
 
 /**
+ * A keyframe: the checkpoint of `{ params, state }` before step `step`, with meta `{ step, branch, optimizer }`
+ * so that a keyframe cut out of the file still says what it is.
+ */
+export const keyframeBytes = (point: { readonly params: Tree; readonly state: unknown }, step: number, branch: number, settings: RunSettings): E.Either<OptimizerError, Uint8Array> =>
+  encodeState(point, { step, branch, optimizer: JSON.parse(JSON.stringify(settings.optimizer)) as Json });
+
+/**
  * The recorder of branch `branch` from step `start` on, writing through `writer`. `keyframed` is the step
  * whose keyframe is already written (a fork writes the one it starts from), if any.
  */
@@ -99,7 +106,7 @@ export const stepRecorder = <S>(
   let closed = false;
 
   const writeKeyframe = (step: number, params: Tree, state: unknown): E.Either<OptimizerError, void> => {
-    const bytes = encodeState({ params, state });
+    const bytes = keyframeBytes({ params, state }, step, branch, settings);
     if (E.isLeft(bytes)) return bytes;
     lastKeyframe = step;
     return writer.append(FRAME.keyframe, stepPayload(branch, step, bytes.right));

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import * as E from "fp-ts/lib/Either.js";
-import { diffStates, encodeState, fork, lars, readRecording, seek, verify, type Recording } from "larch";
+import { decodeState, diffStates, encodeState, fork, lars, readRecording, seek, verify, type Recording } from "larch";
 import { recordRun } from "./recordRun.js";
 import { gradAt, larsChain, larsPartition, leafCount, realParams, runPoints } from "./runs.js";
 
@@ -153,6 +153,31 @@ describe("a damaged recording", () => {
     writeFileSync(cut, bytes.subarray(0, bytes.length - 3));
     const partial = readRecording(cut, { allowTruncated: true });
     expect(E.isRight(partial) && partial.right.truncatedAt).toBeGreaterThan(0);
+  });
+
+  it("deferring the checks of keyframe and gradient frames: a flipped bit in one is a Left when it is read", () => {
+    const header = bytes.readUInt32LE(12);
+    const keyframeAt = 8 + 12 + header; // the frame after the header is step 0's keyframe
+    expect(bytes.readUInt32LE(keyframeAt)).toBe(3);
+    const copy = Buffer.from(bytes);
+    copy[keyframeAt + 100] = copy[keyframeAt + 100]! ^ 4;
+    const flipped = file("flipped-keyframe.larch");
+    writeFileSync(flipped, copy);
+    expect(E.isLeft(readRecording(flipped))).toBe(true);
+    const deferred = readRecording(flipped, { deferTensorChecks: true });
+    expect(E.isRight(deferred)).toBe(true);
+    if (E.isLeft(deferred)) return;
+    expect(E.isRight(deferred.right.steps())).toBe(true);
+    const at0 = seek(deferred.right, 0);
+    expect(E.isLeft(at0) && at0.left.message).toMatch(/keyframe frame at byte \d+ fails its CRC-32 check/);
+  });
+
+  it("a keyframe cut out of the file is a checkpoint that says its step, branch and optimizer", () => {
+    const keyframeAt = 8 + 12 + bytes.readUInt32LE(12);
+    const length = bytes.readUInt32LE(keyframeAt + 4);
+    const checkpoint = bytes.subarray(keyframeAt + 8 + 8, keyframeAt + 8 + length);
+    const decoded = decodeState(checkpoint);
+    expect(E.isRight(decoded) && decoded.right.meta).toMatchObject({ step: 0, branch: 0, optimizer: { name: "lars" } });
   });
 
   it("with any single bit flipped is a Left", () => {
