@@ -5,7 +5,11 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { diff, inspect, report, verifyCommand, type Outcome } from "./commands.js";
+import type { Outcome } from "./command.js";
+import { diff } from "./diff.js";
+import { inspect } from "./inspect.js";
+import { report } from "./report.js";
+import { verifyCommand } from "./verify.js";
 
 const USAGE = `usage:
   larch inspect FILE [--step t] [--leaf path] [--branch b]   settings, branches, and a table of leaves at a step

@@ -3,9 +3,8 @@
  * code path serves `larch report` and the iris example.
  * @module
  */
-import { basename } from "node:path";
-import { writeFileSync, mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { basename, dirname } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
 import { optimizerError, type OptimizerError } from "../core/errors.js";
 import type { HyperValue } from "../core/transform.js";

@@ -73,6 +73,7 @@ export interface RecordingIndex {
   readonly truncatedAt: number | null;
 }
 
+/** The error of a file that is not an intact recording, saying what is wrong and where. */
 export const corrupt = (path: string, what: string): OptimizerError =>
   optimizerError("DecodeError", `${path} is not an intact larch recording: ${what}`);
 
