@@ -55,21 +55,33 @@ export const readRecording = (path: string, options: ReadOptions = {}): E.Either
 };
 
 const recordingOf = (path: string, { header, branches, frames, fileBytes, truncatedAt }: RecordingIndex): Recording => {
-  /** The body of a step frame (after branch and step), checked again against its CRC-32. */
-  const body = (ref: FrameRef): E.Either<OptimizerError, Uint8Array> => {
+  /**
+   * Calls `visit` with the body (after branch and step) of each frame of `refs` in turn, each checked again against
+   * its CRC-32, reading through one file descriptor; stops at the first Left.
+   */
+  const eachBody = (refs: readonly FrameRef[], visit: (body: Uint8Array, i: number) => E.Either<OptimizerError, void>): E.Either<OptimizerError, void> => {
     try {
       const fd = openSync(path, "r");
       try {
-        const frame = readAt(fd, ref.offset, FRAME_OVERHEAD + ref.payloadLength);
-        if (frame.length !== FRAME_OVERHEAD + ref.payloadLength || !frameIntact(frame))
-          return E.left(corrupt(path, `the ${frameName(ref.type)} frame at byte ${ref.offset} fails its CRC-32 check (the file is corrupted there, or changed since it was opened)`));
-        return E.right(frame.subarray(FRAME_HEAD_BYTES + STEP_PREFIX_BYTES, FRAME_HEAD_BYTES + ref.payloadLength));
+        for (let i = 0; i < refs.length; i++) {
+          const ref = refs[i]!;
+          const frame = readAt(fd, ref.offset, FRAME_OVERHEAD + ref.payloadLength);
+          if (frame.length !== FRAME_OVERHEAD + ref.payloadLength || !frameIntact(frame))
+            return E.left(corrupt(path, `the ${frameName(ref.type)} frame at byte ${ref.offset} fails its CRC-32 check (the file is corrupted there, or changed since it was opened)`));
+          const done = visit(frame.subarray(FRAME_HEAD_BYTES + STEP_PREFIX_BYTES, FRAME_HEAD_BYTES + ref.payloadLength), i);
+          if (E.isLeft(done)) return done;
+        }
+        return E.right(undefined);
       } finally {
         closeSync(fd);
       }
     } catch (e) {
       return E.left(optimizerError("DecodeError", `cannot read the recording ${path}: ${e instanceof Error ? e.message : String(e)}`));
     }
+  };
+  const body = (ref: FrameRef): E.Either<OptimizerError, Uint8Array> => {
+    let out: Uint8Array = new Uint8Array(0);
+    return E.map(() => out)(eachBody([ref], (b) => E.right(void (out = b))));
   };
   const find = (kind: "keyframes" | "grads", branch: number, step: number): E.Either<OptimizerError, FrameRef> => {
     const ref = frames.get(branch)?.[kind].get(step);
@@ -93,14 +105,10 @@ const recordingOf = (path: string, { header, branches, frames, fileBytes, trunca
     const inherited = info.parent === null ? E.right([] as readonly RecordedStep[]) : steps(info.parent);
     if (E.isLeft(inherited)) return inherited;
     const out = inherited.right.filter((s) => s.step < info.forkStep);
-    for (let s = info.forkStep; s < info.endStep; s++) {
-      const bytes = body(frames.get(branch)!.stats.get(s)!);
-      if (E.isLeft(bytes)) return bytes;
-      const decoded = decodeStats(s, bytes.right, header.leaves.length);
-      if (E.isLeft(decoded)) return decoded;
-      out.push(decoded.right);
-    }
-    return E.right(out);
+    const stats = frames.get(branch)!.stats;
+    const refs = Array.from({ length: info.endStep - info.forkStep }, (_, i) => stats.get(info.forkStep + i)!);
+    const read = eachBody(refs, (bytes, i) => E.map((step: RecordedStep) => void out.push(step))(decodeStats(info.forkStep + i, bytes, header.leaves.length)));
+    return E.map(() => out)(read);
   };
   return Object.freeze({
     path,
