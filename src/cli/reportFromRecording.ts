@@ -41,6 +41,21 @@ export const flatHyperparams = (spec: HyperValue, prefix = "", out: Record<strin
   return out;
 };
 
+/**
+ * Which leaves each label of a partition routes, as `label.leaves` → "fc1.weight, fc2.weight", read from the
+ * labels the partition keeps in its state (the branch's first keyframe); nothing for other optimizers.
+ */
+const partitionGroups = (rec: Recording, branch: number, first: number | undefined): Record<string, ReportValue> => {
+  const spec = rec.branches.get(branch)?.optimizer;
+  if (spec?.["name"] !== "partition" || first === undefined) return {};
+  const kf = rec.keyframe(branch, first);
+  const labels = E.isRight(kf) && isPlainRecord(kf.right.state) ? (kf.right.state as { labels?: unknown }).labels : undefined;
+  if (!isPlainRecord(labels)) return {};
+  const groups: Record<string, string[]> = {};
+  for (const [path, label] of Object.entries(labels)) (groups[String(label)] ??= []).push(path);
+  return Object.fromEntries(Object.entries(groups).map(([label, paths]) => [`${label}.leaves`, paths.join(", ")]));
+};
+
 /** The report's data for one branch of a recording (default the main run): its header, leaves and every step's numbers. */
 export const reportData = (rec: Recording, branch = 0): E.Either<OptimizerError, ReportData> => {
   const info = rec.branches.get(branch);
@@ -54,7 +69,12 @@ export const reportData = (rec: Recording, branch = 0): E.Either<OptimizerError,
     run: {
       title: branch === 0 ? title : `${title} · branch ${branch} (from step ${info.forkStep})`,
       optimizer: optimizerName(info.optimizer),
-      hyperparams: { ...flatHyperparams(info.optimizer), keyframeEvery: info.keyframeEvery, recordGrads: info.recordGrads },
+      hyperparams: {
+        ...partitionGroups(rec, branch, info.keyframeSteps[0]),
+        ...flatHyperparams(info.optimizer),
+        keyframeEvery: info.keyframeEvery,
+        recordGrads: info.recordGrads,
+      },
     },
     leaves: rec.header.leaves.map((l) => ({ path: l.path, shape: [...l.shape], dtype: l.dtype })),
     steps: steps.right.map((s) => ({ step: s.step, loss: s.loss, accuracy: s.accuracy, lr: s.lr ?? NaN, leaves: s.leaves })),

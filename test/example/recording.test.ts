@@ -32,5 +32,6 @@ describe("the iris example's recording", () => {
     const data = reportData(rec.right);
     expect(E.isRight(data) && data.right.steps.length).toBe(first.right.steps);
     expect(E.isRight(data) && data.right.run.optimizer).toBe("partition(decay: lars, noDecay: lars)");
+    expect(E.isRight(data) && data.right.run.hyperparams).toMatchObject({ "noDecay.leaves": "fc1.bias, fc2.bias", "decay.weightDecay": 0.001, "noDecay.weightDecay": 0 });
   });
 });
