@@ -6,15 +6,8 @@
 import * as E from "fp-ts/lib/Either.js";
 import { optimizerError, showPath, type OptimizerError } from "../core/errors.js";
 import { MAX_DEPTH, specialSpelling, type StructureNode } from "./stateStructure.js";
-import {
-  arrayPath,
-  isPlainRecord,
-  leafProblem,
-  looksLikeNdarray,
-  recordPath,
-  type State,
-} from "./stateValue.js";
 import type { Leaf } from "../core/leaf.js";
+import { arrayPath, isPlainRecord, leafProblem, looksLikeNdarray, recordPath } from "./stateValue.js";
 
 /** A leaf with its path in the state. */
 export interface PathLeaf {

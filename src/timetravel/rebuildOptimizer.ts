@@ -8,7 +8,6 @@ import { chain } from "../core/chain.js";
 import { optimizerError, type OptimizerError } from "../core/errors.js";
 import { identity } from "../core/identity.js";
 import type { GradientTransformation, HyperRecord, HyperValue } from "../core/transform.js";
-import { lars } from "../optimizers/lars.js";
 import { constantSchedule, polynomialDecay, type Schedule } from "../schedules/schedule.js";
 import { addWeightDecay } from "../transforms/addWeightDecay.js";
 import { labelByPath, partition } from "../transforms/partition.js";
