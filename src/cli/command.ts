@@ -31,3 +31,16 @@ export const openRecordingFile = (path: string, args: Args): E.Either<string, Re
 /** The one positional argument, or a Left saying what was expected. */
 export const one = (args: Args, what: string): E.Either<string, string> =>
   args.positional.length === 1 ? E.right(args.positional[0]!) : E.left(`expected one ${what}, got ${args.positional.length}`);
+
+/** A step of a recording written `FILE@step` or `FILE@step:branch`. */
+export interface StepOperand {
+  readonly file: string;
+  readonly step: number;
+  readonly branch: number;
+}
+
+/** The recording step an operand names, or undefined when it is not of the form `FILE@step[:branch]`. */
+export const stepOperand = (spec: string): StepOperand | undefined => {
+  const m = /^(.*)@(\d+)(?::(\d+))?$/.exec(spec);
+  return m === null ? undefined : { file: m[1]!, step: Number(m[2]), branch: m[3] === undefined ? 0 : Number(m[3]) };
+};

@@ -10,17 +10,16 @@ import { diffSteps } from "../timetravel/diffSteps.js";
 import type { Recording } from "../timetravel/recordingReader.js";
 import { seek } from "../timetravel/seek.js";
 import { parseArgs, type Args } from "./args.js";
-import { ok, openRecordingFile, type Result } from "./command.js";
+import { ok, openRecordingFile, stepOperand, type Result } from "./command.js";
 import { showNumber, table } from "./format.js";
 
 /** A diff operand: `FILE@t` or `FILE@t:branch` (a step of a recording) or a checkpoint file. */
 const operand = (spec: string, args: Args): E.Either<string, { readonly label: string; readonly value: unknown; readonly rec?: Recording; readonly step?: number; readonly branch?: number }> => {
-  const m = /^(.*)@(\d+)(?::(\d+))?$/.exec(spec);
-  if (m) {
-    const rec = openRecordingFile(m[1]!, args);
+  const at = stepOperand(spec);
+  if (at) {
+    const { step, branch } = at;
+    const rec = openRecordingFile(at.file, args);
     if (E.isLeft(rec)) return rec;
-    const step = Number(m[2]);
-    const branch = m[3] === undefined ? 0 : Number(m[3]);
     const point = seek(rec.right, step, { branch });
     if (E.isLeft(point)) return E.left(point.left.message);
     return E.right({ label: spec, value: point.right, rec: rec.right, step, branch });

@@ -5,6 +5,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
+import { checkpoint } from "./checkpoint.js";
 import type { Outcome } from "./command.js";
 import { diff } from "./diff.js";
 import { inspect } from "./inspect.js";
@@ -16,6 +17,7 @@ const USAGE = `usage:
   larch diff A B [--leaf path]        A, B: checkpoint files or FILE@step[:branch]; exit 1 when they differ
   larch verify FILE                   replay the recording; exit 1 with the first diverging step and leaf
   larch report FILE -o report.html [--branch b]   the HTML report of a recording
+  larch checkpoint FILE@step[:branch] -o state.safetensors   the { params, state } at a step, to resume from
 options: --allow-truncated reads the intact part of a recording whose run stopped while writing;
          --quick (inspect, report) skips reading the keyframes and gradients: fast on long runs of large models`;
 
@@ -24,6 +26,7 @@ const commands: Readonly<Record<string, (argv: readonly string[]) => E.Either<st
   diff,
   verify: verifyCommand,
   report,
+  checkpoint,
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import * as E from "fp-ts/lib/Either.js";
-import { applyUpdates, encodeState, mapTrees, leafOf, denseValues, allocate, dtypeOf, openRecording, type Tree } from "larch";
+import { applyUpdates, decodeState, encodeState, mapTrees, leafOf, denseValues, allocate, dtypeOf, openRecording, type Tree } from "larch";
 import { recordRun } from "../timetravel/recordRun.js";
 import { gradAt, larsPartition, realParams } from "../timetravel/runs.js";
 
@@ -52,6 +52,16 @@ describe("larch CLI", () => {
     const same = larch("diff", ckpt, `${good}@7`);
     expect(same.code).toBe(0);
     expect(same.stdout).toMatch(/identical/);
+  });
+
+  it("checkpoint writes the state at a step, which decodes to exactly that state", () => {
+    const out = join(dir, "at5.safetensors");
+    const r = larch("checkpoint", `${good}@5`, "-o", out);
+    expect(r.code).toBe(0);
+    const decoded = decodeState(readFileSync(out));
+    expect(E.isRight(decoded) && decoded.right.meta).toMatchObject({ step: 5, branch: 0, optimizer: { name: "partition" } });
+    expect(larch("diff", out, `${good}@5`).code).toBe(0);
+    expect(larch("checkpoint", `${good}@5`).stderr).toMatch(/-o state.safetensors/);
   });
 
   it("report writes the HTML report", () => {
