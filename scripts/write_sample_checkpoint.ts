@@ -12,7 +12,8 @@ import { dirname } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
 import ndarray from "ndarray";
 import { encodeState } from "../src/timetravel/index.js";
-import type { Leaf, State } from "../src/timetravel/stateValue.js";
+import type { Leaf } from "../src/core/leaf.js";
+import type { State } from "../src/timetravel/stateValue.js";
 
 const target = process.argv[2] ?? "out/sample.safetensors";
 

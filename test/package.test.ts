@@ -1,6 +1,6 @@
 /** The built package, as a user's plain Node process imports it by name (no TypeScript, no test runner). */
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
@@ -27,5 +27,11 @@ describe("the built package", () => {
     expect(values).toHaveLength(3);
     expect(values[0]).toBeLessThan(1); // moved against the gradient
     expect(values[1]).toBeGreaterThan(2);
+  });
+  it.skipIf(!existsSync(`${root}/dist/cli/main.js`))("has a `larch` bin that runs in plain Node", () => {
+    const pkg = JSON.parse(readFileSync(`${root}/package.json`, "utf8")) as { bin: Record<string, string> };
+    expect(pkg.bin["larch"]).toBe("dist/cli/main.js");
+    const usage = execFileSync(process.execPath, [`${root}/${pkg.bin["larch"]}`, "help"], { cwd: root, encoding: "utf8" });
+    expect(usage).toMatch(/larch verify FILE/);
   });
 });

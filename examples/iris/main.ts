@@ -1,57 +1,46 @@
 /**
  * `npm run example`: trains a 4→16→3 tanh MLP on Fisher's iris data with LARS (no weight decay on the
  * biases) and a polynomial learning-rate schedule, prints a line per epoch and the held-out accuracy,
- * and writes `out/report.html`.
+ * records the run to `out/run.larch` (keyframes every 20 steps, gradients on) and renders `out/report.html`
+ * from that recording, by the same code as `larch report out/run.larch -o out/report.html`.
  * @module
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import * as E from "fp-ts/lib/Either.js";
-import type { ReportData, ReportStep } from "../../src/report/report-data.js";
-import { renderReport } from "../../src/report/render.js";
-import { loadIris } from "./dataset.js";
-import { accuracy, initMlp, loss } from "./mlp.js";
-import { mulberry32 } from "./prng.js";
-import { flatten, dtypeOf, stepStats, type Tree } from "larch";
-import type { LeafStepStats, ReportLeaf } from "../../src/report/report-data.js";
-import { type TrainConfig, makeOptimizer, totalSteps, train } from "./train.js";
-
-const SEED = 2017;
-const config: TrainConfig = { epochs: 20, batchSize: 16, lr: 0.005, power: 2, momentum: 0.9, weightDecay: 1e-3 };
-const hidden = 16;
+import { readRecording } from "larch";
+import { writeReport } from "../../src/cli/reportFromRecording.js";
+import { accuracy, loss } from "./mlp.js";
+import { HIDDEN, KEYFRAME_EVERY, config, irisSplit, recordIrisRun } from "./recordedRun.js";
+import { makeOptimizer, totalSteps } from "./train.js";
 
 const outDir = fileURLToPath(new URL("../../out/", import.meta.url));
-const split = loadIris(mulberry32(SEED));
-const initial = initMlp(mulberry32(SEED + 1), { input: split.train.d, hidden, classes: split.classNames.length });
-const steps = totalSteps(config, split.train.n);
-const { optimizer, schedule } = makeOptimizer(config, steps);
+const recordingPath = `${outDir}run.larch`;
 
-/** The leaves of a tree as the report lists them. */
-const reportLeaves = (params: Tree): ReportLeaf[] => {
-  const flat = flatten(params);
-  if (E.isLeft(flat)) return [];
-  return flat.right.paths.map((path, i) => ({ path, shape: [...flat.right.leaves[i]!.shape], dtype: dtypeOf(flat.right.leaves[i]!) }));
+/** The value of a Right; for a Left, prints what failed and exits with code 1. */
+const orExit = <A>(what: string, result: E.Either<{ readonly message: string }, A>): A => {
+  if (E.isRight(result)) return result.right;
+  console.error(`${what}: ${result.left.message}`);
+  return process.exit(1);
 };
 
 const fixed = (x: number, digits: number) => x.toFixed(digits);
+const split = irisSplit();
+const steps = totalSteps(config, split.train.n);
+const { schedule } = makeOptimizer(config, steps);
 console.log(
-  `iris: ${split.train.n} train / ${split.test.n} test flowers, MLP 4→${hidden}→3, ` +
+  `iris: ${split.train.n} train / ${split.test.n} test flowers, MLP 4→${HIDDEN}→3, ` +
     `lars(lr=${config.lr}, momentum=${config.momentum}, weightDecay=${config.weightDecay} on weights), ` +
-    `polynomial decay over ${steps} steps`,
+    `polynomial decay over ${steps} steps; recording to out/run.larch (keyframe every ${KEYFRAME_EVERY} steps, gradients on)`,
 );
 
-const recorded: ReportStep[] = [];
+mkdirSync(outDir, { recursive: true });
 let epochStart = performance.now();
 let epochFirstStep = 0;
 const started = performance.now();
-const result = train(split.train, initial, optimizer, schedule, config, mulberry32(SEED + 2), {
-  onStep: (s) => {
-    const stats = stepStats(s.params, s.grads, s.updates, s.state);
-    if (E.isLeft(stats)) throw new Error(stats.left.message);
-    const leaves: LeafStepStats[] = reportLeaves(s.params).map(({ path }) => stats.right.leaves[path]!);
-    recorded.push({ step: s.step, loss: s.loss, accuracy: s.accuracy, lr: stats.right.lr ?? s.lr, leaves });
-  },
-  onEpoch: (e) => {
+const trained = orExit(
+  "training failed",
+  recordIrisRun(recordingPath, (e) => {
     const now = performance.now();
     const rate = ((e.steps - epochFirstStep) / (now - epochStart)) * 1000;
     console.log(
@@ -61,42 +50,12 @@ const result = train(split.train, initial, optimizer, schedule, config, mulberry
     );
     epochStart = now;
     epochFirstStep = e.steps;
-  },
-});
-
-if (E.isLeft(result)) {
-  console.error(`training failed: ${result.left.message}`);
-  process.exit(1);
-}
+  }),
+);
 const seconds = (performance.now() - started) / 1000;
-console.log(`${result.right.steps} steps in ${seconds.toFixed(2)} s`);
+console.log(`${trained.steps} steps in ${seconds.toFixed(2)} s`);
 
-const data: ReportData = {
-  version: 1,
-  run: {
-    title: `iris · MLP 4→${hidden}→3 · seed ${SEED}`,
-    optimizer: "partition(decay: lars, noDecay: lars) + polynomialDecay",
-    hyperparams: {
-      lr: config.lr,
-      power: config.power,
-      totalSteps: steps,
-      momentum: config.momentum,
-      "decay.weightDecay": config.weightDecay,
-      "noDecay.weightDecay": 0,
-      batchSize: config.batchSize,
-      epochs: config.epochs,
-      labels: "weights → decay, biases → noDecay",
-    },
-  },
-  leaves: reportLeaves(initial),
-  steps: recorded,
-};
-const html = renderReport(data);
-if (E.isLeft(html)) {
-  console.error(`report failed: ${html.left.message}`);
-  process.exit(1);
-}
-mkdirSync(outDir, { recursive: true });
-writeFileSync(`${outDir}report.html`, html.right);
-console.log(`wrote out/report.html`);
-console.log(`accuracy: ${accuracy(result.right.params, split.test).toFixed(2)}`);
+const recording = orExit("cannot read the recording back", readRecording(recordingPath));
+orExit("report failed", writeReport(recording, `${outDir}report.html`));
+console.log(`wrote out/run.larch (${recording.fileBytes} bytes) and out/report.html`);
+console.log(`accuracy: ${accuracy(trained.params, split.test).toFixed(2)}`);

@@ -103,7 +103,12 @@ export const train = (
   schedule: Schedule,
   config: TrainConfig,
   random: Random,
-  hooks: { onStep?: (info: StepInfo) => void; onEpoch?: (info: EpochInfo) => void } = {},
+  hooks: {
+    onStep?: (info: StepInfo) => void;
+    onEpoch?: (info: EpochInfo) => void;
+    /** Runs the optimizer step instead of `optimizer.update` (e.g. a recorder's `step`, which also gets loss and accuracy). */
+    update?: (grads: MlpParams, state: unknown, params: MlpParams, extras: { loss: number; accuracy: number }) => ReturnType<GradientTransformation<unknown>["update"]>;
+  } = {},
 ): E.Either<OptimizerError, { params: MlpParams; state: unknown; steps: number }> => {
   const init = optimizer.init(initial);
   if (E.isLeft(init)) return init;
@@ -119,7 +124,9 @@ export const train = (
       const batch = takeBatch(train, order.slice(start, start + config.batchSize));
       const { loss, grads } = lossAndGrad(params, batch);
       const batchAccuracy = accuracy(params, batch);
-      const stepped = optimizer.update(grads, state, params);
+      const stepped = hooks.update
+        ? hooks.update(grads, state, params, { loss, accuracy: batchAccuracy })
+        : optimizer.update(grads, state, params);
       if (E.isLeft(stepped)) return stepped;
       const [updates, next] = stepped.right;
       const applied = applyUpdates(params, updates);

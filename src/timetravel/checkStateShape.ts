@@ -4,10 +4,11 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { codecError, showPath, type CodecError } from "./codecError.js";
+import { optimizerError, showPath, type OptimizerError } from "../core/errors.js";
 import { classify } from "./stateKind.js";
 import { MAX_DEPTH } from "./stateStructure.js";
-import { arrayPath, dtypeOf, leafProblem, recordPath, type State } from "./stateValue.js";
+import { dtypeOf } from "../core/leaf.js";
+import { arrayPath, leafProblem, recordPath, type State } from "./stateValue.js";
 
 /** The first few names of a list, for messages. */
 const listed = (names: readonly string[]): string =>
@@ -26,11 +27,11 @@ const withArticle = (noun: string): string => `${/^[aeiou]/.test(noun) ? "an" : 
  * Both arguments are checked at run time (any value may be passed); a leaf must be a valid float32/float64
  * ndarray view. Values are not compared (numbers, other strings, leaf contents may differ): use diffStates for that.
  */
-export const checkStateShape = (expected: unknown, actual: unknown): E.Either<CodecError, State> => {
+export const checkStateShape = (expected: unknown, actual: unknown): E.Either<OptimizerError, State> => {
   const mismatch = (path: string, what: string) =>
-    codecError("StructureMismatch", `the state differs in form at ${showPath(path)}: ${what}`, path);
+    optimizerError("StructureMismatch", `the state differs in form at ${showPath(path)}: ${what}`, { path });
 
-  const check = (e: unknown, a: unknown, path: string, depth = 0): CodecError | undefined => {
+  const check = (e: unknown, a: unknown, path: string, depth = 0): OptimizerError | undefined => {
     if (depth > MAX_DEPTH) return mismatch(path, `nested more than ${MAX_DEPTH} levels deep (a cycle?)`);
     const x = classify(e);
     const y = classify(a);
@@ -40,10 +41,10 @@ export const checkStateShape = (expected: unknown, actual: unknown): E.Either<Co
       const problem = leafProblem(x.leaf) ?? leafProblem(y.leaf);
       if (problem !== undefined) return mismatch(path, problem);
       const [de, da] = [dtypeOf(x.leaf), dtypeOf(y.leaf)];
-      if (de !== da) return codecError("DtypeMismatch", `the leaf at ${showPath(path)} is ${da}, expected ${de}`, path);
+      if (de !== da) return optimizerError("DtypeMismatch", `the leaf at ${showPath(path)} is ${da}, expected ${de}`, { path });
       const [se, sa] = [x.leaf.shape, y.leaf.shape];
       if (se.length !== sa.length || se.some((n, k) => n !== sa[k]))
-        return codecError("ShapeMismatch", `the leaf at ${showPath(path)} has shape [${sa.join(", ")}], expected [${se.join(", ")}]`, path);
+        return optimizerError("ShapeMismatch", `the leaf at ${showPath(path)} has shape [${sa.join(", ")}], expected [${se.join(", ")}]`, { path });
       return undefined;
     }
     if (x.kind === "array" && y.kind === "array") {

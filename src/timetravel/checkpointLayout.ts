@@ -20,7 +20,7 @@
  * then the bytes after them), written as lowercase hex; it always sits at byte {@link CHECKSUM_AT}.
  * @module
  */
-import type { Dtype } from "./stateValue.js";
+import type { Dtype } from "../core/leaf.js";
 
 /** The format's name; the version follows a slash. */
 export const FORMAT_NAME = "larch-state";

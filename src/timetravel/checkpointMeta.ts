@@ -4,7 +4,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { codecError, showPath, type CodecError } from "./codecError.js";
+import { optimizerError, showPath, type OptimizerError } from "../core/errors.js";
 import { MAX_DEPTH } from "./stateStructure.js";
 import { arrayPath, isPlainRecord, recordPath, type Json } from "./stateValue.js";
 
@@ -12,7 +12,7 @@ import { arrayPath, isPlainRecord, recordPath, type Json } from "./stateValue.js
  * The JSON text of `meta`, or a Left naming the first place that JSON would not read back identically:
  * -0, NaN, ±Inf, undefined, functions, class instances, array holes, cycles or too deep nesting.
  */
-export const metaToJson = (meta: unknown): E.Either<CodecError, string> => {
+export const metaToJson = (meta: unknown): E.Either<OptimizerError, string> => {
   const open = new Set<object>();
   const problem = (value: unknown, path: string, depth: number): string | undefined => {
     const at = `meta at ${showPath(path)}`;
@@ -37,7 +37,7 @@ export const metaToJson = (meta: unknown): E.Either<CodecError, string> => {
     return found;
   };
   const why = problem(meta, "", 0);
-  return why === undefined ? E.right(JSON.stringify(meta)) : E.left(codecError("InvalidTree", why));
+  return why === undefined ? E.right(JSON.stringify(meta)) : E.left(optimizerError("InvalidTree", why));
 };
 
 /** `value` with every array and record in it frozen (in place; for freshly parsed JSON). */

@@ -5,7 +5,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { deepFreezeJson } from "./checkpointMeta.js";
 import { KEY_META, KEY_STRUCTURE } from "./checkpointLayout.js";
-import { codecError, type CodecError } from "./codecError.js";
+import { optimizerError, type OptimizerError } from "../core/errors.js";
 import { readCheckpointHeader } from "./readCheckpointHeader.js";
 import { rebuildState } from "./rebuildState.js";
 import type { Json, State } from "./stateValue.js";
@@ -34,7 +34,7 @@ const parseJson = (text: string): { readonly value: unknown } | undefined => {
  * Records and arrays of the result are frozen; leaves are fresh contiguous row-major ndarrays whose views
  * (shape, strides) are frozen, as the core makes them.
  */
-export const decodeState = (bytes: Uint8Array): E.Either<CodecError, DecodedState> => {
+export const decodeState = (bytes: Uint8Array): E.Either<OptimizerError, DecodedState> => {
   try {
     const container = readCheckpointHeader(bytes);
     if (E.isLeft(container)) return container;
@@ -44,16 +44,16 @@ export const decodeState = (bytes: Uint8Array): E.Either<CodecError, DecodedStat
     const structureText = metadata[KEY_STRUCTURE];
     const structure = structureText === undefined ? undefined : parseJson(structureText);
     if (structure === undefined)
-      return E.left(codecError("DecodeError", `the checkpoint's "${KEY_STRUCTURE}" is missing or not JSON`));
+      return E.left(optimizerError("DecodeError", `the checkpoint's "${KEY_STRUCTURE}" is missing or not JSON`));
     const state = rebuildState(structure.value, table.right, data);
     if (E.isLeft(state)) return state;
     const metaText = metadata[KEY_META];
     if (metaText === undefined) return E.right(Object.freeze({ state: state.right }));
     const meta = parseJson(metaText);
-    if (meta === undefined) return E.left(codecError("DecodeError", `the checkpoint's "${KEY_META}" is not JSON`));
+    if (meta === undefined) return E.left(optimizerError("DecodeError", `the checkpoint's "${KEY_META}" is not JSON`));
     return E.right(Object.freeze({ state: state.right, meta: deepFreezeJson(meta.value as Json) }));
   } catch (thrown) {
     // only exhaustion (e.g. no memory for a huge leaf) gets here; the public API still never throws
-    return E.left(codecError("DecodeError", `the checkpoint could not be decoded: ${String(thrown)}`));
+    return E.left(optimizerError("DecodeError", `the checkpoint could not be decoded: ${String(thrown)}`));
   }
 };

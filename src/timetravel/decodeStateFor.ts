@@ -5,7 +5,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import { checkStateShape } from "./checkStateShape.js";
-import type { CodecError } from "./codecError.js";
+import type { OptimizerError } from "../core/errors.js";
 import { decodeState, type DecodedState } from "./decodeState.js";
 
 /**
@@ -13,7 +13,7 @@ import { decodeState, type DecodedState } from "./decodeState.js";
  * intact and holds a state of the same form as `expected` (e.g. `opt.init(params)` of the optimizer and
  * tree at hand): same kinds, record keys, `kind` tags, array lengths, leaf dtypes and shapes.
  */
-export const decodeStateFor = (bytes: Uint8Array, expected: unknown): E.Either<CodecError, DecodedState> =>
+export const decodeStateFor = (bytes: Uint8Array, expected: unknown): E.Either<OptimizerError, DecodedState> =>
   pipe(
     decodeState(bytes),
     E.chainFirst(({ state }) => checkStateShape(expected, state)),

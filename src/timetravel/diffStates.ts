@@ -4,10 +4,11 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { checkStateShape } from "./checkStateShape.js";
-import type { CodecError } from "./codecError.js";
-import { norm2 } from "./leafNorm.js";
+import type { OptimizerError } from "../core/errors.js";
 import { classify } from "./stateKind.js";
-import { arrayPath, dtypeOf, recordPath, rowMajorValues, type Dtype, type Leaf } from "./stateValue.js";
+import { denseValues, dtypeOf, type Dtype, type Leaf } from "../core/leaf.js";
+import { l2Norm } from "../core/norm.js";
+import { arrayPath, recordPath } from "./stateValue.js";
 
 /** How two leaves of the same dtype and shape differ. Indices are flat row-major indices. */
 export interface LeafDiff {
@@ -45,8 +46,8 @@ export interface StateDiff {
 
 /** {@link LeafDiff} of two leaves already known to share dtype and shape. */
 const compareLeaves = (a: Leaf, b: Leaf, path: string): LeafDiff => {
-  const x = rowMajorValues(a);
-  const y = rowMajorValues(b);
+  const x = denseValues(a);
+  const y = denseValues(b);
   let differing = 0;
   let first = -1;
   let maxAbs = 0;
@@ -67,8 +68,8 @@ const compareLeaves = (a: Leaf, b: Leaf, path: string): LeafDiff => {
     const rel = d === 0 ? 0 : d === Infinity ? Infinity : d / Math.max(Math.abs(xi), Math.abs(yi)); // |a_i − b_i| / max(|a_i|, |b_i|)
     if (rel > maxRel) maxRel = rel;
   }
-  const normA = norm2(x);
-  const normB = norm2(y);
+  const normA = l2Norm(x);
+  const normB = l2Norm(y);
   return Object.freeze({
     path,
     dtype: dtypeOf(a),
@@ -89,7 +90,7 @@ const compareLeaves = (a: Leaf, b: Leaf, path: string): LeafDiff => {
  * (see {@link checkStateShape}): then there is nothing to compare element by element.
  * A leaf at two steps is compared by passing the two leaves themselves (path "").
  */
-export const diffStates = (a: unknown, b: unknown): E.Either<CodecError, StateDiff> => {
+export const diffStates = (a: unknown, b: unknown): E.Either<OptimizerError, StateDiff> => {
   const checked = checkStateShape(a, b);
   if (E.isLeft(checked)) return checked;
   const leaves: LeafDiff[] = [];

@@ -19,10 +19,11 @@ import {
 } from "./checkpointLayout.js";
 import { sealChecksum } from "./checkpointChecksum.js";
 import { metaToJson } from "./checkpointMeta.js";
-import { codecError, showPath, type CodecError } from "./codecError.js";
+import { optimizerError, showPath, type OptimizerError } from "../core/errors.js";
 import { flattenState, type PathLeaf } from "./flattenState.js";
 import { littleEndianBytes } from "./littleEndian.js";
-import { bytesPerValue, dtypeOf, rowMajorValues, sizeOf } from "./stateValue.js";
+import { denseValues, dtypeOf, sizeOf } from "../core/leaf.js";
+import { bytesPerValue } from "./stateValue.js";
 
 /** A leaf placed in the data section: bytes [begin, end) counted from the end of the header. */
 interface PlacedLeaf extends PathLeaf {
@@ -90,27 +91,27 @@ const headerBytes = (structureJson: string, metaJson: string | undefined, placed
  * Both arguments are checked at run time, so any value may be passed (a state typed with interfaces too):
  * Left (never a throw) when `state` is not State data, two leaves share a path, or `meta` is not exact JSON.
  */
-export const encodeState = (state: unknown, meta?: unknown): E.Either<CodecError, Uint8Array> => {
+export const encodeState = (state: unknown, meta?: unknown): E.Either<OptimizerError, Uint8Array> => {
   try {
     return encodeChecked(state, meta);
   } catch (thrown) {
     // only exhaustion (e.g. no memory for the output) gets here; the public API still never throws
-    return E.left(codecError("InvalidTree", `the state could not be encoded: ${String(thrown)}`));
+    return E.left(optimizerError("InvalidTree", `the state could not be encoded: ${String(thrown)}`));
   }
 };
 
 /** {@link encodeState} without the guard against exhaustion. */
-const encodeChecked = (state: unknown, meta: unknown): E.Either<CodecError, Uint8Array> => {
+const encodeChecked = (state: unknown, meta: unknown): E.Either<OptimizerError, Uint8Array> => {
   const flat = flattenState(state);
   if (E.isLeft(flat)) return flat;
   const { structure, leaves } = flat.right;
   const clash = clashingPath(leaves);
   if (clash !== undefined)
     return E.left(
-      codecError(
+      optimizerError(
         "InvalidTree",
         `two leaves have the path ${showPath(clash)} (or it is the reserved name "${METADATA_KEY}"); rename a record key so that leaf paths are unique`,
-        clash,
+        { path: clash },
       ),
     );
   let metaJson: string | undefined;
@@ -129,7 +130,7 @@ const encodeChecked = (state: unknown, meta: unknown): E.Either<CodecError, Uint
   // N as an unsigned 64-bit little-endian integer (a header is far below 2^32 bytes: high word 0)
   new DataView(out.buffer).setUint32(0, header.length, true);
   out.set(header, LENGTH_FIELD_BYTES);
-  for (const { leaf, begin } of placed) out.set(littleEndianBytes(rowMajorValues(leaf)), dataStart + begin);
+  for (const { leaf, begin } of placed) out.set(littleEndianBytes(denseValues(leaf)), dataStart + begin);
 
   // CRC-32 over out[0, CHECKSUM_AT) then out[CHECKSUM_AT + 8, end), written over the placeholder digits
   return E.right(sealChecksum(out));

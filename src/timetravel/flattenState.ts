@@ -4,17 +4,10 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { codecError, showPath, type CodecError } from "./codecError.js";
+import { optimizerError, showPath, type OptimizerError } from "../core/errors.js";
 import { MAX_DEPTH, specialSpelling, type StructureNode } from "./stateStructure.js";
-import {
-  arrayPath,
-  isPlainRecord,
-  leafProblem,
-  looksLikeNdarray,
-  recordPath,
-  type Leaf,
-  type State,
-} from "./stateValue.js";
+import type { Leaf } from "../core/leaf.js";
+import { arrayPath, isPlainRecord, leafProblem, looksLikeNdarray, recordPath } from "./stateValue.js";
 
 /** A leaf with its path in the state. */
 export interface PathLeaf {
@@ -37,13 +30,13 @@ const describe = (value: unknown): string =>
  * State data: undefined, a function, a symbol, a bigint, a class instance, an array with holes, a cycle,
  * an ndarray over other storage or reaching outside it, or nesting deeper than {@link MAX_DEPTH}.
  */
-export const flattenState = (state: unknown): E.Either<CodecError, FlatState> => {
+export const flattenState = (state: unknown): E.Either<OptimizerError, FlatState> => {
   const leaves: PathLeaf[] = [];
   const open = new Set<object>(); // containers on the current descent, to find cycles
-  const bad = (path: string, why: string): E.Either<CodecError, never> =>
-    E.left(codecError("InvalidTree", `not a State at ${showPath(path)}: ${why}`, path));
+  const bad = (path: string, why: string): E.Either<OptimizerError, never> =>
+    E.left(optimizerError("InvalidTree", `not a State at ${showPath(path)}: ${why}`, { path }));
 
-  const walk = (value: unknown, path: string, depth: number): E.Either<CodecError, StructureNode> => {
+  const walk = (value: unknown, path: string, depth: number): E.Either<OptimizerError, StructureNode> => {
     if (depth > MAX_DEPTH) return bad(path, `nested more than ${MAX_DEPTH} levels deep`);
     if (value === null || typeof value === "string" || typeof value === "boolean") return E.right(value);
     if (typeof value === "number") {
@@ -64,7 +57,7 @@ export const flattenState = (state: unknown): E.Either<CodecError, FlatState> =>
     return result;
   };
 
-  const walkArray = (items: readonly unknown[], path: string, depth: number): E.Either<CodecError, StructureNode> => {
+  const walkArray = (items: readonly unknown[], path: string, depth: number): E.Either<OptimizerError, StructureNode> => {
     const nodes: StructureNode[] = [];
     for (let i = 0; i < items.length; i++) {
       if (!(i in items)) return bad(arrayPath(path, i), "an array hole");
@@ -75,7 +68,7 @@ export const flattenState = (state: unknown): E.Either<CodecError, FlatState> =>
     return E.right(nodes);
   };
 
-  const walkRecord = (value: object, path: string, depth: number): E.Either<CodecError, StructureNode> => {
+  const walkRecord = (value: object, path: string, depth: number): E.Either<OptimizerError, StructureNode> => {
     if (!isPlainRecord(value)) return bad(path, `an instance of ${describe(value)}, not a plain record`);
     const keys = Object.keys(value);
     if (Reflect.ownKeys(value).length !== keys.length)

@@ -4,7 +4,7 @@
  * this is a view or a memcpy; on a big-endian host each value's bytes are reversed.
  * @module
  */
-import type { Dtype, FloatArray } from "./stateValue.js";
+import type { Dtype, FloatArray } from "../core/leaf.js";
 import { bytesPerValue } from "./stateValue.js";
 
 /** True when this machine stores numbers least-significant byte first. */

@@ -17,7 +17,7 @@ import {
   LENGTH_FIELD_BYTES,
   METADATA_KEY,
 } from "./checkpointLayout.js";
-import { codecError, type CodecError } from "./codecError.js";
+import { optimizerError, type OptimizerError } from "../core/errors.js";
 
 /** A checkpoint whose container is intact: its parsed header, string metadata and data section. */
 export interface CheckpointContainer {
@@ -29,7 +29,7 @@ export interface CheckpointContainer {
   readonly data: Uint8Array;
 }
 
-const fail = (message: string): E.Either<CodecError, never> => E.left(codecError("DecodeError", message));
+const fail = (message: string): E.Either<OptimizerError, never> => E.left(optimizerError("DecodeError", message));
 
 /** The header's JSON value, or undefined when it is not UTF-8 JSON. */
 const parseHeaderJson = (header: Uint8Array): unknown => {
@@ -64,7 +64,7 @@ const versionOf = (format: string): number | undefined => {
  * length beyond the end, not a larch checkpoint, a checksum that does not match (a flipped bit, a
  * truncation or trailing bytes), a header that is not UTF-8 JSON, or another format or a newer version.
  */
-export const readCheckpointHeader = (bytes: Uint8Array): E.Either<CodecError, CheckpointContainer> => {
+export const readCheckpointHeader = (bytes: Uint8Array): E.Either<OptimizerError, CheckpointContainer> => {
   if (!(bytes instanceof Uint8Array)) return fail("a checkpoint must be a Uint8Array");
   if (bytes.length < LENGTH_FIELD_BYTES)
     return fail(`the checkpoint is truncated: ${bytes.length} bytes, fewer than the 8-byte header length`);

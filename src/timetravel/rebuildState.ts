@@ -6,10 +6,11 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import ndarray from "ndarray";
-import { codecError, showPath, type CodecError } from "./codecError.js";
+import { optimizerError, showPath, type OptimizerError } from "../core/errors.js";
 import { valuesFromLittleEndian } from "./littleEndian.js";
 import { MAX_DEPTH, specialValue } from "./stateStructure.js";
-import { arrayPath, isPlainRecord, recordPath, type Leaf, type State } from "./stateValue.js";
+import type { Leaf } from "../core/leaf.js";
+import { arrayPath, isPlainRecord, recordPath, type State } from "./stateValue.js";
 import type { TensorEntry } from "./tensorTable.js";
 
 /** The leaf with its view, shape and strides frozen (as the core makes leaves); its values stay writable storage. */
@@ -30,12 +31,12 @@ export const rebuildState = (
   structure: unknown,
   table: ReadonlyMap<string, TensorEntry>,
   data: Uint8Array,
-): E.Either<CodecError, State> => {
+): E.Either<OptimizerError, State> => {
   const used = new Set<string>();
-  const bad = (path: string, why: string): E.Either<CodecError, never> =>
-    E.left(codecError("DecodeError", `the checkpoint's structure at ${showPath(path)}: ${why}`, path));
+  const bad = (path: string, why: string): E.Either<OptimizerError, never> =>
+    E.left(optimizerError("DecodeError", `the checkpoint's structure at ${showPath(path)}: ${why}`, { path }));
 
-  const leafAt = (name: unknown, path: string): E.Either<CodecError, State> => {
+  const leafAt = (name: unknown, path: string): E.Either<OptimizerError, State> => {
     if (name !== path) return bad(path, `a leaf named ${JSON.stringify(name)} where its path is expected`);
     const entry = table.get(path);
     if (entry === undefined) return bad(path, "a leaf with no tensor in the header");
@@ -45,7 +46,7 @@ export const rebuildState = (
     return E.right(frozenLeaf(ndarray(values, [...entry.shape]) as Leaf));
   };
 
-  const build = (node: unknown, path: string, depth: number): E.Either<CodecError, State> => {
+  const build = (node: unknown, path: string, depth: number): E.Either<OptimizerError, State> => {
     if (depth > MAX_DEPTH) return bad(path, `nested more than ${MAX_DEPTH} levels deep`);
     if (node === null || typeof node === "string" || typeof node === "boolean") return E.right(node);
     if (typeof node === "number") return Object.is(node, -0) ? bad(path, "a -0 written as a plain number") : E.right(node);
@@ -81,5 +82,5 @@ export const rebuildState = (
   const unused = [...table.keys()].find((name) => !used.has(name));
   return unused === undefined
     ? state
-    : E.left(codecError("DecodeError", `tensor ${showPath(unused)} is in the header but not in the state's structure`, unused));
+    : E.left(optimizerError("DecodeError", `tensor ${showPath(unused)} is in the header but not in the state's structure`, { path: unused }));
 };

@@ -2,7 +2,8 @@
  * The kind of a node of a state, for comparing two states node by node.
  * @module
  */
-import { isPlainRecord, looksLikeNdarray, type Leaf, type State } from "./stateValue.js";
+import type { Leaf } from "../core/leaf.js";
+import { isPlainRecord, looksLikeNdarray, type State } from "./stateValue.js";
 
 /** A state node classified, with its children or leaf where it has them. */
 export type StateNode =

@@ -7,8 +7,9 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { dtypeOfSafetensors } from "./checkpointLayout.js";
-import { codecError, showPath, type CodecError } from "./codecError.js";
-import { bytesPerValue, isPlainRecord, sizeOf, type Dtype } from "./stateValue.js";
+import { optimizerError, showPath, type OptimizerError } from "../core/errors.js";
+import { sizeOf, type Dtype } from "../core/leaf.js";
+import { bytesPerValue, isPlainRecord } from "./stateValue.js";
 
 /** One tensor of the table, checked. */
 export interface TensorEntry {
@@ -22,9 +23,9 @@ export interface TensorEntry {
 const isIndex = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
 
 /** The checked entry of tensor `name`, or why it is malformed. */
-const readEntry = (name: string, info: unknown, dataLength: number): E.Either<CodecError, TensorEntry> => {
+const readEntry = (name: string, info: unknown, dataLength: number): E.Either<OptimizerError, TensorEntry> => {
   const bad = (why: string) =>
-    E.left(codecError("DecodeError", `tensor ${showPath(name)} in the checkpoint header: ${why}`, name));
+    E.left(optimizerError("DecodeError", `tensor ${showPath(name)} in the checkpoint header: ${why}`, { path: name }));
   if (!isPlainRecord(info)) return bad("its entry is not a JSON object");
   const keys = Object.keys(info).sort().join(",");
   if (keys !== "data_offsets,dtype,shape") return bad(`it has fields [${keys}], expected [data_offsets,dtype,shape]`);
@@ -50,7 +51,7 @@ const readEntry = (name: string, info: unknown, dataLength: number): E.Either<Co
 export const readTensorTable = (
   tensors: Readonly<Record<string, unknown>>,
   dataLength: number,
-): E.Either<CodecError, ReadonlyMap<string, TensorEntry>> => {
+): E.Either<OptimizerError, ReadonlyMap<string, TensorEntry>> => {
   const entries: TensorEntry[] = [];
   for (const [name, info] of Object.entries(tensors)) {
     const entry = readEntry(name, info, dataLength);
@@ -63,19 +64,19 @@ export const readTensorTable = (
   for (const { name, begin, end } of sorted) {
     if (begin !== covered)
       return E.left(
-        codecError(
+        optimizerError(
           "DecodeError",
           begin < covered
             ? `tensor ${showPath(name)} overlaps another tensor's bytes (starts at ${begin}, before ${covered})`
             : `the bytes [${covered}, ${begin}) of tensor data belong to no tensor`,
-          name,
+          { path: name },
         ),
       );
     covered = end;
   }
   if (covered !== dataLength)
     return E.left(
-      codecError("DecodeError", `the checkpoint has ${dataLength - covered} bytes after its last tensor's data`),
+      optimizerError("DecodeError", `the checkpoint has ${dataLength - covered} bytes after its last tensor's data`),
     );
   return E.right(new Map(entries.map((e) => [e.name, e])));
 };

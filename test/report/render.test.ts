@@ -34,7 +34,7 @@ describe("jsonForScript", () => {
     ),
   })).v;
 
-  test.prop([value])("contains no "<" nor line separators, and round-trips (NaN, ±Infinity and −0 too)", (v) => {
+  test.prop([value])("contains no '<' nor line separators, and round-trips (NaN, ±Infinity and −0 too)", (v) => {
     const text = jsonForScript(v);
     expect(text).not.toMatch(/[<\u2028\u2029]/);
     expect(parseLikeThePage(text)).toEqual(v);

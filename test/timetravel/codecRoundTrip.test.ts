@@ -3,7 +3,8 @@ import * as E from "fp-ts/lib/Either.js";
 import ndarray from "ndarray";
 import { describe, expect, it } from "vitest";
 import { decodeState, encodeState } from "../../src/timetravel/index.js";
-import type { Json, Leaf, State } from "../../src/timetravel/stateValue.js";
+import type { Leaf } from "../../src/core/leaf.js";
+import type { Json, State } from "../../src/timetravel/stateValue.js";
 import { anyLeaf, anyState } from "./stateArbitraries.js";
 import { containersFrozen, firstDifference } from "./sameState.js";
 

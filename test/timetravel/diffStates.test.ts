@@ -3,7 +3,8 @@ import * as E from "fp-ts/lib/Either.js";
 import ndarray from "ndarray";
 import { describe, expect, it } from "vitest";
 import { diffStates, type StateDiff } from "../../src/timetravel/index.js";
-import type { Leaf, State } from "../../src/timetravel/stateValue.js";
+import type { Leaf } from "../../src/core/leaf.js";
+import type { State } from "../../src/timetravel/stateValue.js";
 import { anyDouble, anyLeaf, anyState } from "./stateArbitraries.js";
 import { indicesOf } from "./sameState.js";
 

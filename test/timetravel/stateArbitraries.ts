@@ -4,7 +4,8 @@
  */
 import fc from "fast-check";
 import ndarray from "ndarray";
-import type { Leaf, State } from "../../src/timetravel/stateValue.js";
+import type { Leaf } from "../../src/core/leaf.js";
+import type { State } from "../../src/timetravel/stateValue.js";
 
 /** Doubles with the hard cases made likely: ±0, NaN, ±Inf, subnormals, extremes. */
 export const anyDouble = (): fc.Arbitrary<number> =>

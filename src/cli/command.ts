@@ -1,0 +1,46 @@
+/**
+ * What every subcommand of `larch` shares: its outcome, and opening a recording as the options say. Each command
+ * reads its files and returns what to print (and the exit code) or a Left with a message a user can act on;
+ * only main.ts prints and exits.
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { readRecording, type Recording } from "../timetravel/recordingReader.js";
+import type { Args } from "./args.js";
+
+/** What a command prints on stdout, and its exit code (0 success, 1 "differs"/"diverges"). */
+export interface Outcome {
+  readonly stdout: string;
+  readonly code: 0 | 1;
+}
+
+export type Result = E.Either<string, Outcome>;
+
+/** A successful outcome. */
+export const ok = (stdout: string, code: 0 | 1 = 0): Result => E.right({ stdout, code });
+
+/**
+ * Opens a recording, checking every frame; with `--quick` (for commands that read only the stats) the keyframe and
+ * gradient frames are not read, so a long recording of a large model opens fast.
+ */
+export const openRecordingFile = (path: string, args: Args): E.Either<string, Recording> =>
+  E.mapLeft((e: { message: string }) => e.message)(
+    readRecording(path, { allowTruncated: args.options.has("allow-truncated"), deferTensorChecks: args.options.has("quick") }),
+  );
+
+/** The one positional argument, or a Left saying what was expected. */
+export const one = (args: Args, what: string): E.Either<string, string> =>
+  args.positional.length === 1 ? E.right(args.positional[0]!) : E.left(`expected one ${what}, got ${args.positional.length}`);
+
+/** A step of a recording written `FILE@step` or `FILE@step:branch`. */
+export interface StepOperand {
+  readonly file: string;
+  readonly step: number;
+  readonly branch: number;
+}
+
+/** The recording step an operand names, or undefined when it is not of the form `FILE@step[:branch]`. */
+export const stepOperand = (spec: string): StepOperand | undefined => {
+  const m = /^(.*)@(\d+)(?::(\d+))?$/.exec(spec);
+  return m === null ? undefined : { file: m[1]!, step: Number(m[2]), branch: m[3] === undefined ? 0 : Number(m[3]) };
+};

@@ -1,0 +1,28 @@
+/**
+ * `larch verify`: replay a recording and report where it diverges.
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { verify } from "../timetravel/verify.js";
+import { parseArgs } from "./args.js";
+import { ok, one, openRecordingFile, type Result } from "./command.js";
+
+/** `larch verify FILE`: replays the recording; exit code 1 (with the step and leaf) when it diverges. */
+export const verifyCommand = (argv: readonly string[]): Result => {
+  const args = parseArgs(argv, [], ["allow-truncated"]);
+  if (E.isLeft(args)) return args;
+  const file = one(args.right, "recording FILE");
+  if (E.isLeft(file)) return file;
+  const rec = openRecordingFile(file.right, args.right);
+  if (E.isLeft(rec)) return rec;
+  const report = verify(rec.right);
+  if (E.isLeft(report)) return E.left(`cannot verify ${file.right}: ${report.left.message}`);
+  const lines = report.right.branches.map(
+    (b) => `branch ${b.branch}: ${b.stepsReplayed} steps replayed, ${b.keyframesCompared} keyframes identical${b.note ? ` (${b.note})` : ""}`,
+  );
+  const d = report.right.divergence;
+  if (d !== null)
+    return ok([...lines, `DIVERGES at step ${d.step} of branch ${d.branch}, leaf ${d.path === "" ? "<none>" : d.path}: ${d.message}`].join("\n"), 1);
+  return ok([...lines, `${file.right}: OK, the replay reproduces the recording bit for bit`].join("\n"));
+};
+

@@ -1,0 +1,200 @@
+/**
+ * Recording a run: the explicit, impure edge around a pure optimizer. Transforms know nothing of it; the
+ * recorder calls `optimizer.update` and appends what the step did to a `*.larch` file.
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { applyUpdates } from "../core/apply.js";
+import { optimizerError, type OptimizerError } from "../core/errors.js";
+import { dtypeOf } from "../core/leaf.js";
+import { specOf, type GradientTransformation, type Step } from "../core/transform.js";
+import { flatten, type Tree } from "../core/tree.js";
+import { encodeState } from "./encodeState.js";
+import { metaToJson } from "./checkpointMeta.js";
+import { openFrameWriter, type FrameWriter } from "./frameWriter.js";
+import { jsonPayload, stepPayload } from "./recordingFrame.js";
+import { FRAME, RECORDING_FORMAT, RECORDING_MAGIC, type RecordingHeader, type RunSettings } from "./recordingLayout.js";
+import { encodeStats } from "./statsFrame.js";
+import { stepStats } from "./stepStats.js";
+import type { Json } from "./stateValue.js";
+
+/** Options of {@link openRecording}. */
+export interface RecordingOptions {
+  /** K ≥ 1: a full keyframe `{ params, state }` is written before every step t with t mod K = 0. */
+  readonly keyframeEvery: number;
+  /** Record each step's gradient (as large as the params): needed to seek between keyframes and to verify. */
+  readonly recordGrads: boolean;
+  /** Free-form JSON describing the run (title, dataset, seed, ...); no timestamps, so runs stay byte-identical. */
+  readonly meta?: unknown;
+}
+
+/** What a step may add to the record besides what the optimizer computes. */
+export interface StepExtras {
+  readonly loss?: number;
+  readonly accuracy?: number;
+}
+
+/** What a closed recording holds. */
+export interface RecordingSummary {
+  readonly path: string;
+  readonly branch: number;
+  /** Steps of this branch are [firstStep, endStep). */
+  readonly firstStep: number;
+  readonly endStep: number;
+}
+
+/** A recording being written. Not pure: each call appends to the file. */
+export interface Recorder<S = unknown> {
+  readonly path: string;
+  readonly branch: number;
+  /** The step the next call to `step` records (counted from 0 over the whole run). */
+  nextStep(): number;
+  /**
+   * One optimizer step, recorded: (u, s′) = optimizer.update(g, s, p), then the frames of step t are appended
+   * (a keyframe of { p, s } when t mod K = 0 or the state is not the one the last step returned, the gradient
+   * when recorded, the stats). The caller applies u (p ← p + u, {@link applyUpdates}) as usual. A Left from the
+   * optimizer writes nothing and keeps t, so the batch can be dropped and the step retried.
+   */
+  step(grads: Tree, state: S, params: Tree, extras?: StepExtras): E.Either<OptimizerError, Step<S>>;
+  /** Writes the final keyframe (the params and state after the last step) and an end frame, and closes the file. */
+  close(): E.Either<OptimizerError, RecordingSummary>;
+}
+
+const checkSettings = (o: RecordingOptions): E.Either<OptimizerError, void> =>
+  Number.isSafeInteger(o.keyframeEvery) && o.keyframeEvery >= 1 && o.keyframeEvery < 2 ** 32
+    ? typeof o.recordGrads === "boolean"
+      ? E.right(undefined)
+      : E.left(optimizerError("InvalidOption", "recordGrads must be true or false"))
+    : E.left(optimizerError("InvalidOption", `keyframeEvery must be a whole number >= 1, got ${String(o.keyframeEvery)}`));
+
+/** The JSON meta, or a Left saying where it is not JSON. */
+export const metaJson = (meta: unknown): E.Either<OptimizerError, Json> =>
+  meta === undefined ? E.right(null) : E.map((text: string) => JSON.parse(text) as Json)(metaToJson(meta));
+
+/** The settings of a run of `optimizer` with options `o`, as frames record them. */
+export const runSettings = (optimizer: GradientTransformation<any>, o: RecordingOptions): RunSettings => ({
+  optimizer: specOf(optimizer),
+  keyframeEvery: o.keyframeEvery,
+  recordGrads: o.recordGrads,
+});
+
+/**
+ * A keyframe: the checkpoint of `{ params, state }` before step `step`, with meta `{ step, branch, optimizer }`
+ * so that a keyframe cut out of the file still says what it is.
+ */
+export const keyframeBytes = (point: { readonly params: Tree; readonly state: unknown }, step: number, branch: number, settings: RunSettings): E.Either<OptimizerError, Uint8Array> =>
+  encodeState(point, { step, branch, optimizer: JSON.parse(JSON.stringify(settings.optimizer)) as Json });
+
+/**
+ * The recorder of branch `branch` from step `start` on, writing through `writer`. `keyframed` is the step
+ * whose keyframe is already written (a fork writes the one it starts from), if any.
+ */
+export const stepRecorder = <S>(
+  writer: FrameWriter,
+  path: string,
+  optimizer: GradientTransformation<S>,
+  settings: RunSettings,
+  paths: readonly string[],
+  branch: number,
+  start: number,
+  keyframed?: { readonly state: S },
+): Recorder<S> => {
+  let t = start;
+  let lastState: S | undefined = keyframed?.state;
+  let lastKeyframe = keyframed ? start : -1;
+  let last: { params: Tree; updates: Tree } | undefined;
+  let closed = false;
+
+  const writeKeyframe = (step: number, params: Tree, state: unknown): E.Either<OptimizerError, void> => {
+    const bytes = keyframeBytes({ params, state }, step, branch, settings);
+    if (E.isLeft(bytes)) return bytes;
+    lastKeyframe = step;
+    return writer.append(FRAME.keyframe, stepPayload(branch, step, bytes.right));
+  };
+
+  return {
+    path,
+    branch,
+    nextStep: () => t,
+    step: (grads, state, params, extras = {}) => {
+      if (closed) return E.left(optimizerError("InvalidOption", `the recording ${path} is closed; open a new one or fork it`));
+      if (t >= 2 ** 32 - 1) return E.left(optimizerError("InvalidOption", "a recording holds at most 2^32 - 1 steps"));
+      const stepped = optimizer.update(grads, state, params);
+      if (E.isLeft(stepped)) return E.left({ ...stepped.left, step: stepped.left.step ?? t });
+      const [updates, next] = stepped.right;
+      const stats = stepStats(params, grads, updates, next);
+      if (E.isLeft(stats)) return stats;
+      const body = encodeStats(paths, stats.right, extras);
+      if (E.isLeft(body)) return body;
+      if (lastKeyframe !== t && (t % settings.keyframeEvery === 0 || state !== lastState)) {
+        const written = writeKeyframe(t, params, state);
+        if (E.isLeft(written)) return written;
+      }
+      if (settings.recordGrads) {
+        const g = encodeState(grads);
+        if (E.isLeft(g)) return g;
+        const written = writer.append(FRAME.grads, stepPayload(branch, t, g.right));
+        if (E.isLeft(written)) return written;
+      }
+      const written = writer.append(FRAME.stats, stepPayload(branch, t, body.right));
+      if (E.isLeft(written)) return written;
+      last = { params, updates };
+      lastState = next;
+      t++;
+      return stepped;
+    },
+    close: () => {
+      if (closed) return E.left(optimizerError("InvalidOption", `the recording ${path} is already closed`));
+      closed = true;
+      if (last !== undefined && lastKeyframe !== t) {
+        const params = applyUpdates(last.params, last.updates); // p_T = p_{T−1} + u_{T−1}
+        if (E.isLeft(params)) return params;
+        const written = writeKeyframe(t, params.right, lastState);
+        if (E.isLeft(written)) return written;
+      }
+      const ended = writer.append(FRAME.end, stepPayload(branch, t, new Uint8Array(0)));
+      const shut = writer.close();
+      if (E.isLeft(ended)) return ended;
+      if (E.isLeft(shut)) return shut;
+      return E.right(Object.freeze({ path, branch, firstStep: start, endStep: t }));
+    },
+  };
+};
+
+/**
+ * Starts recording a run of `optimizer` on params shaped like `params0` into the file `path` (created or
+ * replaced): writes the magic and the header frame (format, optimizer spec, K, recordGrads, the leaves' paths,
+ * shapes and dtypes, `meta`). Every later step costs one stats frame of 12 + 8 + 8·(3 + 5L) bytes for L leaves,
+ * plus a gradient checkpoint when `recordGrads`, plus a `{ params, state }` checkpoint every K steps.
+ * @example
+ * const rec = openRecording("out/run.larch", opt, params, { keyframeEvery: 20, recordGrads: true });
+ * // each step: const [u, s] = rec.step(grads, state, params, { loss }); params = applyUpdates(params, u)
+ */
+export const openRecording = <S>(
+  path: string,
+  optimizer: GradientTransformation<S>,
+  params0: Tree,
+  options: RecordingOptions,
+): E.Either<OptimizerError, Recorder<S>> => {
+  const ok = checkSettings(options);
+  if (E.isLeft(ok)) return ok;
+  const flat = flatten(params0);
+  if (E.isLeft(flat)) return flat;
+  const meta = metaJson(options.meta);
+  if (E.isLeft(meta)) return meta;
+  const settings = runSettings(optimizer, options);
+  const header: RecordingHeader = {
+    format: RECORDING_FORMAT,
+    ...settings,
+    leaves: flat.right.paths.map((p, i) => ({ path: p, shape: [...flat.right.leaves[i]!.shape], dtype: dtypeOf(flat.right.leaves[i]!) })),
+    meta: meta.right,
+  };
+  const writer = openFrameWriter(path, "create", new TextEncoder().encode(RECORDING_MAGIC));
+  if (E.isLeft(writer)) return writer;
+  const written = writer.right.append(FRAME.header, jsonPayload(header));
+  if (E.isLeft(written)) {
+    writer.right.close();
+    return written;
+  }
+  return E.right(stepRecorder(writer.right, path, optimizer, settings, flat.right.paths, 0, 0));
+};

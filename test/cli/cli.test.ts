@@ -1,0 +1,131 @@
+/** The `larch` command run as a child process on real recordings: a good one, a corrupted one, a cut-short one, a diverging one. */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import * as E from "fp-ts/lib/Either.js";
+import { applyUpdates, decodeState, encodeState, mapTrees, leafOf, denseValues, allocate, dtypeOf, openRecording, type Tree } from "larch";
+import { recordRun } from "../timetravel/recordRun.js";
+import { gradAt, larsPartition, realParams } from "../timetravel/runs.js";
+
+const tsx = fileURLToPath(new URL("../../node_modules/.bin/tsx", import.meta.url));
+const main = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+const larch = (...args: string[]) => {
+  const r = spawnSync(tsx, [main, ...args], { encoding: "utf8" });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+};
+
+const dir = mkdtempSync(join(tmpdir(), "larch-cli-"));
+const good = join(dir, "run.larch");
+const points = recordRun(good, larsPartition(), realParams("float32"), 12, { keyframeEvery: 4, recordGrads: true, meta: { title: "cli test" } });
+const bytes = readFileSync(good);
+
+describe("larch CLI", () => {
+  it("inspect prints the settings and a table of leaves with norms and γ at a step", () => {
+    const r = larch("inspect", good, "--step", "5");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/optimizer partition\(decay: lars, noDecay: lars\), keyframe every 4 steps, gradients recorded/);
+    expect(r.stdout).toMatch(/keyframes at 0, 4, 8, 12/);
+    expect(r.stdout).toMatch(/step 5: lr/);
+    expect(r.stdout).toMatch(/conv\[0\]\.kernel\s+\[2, 2, 3, 3\]\s+float32/);
+    const leaf = larch("inspect", good, "--leaf", "fc.weight");
+    expect(leaf.code).toBe(0);
+    expect(leaf.stdout.split("\n").filter((l) => /^\d+\s/.test(l)).length).toBe(12);
+  });
+
+  it("verify says OK on a good recording (exit 0)", () => {
+    const r = larch("verify", good);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/12 steps replayed, 4 keyframes identical/);
+  });
+
+  it("diff of two steps lists the differing leaves (exit 1), of one step with itself nothing (exit 0)", () => {
+    const d = larch("diff", `${good}@3`, `${good}@9`, "--leaf", "fc.weight");
+    expect(d.code).toBe(1);
+    expect(d.stdout).toMatch(/params\.fc\.weight\s+\[3, 4\]\s+12/);
+    expect(larch("diff", `${good}@6`, `${good}@6`).code).toBe(0);
+    // a checkpoint file and a step of the recording: the same state
+    const ckpt = join(dir, "step7.safetensors");
+    writeFileSync(ckpt, E.getOrElseW(() => new Uint8Array())(encodeState(points[7])));
+    const same = larch("diff", ckpt, `${good}@7`);
+    expect(same.code).toBe(0);
+    expect(same.stdout).toMatch(/identical/);
+  });
+
+  it("checkpoint writes the state at a step, which decodes to exactly that state", () => {
+    const out = join(dir, "at5.safetensors");
+    const r = larch("checkpoint", `${good}@5`, "-o", out);
+    expect(r.code).toBe(0);
+    const decoded = decodeState(readFileSync(out));
+    expect(E.isRight(decoded) && decoded.right.meta).toMatchObject({ step: 5, branch: 0, optimizer: { name: "partition" } });
+    expect(larch("diff", out, `${good}@5`).code).toBe(0);
+    expect(larch("checkpoint", `${good}@5`).stderr).toMatch(/-o state.safetensors/);
+  });
+
+  it("report writes the HTML report", () => {
+    const out = join(dir, "report.html");
+    const r = larch("report", good, "-o", out);
+    expect(r.code).toBe(0);
+    expect(readFileSync(out, "utf8")).toMatch(/cli test/);
+  });
+
+  it("a corrupted recording: exit 2, with the frame and byte on stderr", () => {
+    const bad = join(dir, "corrupt.larch");
+    const copy = Buffer.from(bytes);
+    const middle = Math.floor(copy.length / 2);
+    copy[middle] = copy[middle]! ^ 0x10;
+    writeFileSync(bad, copy);
+    for (const cmd of ["inspect", "verify"]) {
+      const r = larch(cmd, bad);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/fails its CRC-32 check: the file is corrupted there/);
+    }
+    // --quick reads only the small frames: the stats are intact, the damaged frame is never read
+    expect(larch("inspect", bad, "--quick").code).toBe(0);
+  });
+
+  it("a cut-short recording: exit 2 saying so; --allow-truncated reads the intact part", () => {
+    const cut = join(dir, "cut.larch");
+    writeFileSync(cut, bytes.subarray(0, bytes.length - 100));
+    const r = larch("inspect", cut);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/ends inside frame .* stopped while writing/);
+    const partial = larch("inspect", cut, "--allow-truncated");
+    expect(partial.code).toBe(0);
+    expect(partial.stdout).toMatch(/cut short at byte \d+/);
+    expect(partial.stdout).toMatch(/unfinished/);
+  });
+
+  it("a run whose params were changed outside the optimizer: verify exits 1 naming the step and leaf", () => {
+    const path = join(dir, "clipped.larch");
+    const opt = larsPartition();
+    const rec = E.getOrElseW(() => null)(openRecording(path, opt, realParams("float32"), { keyframeEvery: 4, recordGrads: true }));
+    let params: Tree = realParams("float32");
+    let state = E.getOrElseW(() => null)(opt.init(params));
+    for (let t = 0; t < 6; t++) {
+      const [u, s] = E.getOrElseW(() => [params, state] as const)(rec!.step(gradAt(params, t), state, params));
+      params = E.getOrElseW(() => params)(applyUpdates(params, u));
+      // step 2 clips the params by half behind the optimizer's back
+      if (t === 2)
+        params = E.getOrElseW(() => params)(
+          mapTrees([params], ["params"], ([p]) => E.right(leafOf(allocate(dtypeOf(p!), denseValues(p!).length).map((_, i) => denseValues(p!)[i]! / 2), p!.shape))),
+        );
+      state = s;
+    }
+    rec!.close();
+    const r = larch("verify", path);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`DIVERGES at step 3 of branch 0, leaf ${"conv\\[0\\]\\.kernel"}: paramNorm recorded`));
+  });
+
+  it("usage errors: exit 2 with what to do", () => {
+    expect(larch("inspect").stderr).toMatch(/expected one recording FILE/);
+    expect(larch("report", good).stderr).toMatch(/-o report.html/);
+    expect(larch("frobnicate").code).toBe(2);
+    expect(larch("inspect", good, "--step", "x").stderr).toMatch(/--step needs a whole number/);
+    expect(larch("inspect", good, "--leaf", "nope").stderr).toMatch(/has no leaf "nope"; its leaves are/);
+    expect(larch("diff", `${good}@99`, `${good}@1`).stderr).toMatch(/step 99 is not in/);
+  });
+});
