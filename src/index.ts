@@ -2,6 +2,8 @@
  * larch: pure, composable optimizer transformations over trees of ndarrays, in the style of optax.
  * @module
  */
+
+// core: trees, the transformation protocol, fusion, chain
 export * from "./core/errors.js";
 export * from "./core/leaf.js";
 export * from "./core/tree.js";
@@ -11,32 +13,42 @@ export * from "./core/elementwise.js";
 export * from "./core/chain.js";
 export * from "./core/identity.js";
 export * from "./core/apply.js";
+
+// schedules: hyper-parameters as pure functions of the step
 export * from "./schedules/schedule.js";
+export * from "./schedules/cosineDecay.js";
+export * from "./schedules/linearWarmup.js";
+export * from "./schedules/piecewiseConstant.js";
+
+// transforms: one concept each
 export * from "./transforms/addWeightDecay.js";
 export * from "./transforms/traceMomentum.js";
-export * from "./transforms/scaleByTrustRatio.js";
-export * from "./transforms/scaleByLr.js";
-export * from "./transforms/partition.js";
-export * from "./transforms/masked.js";
-export * from "./optimizers/lars.js";
-export * from "./timetravel/stepStats.js";
-export * from "./timetravel/index.js";
 export * from "./transforms/trustRatio.js";
+export * from "./transforms/scaleByTrustRatio.js";
 export * from "./transforms/scaleByUpdateTrustRatio.js";
 export * from "./transforms/scaleByAdam.js";
+export * from "./transforms/scaleByLr.js";
+export * from "./transforms/clipByGlobalNorm.js";
+export * from "./transforms/partition.js";
+export * from "./transforms/masked.js";
+
+// wrappers: transformations around other transformations
+export * from "./wrappers/noUpdates.js";
+export * from "./wrappers/skipNonFinite.js";
+export * from "./wrappers/injectHyperparams.js";
+export * from "./wrappers/multiSteps.js";
+export * from "./wrappers/asGradient.js";
+
+// optimizers: named chains
+export * from "./optimizers/namedChain.js";
+export * from "./optimizers/lars.js";
 export * from "./optimizers/sgd.js";
 export * from "./optimizers/adam.js";
 export * from "./optimizers/adamw.js";
 export * from "./optimizers/lamb.js";
 export * from "./optimizers/larsOptax.js";
 export * from "./optimizers/larsPaper.js";
-export * from "./transforms/clipByGlobalNorm.js";
-export * from "./wrappers/noUpdates.js";
-export * from "./wrappers/skipNonFinite.js";
-export * from "./wrappers/injectHyperparams.js";
-export * from "./wrappers/multiSteps.js";
-export * from "./schedules/cosineDecay.js";
-export * from "./schedules/linearWarmup.js";
-export * from "./schedules/piecewiseConstant.js";
-export * from "./optimizers/namedChain.js";
-export * from "./wrappers/asGradient.js";
+
+// time travel: checkpoints, recordings, seek, verify, fork, diff
+export * from "./timetravel/stepStats.js";
+export * from "./timetravel/index.js";
