@@ -10,6 +10,8 @@ import type { FloatArray } from "./leaf.js";
  * Σᵢ xᵢ² in float64 with four interleaved accumulators, in increasing i:
  * sⱼ = Σ_{i ≡ j (mod 4)} xᵢ², result (s₀ + s₁) + (s₂ + s₃).
  * The fixed order makes it reproducible, and maps onto two float64x2 SIMD accumulators.
+ * @example
+ * sumOfSquares(Float32Array.of(3, 4)) === 25
  */
 export const sumOfSquares = (x: FloatArray): number => {
   let s0 = 0;
@@ -42,6 +44,8 @@ const TINY = 2 ** -900;
  * ‖x‖₂ = √(Σᵢ xᵢ²): NaN when x holds a NaN, +Inf when it holds ±Inf, otherwise the norm, finite and accurate
  * for all float32 data in one pass; float64 data whose squares would overflow or underflow (|x| ≳ 1e154 or
  * ≲ 1e-154) is rescaled by its largest magnitude M: ‖x‖ = M·√(Σ (xᵢ/M)²) (a second pass, taken only then).
+ * @example
+ * l2Norm(Float32Array.of(3e30, 4e30)) === 5e30 // no float32 overflow
  */
 export const l2Norm = (x: FloatArray): number => {
   const s = sumOfSquares(x);

@@ -26,6 +26,8 @@ const withArticle = (noun: string): string => `${/^[aeiou]/.test(noun) ? "an" : 
  * - leaves have different dtypes ("DtypeMismatch") or shapes ("ShapeMismatch").
  * Both arguments are checked at run time (any value may be passed); a leaf must be a valid float32/float64
  * ndarray view. Values are not compared (numbers, other strings, leaf contents may differ): use diffStates for that.
+ * @example
+ * checkStateShape(opt.init(params), loaded) // Left "… differ at [1].trace.fc.weight …" for a state of another tree
  */
 export const checkStateShape = (expected: unknown, actual: unknown): E.Either<OptimizerError, State> => {
   const mismatch = (path: string, what: string) =>

@@ -33,6 +33,8 @@ const parseJson = (text: string): { readonly value: unknown } | undefined => {
  * dtype/shape/byte-length disagreements, a structure that does not match the tensors. Never throws.
  * Records and arrays of the result are frozen; leaves are fresh contiguous row-major ndarrays whose views
  * (shape, strides) are frozen, as the core makes them.
+ * @example
+ * const back = decodeState(readFileSync("step100.safetensors")); // Either<OptimizerError, { state, meta }>
  */
 export const decodeState = (bytes: Uint8Array): E.Either<OptimizerError, DecodedState> => {
   try {

@@ -12,6 +12,8 @@ import { decodeState, type DecodedState } from "./decodeState.js";
  * {@link decodeState}(bytes), then {@link checkStateShape}(expected, state): Right only when the checkpoint is
  * intact and holds a state of the same form as `expected` (e.g. `opt.init(params)` of the optimizer and
  * tree at hand): same kinds, record keys, `kind` tags, array lengths, leaf dtypes and shapes.
+ * @example
+ * const resumed = E.flatMap(opt.init(params), (fresh) => decodeStateFor(bytes, fresh));
  */
 export const decodeStateFor = (bytes: Uint8Array, expected: unknown): E.Either<OptimizerError, DecodedState> =>
   pipe(

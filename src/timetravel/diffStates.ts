@@ -89,6 +89,8 @@ const compareLeaves = (a: Leaf, b: Leaf, path: string): LeafDiff => {
  * its {@link LeafDiff}, and every scalar that differs. Left when the states differ in form
  * (see {@link checkStateShape}): then there is nothing to compare element by element.
  * A leaf at two steps is compared by passing the two leaves themselves (path "").
+ * @example
+ * const d = diffStates(stateAt10, stateAt20); // per leaf: max |a − b|, max relative, ‖a‖, ‖b‖, first differing index
  */
 export const diffStates = (a: unknown, b: unknown): E.Either<OptimizerError, StateDiff> => {
   const checked = checkStateShape(a, b);

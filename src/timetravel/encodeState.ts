@@ -90,6 +90,8 @@ const headerBytes = (structureJson: string, metaJson: string | undefined, placed
  *
  * Both arguments are checked at run time, so any value may be passed (a state typed with interfaces too):
  * Left (never a throw) when `state` is not State data, two leaves share a path, or `meta` is not exact JSON.
+ * @example
+ * const bytes = encodeState(state, { optimizer: opt.name, hyperparams: opt.hyperparams, step: 100 }); // Either<OptimizerError, Uint8Array>
  */
 export const encodeState = (state: unknown, meta?: unknown): E.Either<OptimizerError, Uint8Array> => {
   try {

@@ -37,6 +37,8 @@ export interface Recording {
  * is wrong — not a recording, a newer format, a frame whose CRC-32 does not match (a flipped bit), a frame cut
  * short at the end (a crashed run; see {@link ReadOptions.allowTruncated}), a step frame of an unknown branch,
  * a duplicate or missing step. Never throws.
+ * @example
+ * const rec = readRecording("out/run.larch"); // Either<OptimizerError, Recording>
  */
 export const readRecording = (path: string, options: ReadOptions = {}): E.Either<OptimizerError, Recording> => {
   let fd: number;

@@ -59,6 +59,8 @@ const norm = (leaf: Leaf | undefined): number => (leaf === undefined ? NaN : l2N
 /**
  * The numbers a recording keeps for one step: per leaf ‖p‖, ‖g‖, γ, ‖u‖ and ‖b‖, and the step's learning rate.
  * Costs one norm pass over params, gradient, update and momentum buffer (γ and lr are read from the state).
+ * @example
+ * const stats = stepStats(params, grads, updates, nextState); // Right({ lr, leaves: { "fc.weight": { paramNorm, gradNorm, trustRatio, … } } })
  */
 export const stepStats = (params: Tree, grads: Tree, updates: Tree, stateAfter: unknown): E.Either<OptimizerError, StepStats> => {
   const p = flatten(params);

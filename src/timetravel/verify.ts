@@ -59,6 +59,8 @@ const statsDifference = (paths: readonly string[], recorded: RecordedStep, repla
  * (lr, and per leaf ‖p‖, ‖g‖, γ, ‖u‖, ‖b‖) and every keyframe, bit for bit. Right with the report (its
  * `divergence` says the first step and leaf where the replay differs, or is null); Left when the recording
  * cannot be read or the optimizer cannot be rebuilt or fails.
+ * @example
+ * const report = E.flatMap(readRecording("out/run.larch"), (rec) => verify(rec)); // divergence: null when bit for bit
  */
 export const verify = (
   rec: Recording,

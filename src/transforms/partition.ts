@@ -184,6 +184,8 @@ export const partition = (
 /**
  * A label tree built from each leaf's path: `labelByPath(params, (path) => path.endsWith("bias") ? "noDecay" : "decay")`.
  * (For a value that is not a tree it gives an empty label tree; `init` and `update` then report the tree's own error.)
+ * @example
+ * labelByPath(params, (path) => (path.endsWith("bias") ? "noDecay" : "decay")) // { fc: { bias: "noDecay", weight: "decay" } }
  */
 export const labelByPath = (params: Tree, label: (path: string, leaf: Leaf) => string): LabelTree => {
   const flat = flatten(params);
