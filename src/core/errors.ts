@@ -26,7 +26,11 @@ export interface OptimizerError {
   readonly step?: number;
 }
 
-/** Builds a frozen {@link OptimizerError}; `path` and `step` are kept only when given. */
+/**
+ * Builds a frozen {@link OptimizerError}; `path` and `step` are kept only when given.
+ * @example
+ * optimizerError("NonFinite", "gradient fc.weight contains NaN at step 3", { path: "fc.weight", step: 3 })
+ */
 export const optimizerError = (
   kind: OptimizerErrorKind,
   message: string,
@@ -39,5 +43,9 @@ export const optimizerError = (
     ...(where.step !== undefined ? { step: where.step } : {}),
   });
 
-/** Shows a leaf path in a message; the root leaf has the empty path. */
+/**
+ * Shows a leaf path in a message; the root leaf has the empty path.
+ * @example
+ * showPath("") === "<root>"; showPath("fc.weight") === "fc.weight"
+ */
 export const showPath = (path: string): string => (path === "" ? "<root>" : path);

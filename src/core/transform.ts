@@ -89,5 +89,9 @@ export interface Fusable<S> {
   begin(state: S, trees: StepTrees): E.Either<OptimizerError, StepPlan<S>>;
 }
 
-/** A transformation's spec, as recorded in checkpoints and reports. */
+/**
+ * A transformation's spec, as recorded in checkpoints and reports.
+ * @example
+ * specOf(lars({ lr: 0.1 })) // { name: "lars", hyperparams: { members: [...] } }
+ */
 export const specOf = (t: TransformSpec): HyperRecord => ({ name: t.name, hyperparams: t.hyperparams });

@@ -10,7 +10,11 @@ export interface Schedule {
   readonly spec?: { readonly [key: string]: HyperValue };
 }
 
-/** Gives a schedule function its description (for checkpoints and reports). */
+/**
+ * Gives a schedule function its description (for checkpoints and reports).
+ * @example
+ * const halving = describedSchedule((t) => 0.1 * 0.5 ** Math.floor(t / 1000), { schedule: "halving", every: 1000 });
+ */
 export const describedSchedule = (f: (step: number) => number, spec: { readonly [key: string]: HyperValue }): Schedule =>
   Object.freeze(Object.assign((step: number) => f(step), { spec }));
 
@@ -41,6 +45,10 @@ export const polynomialDecay = (o: {
   );
 };
 
-/** The description of a number or schedule, for a transformation's hyper-parameters. */
+/**
+ * The description of a number or schedule, for a transformation's hyper-parameters.
+ * @example
+ * describeValue(0.1) === 0.1; describeValue(constantSchedule(0.1)) // { schedule: "constant", value: 0.1 }
+ */
 export const describeValue = (v: number | Schedule): HyperValue =>
   typeof v === "number" ? v : (v.spec ?? { schedule: "custom" });
