@@ -13,6 +13,8 @@ export * from "./core/elementwise.js";
 export * from "./core/chain.js";
 export * from "./core/identity.js";
 export * from "./core/apply.js";
+export { isDonated } from "./core/donation.js";
+export * from "./core/step.js";
 
 // schedules: hyper-parameters as pure functions of the step
 export * from "./schedules/schedule.js";

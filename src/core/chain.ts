@@ -4,6 +4,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
+import { isDonated, reusedError } from "./donation.js";
 import { composeKernels, runFused } from "./elementwise.js";
 import { optimizerError, type OptimizerError } from "./errors.js";
 import type { BlockKernel, Fusable, GradientTransformation, Step, StepPlan, UpdateContext } from "./transform.js";
@@ -26,7 +27,9 @@ const initAll =
   };
 
 const checkChainState = (n: number, state: unknown): E.Either<OptimizerError, ChainState> =>
-  Array.isArray(state) && state.length === n
+  isDonated(state)
+    ? E.left(reusedError("chain state"))
+    : Array.isArray(state) && state.length === n
     ? E.right(state)
     : E.left(
         optimizerError(

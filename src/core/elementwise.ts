@@ -11,7 +11,8 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { optimizerError, type OptimizerError } from "./errors.js";
-import { allocate, denseValues, dtypeOf, leafOf, sizeOf, type Leaf } from "./leaf.js";
+import { isDonated, reusedError } from "./donation.js";
+import { allocate, denseValues, dtypeOf, leafOf, sizeOf, type FloatArray, type Leaf } from "./leaf.js";
 import type {
   BlockKernel,
   Fusable,
@@ -54,6 +55,47 @@ const withTrees = <A>(
   return then({ updates: u.right, params: p }, g);
 };
 
+/** A fresh zero-filled array of a leaf's dtype and size: a state leaf's storage when nothing was donated. */
+export const freshStorage = (old: Leaf): FloatArray => allocate(dtypeOf(old), sizeOf(old.shape));
+
+/**
+ * Plans a step for every leaf before any kernel runs: each member's per-leaf scalars (norms, rates) and checks
+ * come first, so a Left (a non-finite norm at the last leaf, say) is returned before anything was written.
+ */
+export const planLeaves = <S>(
+  plan: StepPlan<S>,
+  trees: StepTrees,
+  grads: Flat,
+  stateStorage: (old: Leaf) => FloatArray,
+): E.Either<OptimizerError, (BlockKernel | null)[]> => {
+  const { leaves, paths } = trees.updates;
+  const kernels: (BlockKernel | null)[] = [];
+  for (let i = 0; i < leaves.length; i++) {
+    const leaf = leaves[i]!;
+    const shape = leaf.shape;
+    const kernel = plan.leaf({
+      index: i,
+      path: paths[i]!,
+      shape,
+      dtype: dtypeOf(leaf),
+      size: sizeOf(shape),
+      grads: denseValues(grads.leaves[i]!),
+      params: trees.params ? denseValues(trees.params.leaves[i]!) : undefined,
+      stateStorage,
+    });
+    if (E.isLeft(kernel)) return kernel;
+    kernels.push(kernel.right);
+  }
+  return E.right(kernels);
+};
+
+/** Runs a kernel over a whole dense update array, block by block. */
+const runBlocks = (kernel: BlockKernel, u: FloatArray): void => {
+  const size = u.length;
+  if (size <= BLOCK) kernel(u, 0, size);
+  else for (let lo = 0; lo < size; lo += BLOCK) kernel(u.subarray(lo, Math.min(size, lo + BLOCK)), lo, Math.min(size, lo + BLOCK));
+};
+
 /**
  * Runs one step of a fusable transformation over every leaf: the new updates are fresh dense arrays,
  * the inputs are only read. A leaf that no kernel touches is passed through as the same (immutable) leaf.
@@ -68,32 +110,16 @@ export const runFused = <S>(
   withTrees(updates, params, context, (trees, grads) => {
     const plan = fusable.begin(state, trees);
     if (E.isLeft(plan)) return plan;
-    const { leaves, paths } = trees.updates;
-    const out: Leaf[] = [];
-    for (let i = 0; i < leaves.length; i++) {
-      const leaf = leaves[i]!;
-      const shape = leaf.shape;
-      const size = sizeOf(shape);
-      const dtype = dtypeOf(leaf);
-      const kernel = plan.right.leaf({
-        index: i,
-        path: paths[i]!,
-        shape,
-        dtype,
-        size,
-        grads: denseValues(grads.leaves[i]!),
-        params: trees.params ? denseValues(trees.params.leaves[i]!) : undefined,
-      });
-      if (E.isLeft(kernel)) return kernel;
-      if (kernel.right === null) {
-        out.push(leaf);
-        continue;
-      }
-      const u = allocate(dtype, size);
+    const kernels = planLeaves(plan.right, trees, grads, freshStorage);
+    if (E.isLeft(kernels)) return kernels;
+    const out = trees.updates.leaves.map((leaf, i) => {
+      const kernel = kernels.right[i]!;
+      if (kernel === null) return leaf;
+      const u = allocate(dtypeOf(leaf), sizeOf(leaf.shape));
       u.set(denseValues(leaf));
-      for (let lo = 0; lo < size; lo += BLOCK) kernel.right(u, lo, Math.min(size, lo + BLOCK));
-      out.push(leafOf(u, shape));
-    }
+      runBlocks(kernel, u);
+      return leafOf(u, leaf.shape);
+    });
     return E.right([unflatten(trees.updates.def, out, trees.updates.paths), plan.right.finish()] as const);
   });
 
@@ -143,6 +169,7 @@ export const failing = <S = never>(
  * otherwise a StateMismatch saying what was found instead (a state of another transformation or optimizer).
  */
 export const stateOfKind = <S extends { readonly kind: string }>(state: unknown, kind: S["kind"]): E.Either<OptimizerError, S> => {
+  if (isDonated(state)) return E.left(reusedError(`${kind} state`));
   if (typeof state === "object" && state !== null && (state as { kind?: unknown }).kind === kind) return E.right(state as S);
   const found =
     Array.isArray(state)
@@ -169,7 +196,7 @@ export const requireParams = (name: string, trees: StepTrees): E.Either<Optimize
 export const zerosLike = (flat: Flat): Tree =>
   unflatten(
     flat.def,
-    flat.leaves.map((leaf) => leafOf(allocate(dtypeOf(leaf), sizeOf(leaf.shape)), leaf.shape)),
+    flat.leaves.map((leaf) => leafOf(freshStorage(leaf), leaf.shape)),
     flat.paths,
   );
 

@@ -4,7 +4,7 @@
  */
 import type * as E from "fp-ts/lib/Either.js";
 import type { OptimizerError } from "./errors.js";
-import type { Dtype, FloatArray } from "./leaf.js";
+import type { Dtype, FloatArray, Leaf } from "./leaf.js";
 import type { Flat, Tree } from "./tree.js";
 
 /** A JSON-like value describing a hyper-parameter (for checkpoints, reports and error messages). */
@@ -61,11 +61,19 @@ export interface LeafInput {
   readonly grads: FloatArray;
   /** The params, when the update was given them (read-only). */
   readonly params: FloatArray | undefined;
+  /**
+   * Where to write the new value of one of this leaf's state leaves (a momentum buffer, a moment estimate), given
+   * its old value: a fresh array of its dtype and size, or, when the caller donated the old state
+   * (`applyStep` with `donate: true`), the old leaf's own storage. A kernel writing there reads each old value
+   * before it writes the new one at the same index, so both cases give the same bits.
+   */
+  stateStorage(old: Leaf): FloatArray;
 }
 
 /**
- * Rewrites `u[lo..hi)` in place, where `u` is the leaf's dense update in its own dtype (so each store rounds
- * to the dtype, exactly as materialising the update between two transformations would).
+ * Rewrites one block of a leaf's update in place: `u[j]` holds the update of the leaf's value `lo + j`, for
+ * `j < hi − lo`, so the kernel reads its other arrays (params, a momentum buffer) at `lo + j`. `u` has the leaf's
+ * dtype, so each store rounds to it, exactly as materialising the update between two transformations would.
  */
 export type BlockKernel = (u: FloatArray, lo: number, hi: number) => void;
 

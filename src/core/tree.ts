@@ -5,6 +5,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
+import { isDonated, reusedError } from "./donation.js";
 import { optimizerError, showPath, type OptimizerError } from "./errors.js";
 import { dtypeOf, type Leaf } from "./leaf.js";
 
@@ -77,9 +78,11 @@ const built = new WeakMap<object, Flat>();
 
 /**
  * Takes a tree apart into its structure and its leaves (depth first, sorted keys).
- * A value that is not a tree of valid leaves is a Left naming its path.
+ * A value that is not a tree of valid leaves is a Left naming its path; a tree or leaf that was donated to an
+ * earlier step is a `StateReused` Left.
  */
 export const flatten = (tree: unknown): E.Either<OptimizerError, Flat> => {
+  if (isDonated(tree)) return E.left(reusedError("tree"));
   const known = typeof tree === "object" && tree !== null ? built.get(tree) : undefined;
   return known ? E.right(known) : flattenAnew(tree);
 };
@@ -88,6 +91,7 @@ const flattenAnew = (tree: unknown): E.Either<OptimizerError, Flat> => {
   const paths: string[] = [];
   const leaves: Leaf[] = [];
   const walk = (node: unknown, path: string): E.Either<OptimizerError, TreeDef> => {
+    if (isDonated(node)) return E.left(reusedError(`leaf or subtree ${showPath(path)}`, path));
     if (looksLikeNdarray(node)) {
       const problem = leafProblem(node);
       if (problem !== undefined) return E.left(invalid(path, problem));

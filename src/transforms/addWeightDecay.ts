@@ -39,7 +39,7 @@ export const addWeightDecay = (weightDecay: number): GradientTransformation<AddW
             weightDecay === 0
               ? null
               : (u, lo, hi) => {
-                  for (let i = lo; i < hi; i++) u[i] = u[i]! + weightDecay * p![i]!; // u ← u + λ·p
+                  for (let i = lo, j = 0; i < hi; i++, j++) u[j] = u[j]! + weightDecay * p![i]!; // u ← u + λ·p
                 },
           ),
         finish: () => s.right,

@@ -5,7 +5,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { checkCount, elementwise, failing, stateOfKind, stateTreeMatching, zerosLike } from "../core/elementwise.js";
 import { optimizerError } from "../core/errors.js";
-import { allocate, denseValues, leafOf, type Leaf } from "../core/leaf.js";
+import { denseValues, leafOf, type Leaf } from "../core/leaf.js";
 import type { GradientTransformation } from "../core/transform.js";
 import { flatten, unflatten, type Tree } from "../core/tree.js";
 
@@ -78,19 +78,21 @@ export const scaleByAdam = (o: ScaleByAdamOptions = {}): GradientTransformation<
       const mus: Leaf[] = [];
       const nus: Leaf[] = [];
       return E.right({
-        leaf: ({ index, dtype, size, shape }) => {
-          const m = denseValues(mu.right.leaves[index]!);
-          const v = denseValues(nu.right.leaves[index]!);
-          const nm = allocate(dtype, size);
-          const nv = allocate(dtype, size);
+        leaf: ({ index, shape, stateStorage }) => {
+          const oldM = mu.right.leaves[index]!;
+          const oldV = nu.right.leaves[index]!;
+          const m = denseValues(oldM);
+          const v = denseValues(oldV);
+          const nm = stateStorage(oldM);
+          const nv = stateStorage(oldV);
           mus.push(leafOf(nm, shape));
           nus.push(leafOf(nv, shape));
           return E.right((u, lo, hi) => {
-            for (let i = lo; i < hi; i++) {
-              const g = u[i]!;
+            for (let i = lo, j = 0; i < hi; i++, j++) {
+              const g = u[j]!;
               nm[i] = b1 * m[i]! + c1 * g; // m ← β₁·m + (1 − β₁)·u
               nv[i] = b2 * v[i]! + c2 * g * g; // v ← β₂·v + (1 − β₂)·u²
-              u[i] = nm[i]! / bc1 / (Math.sqrt(nv[i]!) / bc2Sqrt + eps); // u ← (m / (1 − β₁ᵗ)) / (√v / √(1 − β₂ᵗ) + ε)
+              u[j] = nm[i]! / bc1 / (Math.sqrt(nv[i]!) / bc2Sqrt + eps); // u ← (m / (1 − β₁ᵗ)) / (√v / √(1 − β₂ᵗ) + ε)
             }
           });
         },

@@ -61,7 +61,7 @@ export const scaleByLr = (lr: number | Schedule): GradientTransformation<ScaleBy
       return E.right({
         leaf: () =>
           E.right((u, lo, hi) => {
-            for (let i = lo; i < hi; i++) u[i] = factor * u[i]!; // u ← −αₜ·u
+            for (let j = 0; j < hi - lo; j++) u[j] = factor * u[j]!; // u ← −αₜ·u
           }),
         finish: () => Object.freeze({ kind: "scaleByLr" as const, count: t + 1, lr: alpha }),
       });

@@ -5,7 +5,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { checkCount, elementwise, failing, stateOfKind, stateTreeMatching, zerosLike } from "../core/elementwise.js";
 import { optimizerError } from "../core/errors.js";
-import { allocate, denseValues, leafOf, type Leaf } from "../core/leaf.js";
+import { denseValues, leafOf, type Leaf } from "../core/leaf.js";
 import type { GradientTransformation } from "../core/transform.js";
 import { flatten, unflatten, type Tree } from "../core/tree.js";
 
@@ -62,15 +62,16 @@ export const traceMomentum = (o: TraceMomentumOptions): GradientTransformation<T
       const first = count.right === 0;
       const buffers: Leaf[] = [];
       return E.right({
-        leaf: ({ index, dtype, size, shape }) => {
-          const b = denseValues(trace.right.leaves[index]!);
-          const nb = allocate(dtype, size);
+        leaf: ({ index, shape, stateStorage }) => {
+          const old = trace.right.leaves[index]!;
+          const b = denseValues(old);
+          const nb = stateStorage(old);
           buffers.push(leafOf(nb, shape));
           return E.right((u, lo, hi) => {
-            if (first) for (let i = lo; i < hi; i++) nb[i] = u[i]!; // b ← u
-            else for (let i = lo; i < hi; i++) nb[i] = m * b[i]! + c * u[i]!; // b ← m·b + (1 − d)·u
-            if (nesterov) for (let i = lo; i < hi; i++) u[i] = u[i]! + m * nb[i]!; // u ← u + m·b
-            else for (let i = lo; i < hi; i++) u[i] = nb[i]!; // u ← b
+            if (first) for (let i = lo, j = 0; i < hi; i++, j++) nb[i] = u[j]!; // b ← u
+            else for (let i = lo, j = 0; i < hi; i++, j++) nb[i] = m * b[i]! + c * u[j]!; // b ← m·b + (1 − d)·u
+            if (nesterov) for (let i = lo, j = 0; i < hi; i++, j++) u[j] = u[j]! + m * nb[i]!; // u ← u + m·b
+            else for (let i = lo, j = 0; i < hi; i++, j++) u[j] = nb[i]!; // u ← b
           });
         },
         finish: () => Object.freeze({ kind: "traceMomentum" as const, count: next, trace: unflatten(trees.updates.def, buffers, trees.updates.paths) }),

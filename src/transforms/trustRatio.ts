@@ -53,7 +53,7 @@ export const scaleKernel = (gamma: number): BlockKernel | null =>
   gamma === 1
     ? null
     : (u, lo, hi) => {
-        for (let i = lo; i < hi; i++) u[i] = gamma * u[i]!; // u ← γ·u
+        for (let j = 0; j < hi - lo; j++) u[j] = gamma * u[j]!; // u ← γ·u
       };
 
 /**

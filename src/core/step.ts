@@ -1,0 +1,116 @@
+/**
+ * One whole optimizer step, update and apply together: what a training loop calls when it does not need the
+ * updates themselves. Fused, it makes one pass per leaf and allocates only the new params and the new state;
+ * with donation it allocates nothing.
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { applyUpdates } from "./apply.js";
+import { leavesOf, markDonated, reusableStorage } from "./donation.js";
+import { BLOCK, freshStorage, planLeaves } from "./elementwise.js";
+import type { OptimizerError } from "./errors.js";
+import { denseValues, dtypeOf, leafOf, type FloatArray, type Leaf } from "./leaf.js";
+import type { BlockKernel, Fusable, GradientTransformation } from "./transform.js";
+import { flatten, sameTreeType, unflatten, type Flat, type Tree } from "./tree.js";
+
+/** Options of {@link applyStep}. */
+export interface ApplyStepOptions {
+  /**
+   * Hand the old params and state over to the step (JAX's buffer donation): it may write the new values into
+   * their storage, so a step allocates nothing. They are dead afterwards: passing them to larch again is a
+   * `StateReused` Left. Leaves whose storage another leaf of the inputs shares, or that are strided views, are
+   * not overwritten (they get fresh storage). The results are the same bits either way.
+   */
+  readonly donate?: boolean;
+}
+
+/** The result of {@link applyStep}: the new params and the new state. */
+export type AppliedStep<S> = readonly [params: Tree, state: S];
+
+/**
+ * One step of `opt` applied to the params: with (u, s′) = opt.update(g, s, p), the result is (p + u, s′),
+ * leaf by leaf, bit for bit what `update` followed by {@link applyUpdates} gives.
+ *
+ * For a fusable optimizer (an elementwise chain such as `lars()`), each leaf is one pass over memory: per block
+ * of {@link BLOCK} values, u ← g, every member's kernel rewrites u in a scratch block of the leaf's dtype, then
+ * p′ = p + u is stored; the update tree is never materialised. Every per-leaf check (non-finite norms, state
+ * mismatches) runs before the first value is written, so a Left leaves everything as it was, donated or not.
+ * Other optimizers run `update` and then `applyUpdates`.
+ * @example
+ * const step = applyStep(lars({ lr: 0.1, momentum: 0.9 }), grads, state, params);
+ * if (E.isRight(step)) [params, state] = step.right;
+ * // no allocation per step: the old params and state are handed over and must not be used again
+ * const donated = applyStep(opt, grads, state, params, { donate: true });
+ */
+export const applyStep = <S>(
+  opt: GradientTransformation<S>,
+  grads: Tree,
+  state: S,
+  params: Tree,
+  options: ApplyStepOptions = {},
+): E.Either<OptimizerError, AppliedStep<S>> => {
+  const donate = options.donate === true;
+  const result = opt.fusable ? fusedStep(opt.fusable, grads, state, params, donate) : updateThenApply(opt, grads, state, params);
+  if (donate && E.isRight(result)) markDonated([params, state], [...result.right, grads]);
+  return result;
+};
+
+const updateThenApply = <S>(opt: GradientTransformation<S>, grads: Tree, state: S, params: Tree): E.Either<OptimizerError, AppliedStep<S>> => {
+  const step = opt.update(grads, state, params);
+  if (E.isLeft(step)) return step;
+  const next = applyUpdates(params, step.right[0]);
+  return E.isLeft(next) ? next : E.right([next.right, step.right[1]] as const);
+};
+
+const fusedStep = <S>(
+  fusable: Fusable<S>,
+  gradTree: Tree,
+  state: S,
+  paramTree: Tree,
+  donate: boolean,
+): E.Either<OptimizerError, AppliedStep<S>> => {
+  const grads = flatten(gradTree);
+  if (E.isLeft(grads)) return grads;
+  const params = flatten(paramTree);
+  if (E.isLeft(params)) return params;
+  const same = sameTreeType(grads.right, params.right, ["grads", "params"]);
+  if (E.isLeft(same)) return same;
+  const trees = { updates: grads.right, params: params.right };
+  const plan = fusable.begin(state, trees);
+  if (E.isLeft(plan)) return plan;
+  const reusable = donate ? donatedStorage(params.right, grads.right, state) : undefined;
+  const storage = reusable ? (old: Leaf) => reusable.get(old) ?? freshStorage(old) : freshStorage;
+  const kernels = planLeaves(plan.right, trees, grads.right, storage);
+  if (E.isLeft(kernels)) return kernels;
+  const scratch = { float32: new Float32Array(BLOCK), float64: new Float64Array(BLOCK) };
+  const out = params.right.leaves.map((leaf, i) => {
+    const next = storage(leaf);
+    applyLeaf(kernels.right[i]!, denseValues(leaf), denseValues(grads.right.leaves[i]!), next, scratch[dtypeOf(leaf)]);
+    return leafOf(next, leaf.shape);
+  });
+  return E.right([unflatten(params.right.def, out, params.right.paths), plan.right.finish()] as const);
+};
+
+/** The storage a donating step may overwrite: the old params' and state's leaves that nothing else shares. */
+const donatedStorage = (params: Flat, grads: Flat, state: unknown): Map<Leaf, FloatArray> => {
+  const stateLeaves = leavesOf(state);
+  return reusableStorage([...params.leaves, ...stateLeaves], [...params.leaves, ...grads.leaves, ...stateLeaves]);
+};
+
+/**
+ * One leaf: per block, u ← g; u ← k(u) (the fused members' kernels); p′ ← p + u. `next` may be `p`'s own
+ * storage (donation): each block of p is read by the kernels before p′ overwrites it.
+ */
+const applyLeaf = (kernel: BlockKernel | null, p: FloatArray, g: FloatArray, next: FloatArray, scratch: FloatArray): void => {
+  const size = p.length;
+  if (kernel === null) {
+    for (let i = 0; i < size; i++) next[i] = p[i]! + g[i]!; // p′ = p + g
+    return;
+  }
+  for (let lo = 0; lo < size; lo += BLOCK) {
+    const hi = Math.min(size, lo + BLOCK);
+    scratch.set(g.subarray(lo, hi)); // u ← g
+    kernel(scratch, lo, hi); // u ← k(u)
+    for (let i = lo, j = 0; i < hi; i++, j++) next[i] = p[i]! + scratch[j]!; // p′ = p + u
+  }
+};
