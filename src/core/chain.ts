@@ -110,7 +110,9 @@ export const chain = (...members: readonly GradientTransformation<any>[]): Gradi
 
 /**
  * The same composition as {@link chain}, always run member by member, each materialising its updates:
- * the reference path that fused chains are tested against bit for bit.
+ * the reference path that fused chains are tested against bit for bit: u ← tₙ(…t₁(u)), materialised after each tᵢ.
+ * @example
+ * const reference = chainUnfused(traceMomentum({ momentum: 0.9 }), scaleByLr(0.1)); // same bits as chain(...)
  */
 export const chainUnfused = (...members: readonly GradientTransformation<any>[]): GradientTransformation<ChainState> =>
   chainOf(members, false);

@@ -99,6 +99,10 @@ const runBlocks = (kernel: BlockKernel, u: FloatArray): void => {
 /**
  * Runs one step of a fusable transformation over every leaf: the new updates are fresh dense arrays,
  * the inputs are only read. A leaf that no kernel touches is passed through as the same (immutable) leaf.
+ * Per leaf: u′[lo..hi) = k(u[lo..hi)) for lo = 0, BLOCK, 2·BLOCK, …, where k is the plan's kernel for the leaf.
+ * @example
+ * const lr = scaleByLr(0.1);
+ * const step = pipe(lr.init(params), E.chain((s) => runFused(lr.fusable!, grads, s))); // as lr.update(grads, s)
  */
 export const runFused = <S>(
   fusable: Fusable<S>,
@@ -123,7 +127,11 @@ export const runFused = <S>(
     return E.right([unflatten(trees.updates.def, out, trees.updates.paths), plan.right.finish()] as const);
   });
 
-/** The kernels of several members applied in order to each block: (k_n ∘ … ∘ k_1)(u[lo..hi)). */
+/**
+ * The kernels of several members applied in order to each block: (kₙ ∘ … ∘ k₁)(u[lo..hi)); nulls are skipped.
+ * @example
+ * composeKernels([scaleKernel(0.5), null, scaleKernel(-0.1)]) // u ← −0.1·(0.5·u), block by block
+ */
 export const composeKernels = (kernels: readonly (BlockKernel | null)[]): BlockKernel | null => {
   const live = kernels.filter((k): k is BlockKernel => k !== null);
   if (live.length === 0) return null;
@@ -143,7 +151,14 @@ export interface ElementwiseDefinition<S> {
   begin(state: S, trees: StepTrees): E.Either<OptimizerError, StepPlan<S>>;
 }
 
-/** A transformation whose `update` runs its own plan through {@link runFused}, and which chains can fuse. */
+/**
+ * A transformation whose `update` runs its own plan through {@link runFused}, and which chains can fuse.
+ * @example
+ * // u ← c·u
+ * const scaleBy = (c: number) => elementwise<{ kind: "scaleBy" }>({ name: "scaleBy", hyperparams: { c },
+ *   init: () => E.right({ kind: "scaleBy" }),
+ *   begin: (s) => E.right({ leaf: () => E.right((u, lo, hi) => { for (let j = 0; j < hi - lo; j++) u[j] = c * u[j]!; }), finish: () => s }) });
+ */
 export const elementwise = <S>(def: ElementwiseDefinition<S>): GradientTransformation<S> => {
   const fusable: Fusable<S> = { begin: (state, trees) => def.begin(state, trees) };
   return Object.freeze({
@@ -156,7 +171,11 @@ export const elementwise = <S>(def: ElementwiseDefinition<S>): GradientTransform
   });
 };
 
-/** A transformation that fails with `error` on every call: what a constructor given invalid options returns. */
+/**
+ * A transformation that fails with `error` on every call: what a constructor given invalid options returns.
+ * @example
+ * if (!(lr >= 0)) return failing("scaleByLr", { lr }, optimizerError("InvalidOption", `Invalid learning rate: ${lr}`));
+ */
 export const failing = <S = never>(
   name: string,
   hyperparams: { readonly [key: string]: HyperValue },
@@ -167,6 +186,8 @@ export const failing = <S = never>(
 /**
  * Reads a state record of a given kind: Right(record) when `state` is a record tagged `kind`,
  * otherwise a StateMismatch saying what was found instead (a state of another transformation or optimizer).
+ * @example
+ * const s = stateOfKind<ScaleByLrState>(state, "scaleByLr"); // Left(StateMismatch) for an Adam state
  */
 export const stateOfKind = <S extends { readonly kind: string }>(state: unknown, kind: S["kind"]): E.Either<OptimizerError, S> => {
   if (isDonated(state)) return E.left(reusedError(`${kind} state`));
@@ -180,19 +201,31 @@ export const stateOfKind = <S extends { readonly kind: string }>(state: unknown,
   return E.left(optimizerError("StateMismatch", `${kind} was given ${found}, not its own state: a state of another optimizer?`));
 };
 
-/** Right(count) when `count` is a step counter (a whole number ≥ 0), else a StateMismatch. */
+/**
+ * Right(count) when `count` is a step counter (a whole number ≥ 0), else a StateMismatch.
+ * @example
+ * checkCount("scaleByLr", 3) // Right(3); checkCount("scaleByLr", -1) and checkCount("scaleByLr", 2.5) are Lefts
+ */
 export const checkCount = (kind: string, count: unknown): E.Either<OptimizerError, number> =>
   Number.isSafeInteger(count) && (count as number) >= 0
     ? E.right(count as number)
     : E.left(optimizerError("StateMismatch", `${kind} state has an invalid step count: ${String(count)}`));
 
-/** A Left when the step needs params and none were given. */
+/**
+ * A Left when the step needs params and none were given.
+ * @example
+ * const params = requireParams("addWeightDecay", trees); // in a plan's begin; Left(MissingParams) without params
+ */
 export const requireParams = (name: string, trees: StepTrees): E.Either<OptimizerError, Flat> =>
   trees.params
     ? E.right(trees.params)
     : E.left(optimizerError("MissingParams", `${name} needs the params: call update(updates, state, params)`));
 
-/** A fresh zero tree of the same structure, shapes and dtypes. */
+/**
+ * A fresh tree of zeros (every element 0) with the same structure, shapes and dtypes.
+ * @example
+ * init: (params) => E.map((flat: Flat) => ({ kind: "traceMomentum", count: 0, trace: zerosLike(flat) }))(flatten(params))
+ */
 export const zerosLike = (flat: Flat): Tree =>
   unflatten(
     flat.def,
@@ -200,7 +233,11 @@ export const zerosLike = (flat: Flat): Tree =>
     flat.paths,
   );
 
-/** Checks that a state's tree (a momentum trace, a moment estimate) has the updates' structure, shapes and dtypes. */
+/**
+ * Checks that a state's tree (a momentum trace, a moment estimate) has the updates' structure, shapes and dtypes.
+ * @example
+ * const trace = stateTreeMatching("traceMomentum", s.trace, trees.updates); // Left(StateMismatch) if made for another tree
+ */
 export const stateTreeMatching = (
   name: string,
   tree: unknown,

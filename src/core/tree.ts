@@ -35,7 +35,11 @@ const isPlainRecord = (x: unknown): x is Record<string, unknown> => {
 const looksLikeNdarray = (x: unknown): x is { data: unknown; shape: unknown; stride: unknown; offset: unknown } =>
   typeof x === "object" && x !== null && "data" in x && "offset" in x && Array.isArray((x as { shape?: unknown }).shape);
 
-/** True for a valid leaf: float32/float64 storage, whole non-negative extents, every index inside the storage. */
+/**
+ * True for a valid leaf: float32/float64 storage, whole non-negative extents, every index inside the storage.
+ * @example
+ * isLeaf(ndarray(new Float32Array(3), [3])) === true; isLeaf(ndarray(new Int32Array(3), [3])) === false
+ */
 export const isLeaf = (x: unknown): x is Leaf => looksLikeNdarray(x) && leafProblem(x) === undefined;
 
 const leafProblem = (x: { data: unknown; shape: unknown; stride: unknown; offset: unknown }): string | undefined => {
@@ -80,6 +84,8 @@ const built = new WeakMap<object, Flat>();
  * Takes a tree apart into its structure and its leaves (depth first, sorted keys).
  * A value that is not a tree of valid leaves is a Left naming its path; a tree or leaf that was donated to an
  * earlier step is a `StateReused` Left.
+ * @example
+ * flatten({ fc: { weight: w, bias: b } }) // Right({ def, paths: ["fc.bias", "fc.weight"], leaves: [b, w] })
  */
 export const flatten = (tree: unknown): E.Either<OptimizerError, Flat> => {
   if (isDonated(tree)) return E.left(reusedError("tree"));
@@ -127,6 +133,8 @@ const flattenAnew = (tree: unknown): E.Either<OptimizerError, Flat> => {
 /**
  * Rebuilds a frozen tree of a structure from its leaves, in the leaf order of {@link flatten}. Given the leaves'
  * paths too (and leaves with frozen views, as larch makes them), it remembers the tree's flat form.
+ * @example
+ * const copy = pipe(flatten(params), E.map(({ def, leaves, paths }) => unflatten(def, leaves.map(copyLeaf), paths)));
  */
 export const unflatten = (def: TreeDef, leaves: readonly Leaf[], paths?: readonly string[]): Tree => {
   let next = 0;
@@ -155,6 +163,8 @@ const describe = (d: TreeDef): string =>
 /**
  * Right when two structures are the same; otherwise a StructureMismatch naming the first path where they differ
  * and what each side has there. `names` labels the two sides in the message (e.g. `["grads", "params"]`).
+ * @example
+ * sameStructure(grads.def, params.def, ["grads", "params"]) // Left(StructureMismatch at fc) if only params has fc.bias
  */
 export const sameStructure = (
   a: TreeDef,
@@ -183,7 +193,11 @@ export const sameStructure = (
   return found ? E.left(found) : E.right(undefined);
 };
 
-/** Right when two leaves at the same path agree in shape and dtype; otherwise a Left naming both sides. */
+/**
+ * Right when two leaves at the same path agree in shape and dtype; otherwise a Left naming both sides.
+ * @example
+ * sameLeafType(g, p, "fc.weight", ["grads", "params"]) // Left(ShapeMismatch) for g of shape [2, 3], p of [3, 2]
+ */
 export const sameLeafType = (
   a: Leaf,
   b: Leaf,
@@ -209,7 +223,11 @@ export const sameLeafType = (
   return E.right(undefined);
 };
 
-/** Right when two flattened trees have the same structure and, leaf by leaf, the same shapes and dtypes. */
+/**
+ * Right when two flattened trees have the same structure and, leaf by leaf, the same shapes and dtypes.
+ * @example
+ * sameTreeType(grads, params, ["grads", "params"]) // grads, params: Flat, from flatten
+ */
 export const sameTreeType = (a: Flat, b: Flat, names: readonly [string, string]): E.Either<OptimizerError, void> => {
   if (a === b) return E.right(undefined);
   const structure = a.def === b.def ? E.right(undefined) : sameStructure(a.def, b.def, names);
@@ -224,6 +242,8 @@ export const sameTreeType = (a: Flat, b: Flat, names: readonly [string, string])
 /**
  * Maps a function over the leaves of one or more trees of the same type, leaf by leaf:
  * `out[path] = f([t₀[path], t₁[path], …], path)`. Any structure/shape/dtype mismatch, or a Left from `f`, is the result.
+ * @example
+ * const snapshot = mapTrees([params], ["params"], ([p]) => E.right(copyLeaf(p!)));
  */
 export const mapTrees = (
   trees: readonly unknown[],

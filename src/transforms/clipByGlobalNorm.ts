@@ -21,6 +21,8 @@ export interface ClipByGlobalNormState {
 /**
  * ‖u‖ over every leaf, from the leaf norms nᵢ: M·√(Σ (nᵢ/M)²) with M = max nᵢ, so that float64 leaves with
  * norms near the float64 limits neither overflow nor underflow.
+ * @example
+ * globalNorm([3, 4]) === 5; globalNorm(leaves.map((leaf) => l2Norm(denseValues(leaf))))
  */
 export const globalNorm = (leafNorms: readonly number[]): number => {
   const max = leafNorms.reduce((m, n) => Math.max(m, n), 0);

@@ -27,7 +27,11 @@ export interface ScaleByAdamState {
   readonly nu: Tree;
 }
 
-/** Why these β₁, β₂, ε are invalid (PyTorch's checks, plus finiteness), or undefined. */
+/**
+ * Why these β₁, β₂, ε are invalid (PyTorch's checks, plus finiteness: 0 ≤ β₁, β₂ < 1, 0 ≤ ε < ∞), or undefined.
+ * @example
+ * invalidAdamOptions(0.9, 0.999, 1e-8) === undefined; invalidAdamOptions(1, 0.999, 1e-8) // "Invalid beta parameter at index 0: ..."
+ */
 export const invalidAdamOptions = (b1: number, b2: number, eps: number): string | undefined => {
   if (!(Number.isFinite(eps) && eps >= 0)) return `Invalid epsilon value: ${eps} (must be finite and >= 0)`;
   if (!(b1 >= 0 && b1 < 1)) return `Invalid beta parameter at index 0: ${b1} (must be in [0, 1))`;

@@ -16,7 +16,11 @@ export interface TrustNumeratorOptions {
   readonly scaleClip?: readonly [number, number];
 }
 
-/** Why a scaleClip range is invalid (it needs finite 0 ≤ lo ≤ hi), or undefined when it is valid or absent. */
+/**
+ * Why a scaleClip range is invalid (it needs finite 0 ≤ lo ≤ hi), or undefined when it is valid or absent.
+ * @example
+ * scaleClipProblem([0, 10]) === undefined; scaleClipProblem([1, 0]) // "Invalid scale_clip: [1,0] (needs ...)"
+ */
 export const scaleClipProblem = (clip: readonly [number, number] | undefined): string | undefined =>
   clip && !(Number.isFinite(clip[0]) && Number.isFinite(clip[1]) && 0 <= clip[0] && clip[0] <= clip[1])
     ? `Invalid scale_clip: [${clip}] (needs finite 0 <= lo <= hi)`
@@ -25,6 +29,8 @@ export const scaleClipProblem = (clip: readonly [number, number] | undefined): s
 /**
  * The numerator n(‖p‖) = η·min(max(‖p‖, lo), hi) (without the clamp when no `scaleClip` is given, and without
  * the product when η = 1, so that η = 1 gives exactly ‖p‖). A Left names an invalid η or clip.
+ * @example
+ * const numerator = trustNumerator({ trustCoefficient: 0.001, scaleClip: [0, 10] }); // Right(n): n(‖p‖) = 0.001·min(‖p‖, 10)
  */
 export const trustNumerator = (o: TrustNumeratorOptions): E.Either<OptimizerError, (paramNorm: number) => number> => {
   const eta = o.trustCoefficient ?? 1;
@@ -40,6 +46,9 @@ export const trustNumerator = (o: TrustNumeratorOptions): E.Either<OptimizerErro
 /**
  * γ = n(‖p‖) / denominator, and γ = 1 where ‖p‖ = 0 or the reference norm is degenerate (`degenerate`: the
  * seed's ‖g‖ + λ‖p‖ = 0, optax's ‖u‖ = 0), so a zero-initialised bias or a zero update is left as it is.
+ * @example
+ * const denom = gNorm + wd * pNorm;
+ * const gamma = trustRatio(numerator, pNorm, denom, denom === 0); // η‖p‖ / (‖g‖ + λ‖p‖)
  */
 export const trustRatio = (
   numerator: (paramNorm: number) => number,
@@ -48,7 +57,11 @@ export const trustRatio = (
   degenerate: boolean,
 ): number => (paramNorm === 0 || degenerate ? 1 : numerator(paramNorm) / denominator);
 
-/** The kernel u ← γ·u, or null (leave the leaf as it is) when γ = 1. */
+/**
+ * The kernel u ← γ·u, or null (leave the leaf as it is) when γ = 1.
+ * @example
+ * leaf: (input) => E.right(scaleKernel(gamma)) // in a StepPlan
+ */
 export const scaleKernel = (gamma: number): BlockKernel | null =>
   gamma === 1
     ? null
@@ -59,6 +72,8 @@ export const scaleKernel = (gamma: number): BlockKernel | null =>
 /**
  * Right when every norm is finite; otherwise a NonFinite Left naming the first non-finite one (a NaN or ±Inf in
  * that leaf makes its norm NaN or +Inf), the leaf path and the step.
+ * @example
+ * finiteNorms("fc.weight", 3, [["parameter", pNorm], ["gradient", gNorm]]) // Left(NonFinite) if gNorm is NaN
  */
 export const finiteNorms = (
   path: string,

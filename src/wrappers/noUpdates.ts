@@ -9,6 +9,8 @@ import { unflatten, type Flat, type Tree } from "../core/tree.js";
  * Fresh updates of −0 with the structure, shapes and dtypes of `like`: −0 is the identity of IEEE addition
  * (x + (−0) = x for every x, +0 and −0 included, where +0 would turn p = −0 into +0), so
  * `applyUpdates(p, noUpdates(...))` is p bit for bit.
+ * @example
+ * const skip = pipe(flatten(params), E.map(noUpdates)); // p + (−0) = p, bit for bit
  */
 export const noUpdates = (like: Flat): Tree =>
   unflatten(
