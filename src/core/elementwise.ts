@@ -55,12 +55,19 @@ const withTrees = <A>(
   return then({ updates: u.right, params: p }, g);
 };
 
-/** A fresh zero-filled array of a leaf's dtype and size: a state leaf's storage when nothing was donated. */
+/**
+ * A fresh zero-filled array of a leaf's dtype and size n = ∏ₖ dₖ: a state leaf's storage when nothing was donated.
+ * @example
+ * const storage = freshStorage(traceLeaf); // Float32Array(traceLeaf.size) for a float32 leaf
+ */
 export const freshStorage = (old: Leaf): FloatArray => allocate(dtypeOf(old), sizeOf(old.shape));
 
 /**
  * Plans a step for every leaf before any kernel runs: each member's per-leaf scalars (norms, rates) and checks
  * come first, so a Left (a non-finite norm at the last leaf, say) is returned before anything was written.
+ * The building block of an executor ({@link runFused}, `applyStep`): kernels[i] is leaf i's k, or null.
+ * @example
+ * const kernels = pipe(fusable.begin(state, trees), E.chain((plan) => planLeaves(plan, trees, trees.updates, freshStorage)));
  */
 export const planLeaves = <S>(
   plan: StepPlan<S>,

@@ -10,7 +10,7 @@ import { leavesOf, markDonated, reusableStorage } from "./donation.js";
 import { BLOCK, freshStorage, planLeaves } from "./elementwise.js";
 import type { OptimizerError } from "./errors.js";
 import { denseValues, dtypeOf, leafOf, type FloatArray, type Leaf } from "./leaf.js";
-import type { BlockKernel, Fusable, GradientTransformation } from "./transform.js";
+import type { AcceleratedStep, AppliedStep, BlockKernel, Fusable, GradientTransformation } from "./transform.js";
 import { flatten, sameTreeType, unflatten, type Flat, type Tree } from "./tree.js";
 
 /** Options of {@link applyStep}. */
@@ -24,9 +24,6 @@ export interface ApplyStepOptions {
   readonly donate?: boolean;
 }
 
-/** The result of {@link applyStep}: the new params and the new state. */
-export type AppliedStep<S> = readonly [params: Tree, state: S];
-
 /**
  * One step of `opt` applied to the params: with (u, s′) = opt.update(g, s, p), the result is (p + u, s′),
  * leaf by leaf, bit for bit what `update` followed by {@link applyUpdates} gives.
@@ -35,6 +32,7 @@ export type AppliedStep<S> = readonly [params: Tree, state: S];
  * of {@link BLOCK} values, u ← g, every member's kernel rewrites u in a scratch block of the leaf's dtype, then
  * p′ = p + u is stored; the update tree is never materialised. Every per-leaf check (non-finite norms, state
  * mismatches) runs before the first value is written, so a Left leaves everything as it was, donated or not.
+ * An optimizer with a compiled whole-step kernel (`accelerated`) runs it when it takes the inputs.
  * Other optimizers run `update` and then `applyUpdates`.
  * @example
  * const step = applyStep(lars({ lr: 0.1, momentum: 0.9 }), grads, state, params);
@@ -50,7 +48,9 @@ export const applyStep = <S>(
   options: ApplyStepOptions = {},
 ): E.Either<OptimizerError, AppliedStep<S>> => {
   const donate = options.donate === true;
-  const result = opt.fusable ? fusedStep(opt.fusable, grads, state, params, donate) : updateThenApply(opt, grads, state, params);
+  const result = opt.fusable
+    ? fusedStep(opt.fusable, opt.accelerated, grads, state, params, donate)
+    : updateThenApply(opt, grads, state, params);
   if (donate && E.isRight(result)) markDonated([params, state], [...result.right, grads]);
   return result;
 };
@@ -64,6 +64,7 @@ const updateThenApply = <S>(opt: GradientTransformation<S>, grads: Tree, state: 
 
 const fusedStep = <S>(
   fusable: Fusable<S>,
+  accelerated: AcceleratedStep<S> | undefined,
   gradTree: Tree,
   state: S,
   paramTree: Tree,
@@ -75,6 +76,8 @@ const fusedStep = <S>(
   if (E.isLeft(params)) return params;
   const same = sameTreeType(grads.right, params.right, ["grads", "params"]);
   if (E.isLeft(same)) return same;
+  const fast = accelerated?.(grads.right, state, params.right, donate);
+  if (fast !== undefined) return E.right(fast);
   const trees = { updates: grads.right, params: params.right };
   const plan = fusable.begin(state, trees);
   if (E.isLeft(plan)) return plan;

@@ -47,7 +47,24 @@ export interface GradientTransformation<S = unknown> extends TransformSpec {
    * A chain of such transformations fuses them into one pass per leaf (see `core/elementwise.ts`).
    */
   readonly fusable?: Fusable<S>;
+  /**
+   * Present when a compiled kernel can run a whole step of this transformation (update, then apply) for some
+   * inputs, with exactly the bits of the generic path. `applyStep` asks it first.
+   */
+  readonly accelerated?: AcceleratedStep<S>;
 }
+
+/** The result of a whole step: the new params and the new state. */
+export type AppliedStep<S> = readonly [params: Tree, state: S];
+
+/**
+ * A whole step (update and apply) by a compiled kernel, for trees already taken apart and checked to have the same
+ * type. It returns undefined for any input it does not take (another dtype, a state it does not recognise, a
+ * non-finite norm, ...): `applyStep` then runs the generic path, which gives the same bits, or the Left that says
+ * what is wrong. With `donate` it may write into the old params' and state's storage, as the generic path does;
+ * it must not write anything before it is sure to return a result.
+ */
+export type AcceleratedStep<S> = (grads: Flat, state: S, params: Flat, donate: boolean) => AppliedStep<S> | undefined;
 
 /** What one leaf offers a fused step: where it is, its raw gradient and its params as dense row-major arrays. */
 export interface LeafInput {
