@@ -6,34 +6,44 @@
  * @module
  */
 import { optimizerError, type OptimizerError } from "./errors.js";
-import { isRowMajor, sizeOf, type FloatArray, type Leaf } from "./leaf.js";
+import { denseValues, isRowMajor, type FloatArray, type Leaf } from "./leaf.js";
 
 const donated = new WeakSet<object>();
 
 const isObject = (x: unknown): x is object => typeof x === "object" && x !== null;
 const isView = (x: object): x is Leaf => "data" in x && "offset" in x && "stride" in x;
 
-/** Every record, array and leaf reachable from `value` (typed arrays and other objects are not entered). */
-const objectsOf = (value: unknown, into: Set<object>): Set<object> => {
-  if (!isObject(value) || into.has(value) || ArrayBuffer.isView(value)) return into;
-  into.add(value);
-  if (isView(value)) return into;
-  for (const item of Array.isArray(value) ? value : Object.values(value)) objectsOf(item, into);
-  return into;
+/**
+ * Every leaf reachable from `value`, and every record or array on a path to one (typed arrays are not entered).
+ * Records without leaves (a step count, a learning rate) are left out: reusing them cannot read overwritten
+ * storage, and they may be constants shared between optimizers.
+ */
+const holdersOf = (value: unknown, into: Set<object>): boolean => {
+  if (!isObject(value) || ArrayBuffer.isView(value)) return false;
+  if (into.has(value)) return true;
+  if (isView(value)) return into.add(value), true;
+  let holds = false;
+  for (const item of Array.isArray(value) ? value : Object.values(value)) holds = holdersOf(item, into) || holds;
+  if (holds) into.add(value);
+  return holds;
 };
 
 /** Every leaf reachable from `value` (a state record, a tree), each once. */
-export const leavesOf = (value: unknown): Leaf[] => [...objectsOf(value, new Set())].filter(isView);
+export const leavesOf = (value: unknown): Leaf[] => {
+  const found = new Set<object>();
+  holdersOf(value, found);
+  return [...found].filter(isView);
+};
 
 /**
- * Marks every record, array and leaf of the trees handed over as donated, except those the step's results still
- * hold (a transformation may return an unchanged part of its state, such as a constant record).
+ * Marks the trees handed over to a step as donated: every leaf, and every record or array that holds one, except
+ * those the step's results still hold (a transformation may return an unchanged part of its state).
  */
 export const markDonated = (handedOver: readonly unknown[], kept: readonly unknown[]): void => {
   const live = new Set<object>();
-  for (const k of kept) objectsOf(k, live);
+  for (const k of kept) holdersOf(k, live);
   const dead = new Set<object>();
-  for (const h of handedOver) objectsOf(h, dead);
+  for (const h of handedOver) holdersOf(h, dead);
   for (const x of dead) if (!live.has(x)) donated.add(x);
 };
 
@@ -62,9 +72,7 @@ export const reusableStorage = (donatedLeaves: readonly Leaf[], allLeaves: reado
   const out = new Map<Leaf, FloatArray>();
   for (const leaf of donatedLeaves) {
     if (users.get(leaf.data.buffer) !== 1) continue;
-    if (!isRowMajor(leaf)) continue;
-    const size = sizeOf(leaf.shape);
-    out.set(leaf, leaf.data.subarray(leaf.offset, leaf.offset + size) as FloatArray);
+    if (isRowMajor(leaf)) out.set(leaf, denseValues(leaf));
   }
   return out;
 };

@@ -1,0 +1,200 @@
+/** applyStep: one pass per leaf, the same bits as update + applyUpdates, and donation that is never silently wrong. */
+import fc from "fast-check";
+import * as E from "fp-ts/lib/Either.js";
+import ndarray from "ndarray";
+import { describe, expect, it } from "vitest";
+import {
+  adam,
+  applyStep,
+  applyUpdates,
+  chainUnfused,
+  addWeightDecay,
+  clipByGlobalNorm,
+  chain,
+  flatten,
+  isDonated,
+  lamb,
+  lars,
+  partition,
+  scaleByLr,
+  scaleByTrustRatio,
+  sgd,
+  traceMomentum,
+  type GradientTransformation,
+  type Leaf,
+  type Tree,
+} from "larch";
+import { bits, makeTree, snapshot, treeSpecArb, type TreeSpec } from "./support/trees.js";
+
+const right = <A>(e: E.Either<{ message: string }, A>): A => {
+  if (E.isLeft(e)) throw new Error(e.left.message);
+  return e.right;
+};
+
+/** A state as bits: leaves by value, numbers exactly (NaN and −0 included). */
+const stateBits = (state: unknown): string =>
+  JSON.stringify(state, (_k, v) =>
+    v?.data ? bits(v) : typeof v === "number" && (Number.isNaN(v) || Object.is(v, -0)) ? String(v) : v,
+  );
+
+const gradsAt = (spec: TreeSpec, seed: number, t: number): Tree => makeTree(spec, seed + 1000 * (t + 1), 0.1);
+
+/** `steps` steps through update + applyUpdates: the reference. */
+const byUpdate = (opt: GradientTransformation<any>, spec: TreeSpec, seed: number, steps: number): string[] => {
+  let params = makeTree(spec, seed);
+  let state = right(opt.init(params));
+  const out: string[] = [];
+  for (let t = 0; t < steps; t++) {
+    const [updates, next] = right(opt.update(gradsAt(spec, seed, t), state, params));
+    params = right(applyUpdates(params, updates));
+    state = next;
+    out.push(JSON.stringify(bits(params)) + stateBits(state));
+  }
+  return out;
+};
+
+/** The same steps through applyStep, donating or not. */
+const byApplyStep = (opt: GradientTransformation<any>, spec: TreeSpec, seed: number, steps: number, donate: boolean): string[] => {
+  let params = makeTree(spec, seed);
+  let state = right(opt.init(params));
+  const out: string[] = [];
+  for (let t = 0; t < steps; t++) {
+    [params, state] = right(applyStep(opt, gradsAt(spec, seed, t), state, params, { donate }));
+    out.push(JSON.stringify(bits(params)) + stateBits(state));
+  }
+  return out;
+};
+
+const labels = (spec: TreeSpec) => (params: Tree) =>
+  Object.fromEntries(right(flatten(params)).paths.map((p, i) => [p, i % 2 === 0 ? "a" : "b"]));
+
+const OPTIMIZERS: Record<string, (spec: TreeSpec) => GradientTransformation<any>> = {
+  "lars (fused)": () => lars({ lr: 0.1, momentum: 0.9, weightDecay: 5e-3 }),
+  "lars, nesterov, dampening 0": () => lars({ lr: 0.05, momentum: 0.5, weightDecay: 1e-4, nesterov: true }),
+  "lars without momentum or decay (kernels skipped)": () => lars({ lr: 0.1 }),
+  "lars as an unfused chain": () =>
+    chainUnfused(addWeightDecay(5e-3), traceMomentum({ momentum: 0.9 }), scaleByTrustRatio({ weightDecay: 5e-3 }), scaleByLr(0.1)),
+  "sgd, dampening": () => sgd({ lr: 0.1, momentum: 0.9, dampening: 0.1, weightDecay: 1e-3 }),
+  adam: () => adam({ lr: 1e-3, weightDecay: 1e-2 }),
+  "lamb (not fusable)": () => lamb({ lr: 1e-3 }),
+  "clip then sgd (not fusable)": () => chain(clipByGlobalNorm(0.5), traceMomentum({ momentum: 0.9 }), scaleByLr(0.1)),
+  partition: (spec) => partition({ a: lars({ lr: 0.1, momentum: 0.9, weightDecay: 5e-3 }), b: sgd({ lr: 0.01 }) }, labels(spec)),
+};
+
+describe("applyStep equals update + applyUpdates, bit for bit", () => {
+  for (const [name, make] of Object.entries(OPTIMIZERS))
+    it(name, () => {
+      fc.assert(
+        fc.property(treeSpecArb(), fc.integer({ min: 1, max: 1e6 }), (spec, seed) => {
+          const opt = make(spec);
+          const reference = byUpdate(opt, spec, seed, 3);
+          expect(byApplyStep(opt, spec, seed, 3, false)).toEqual(reference);
+          expect(byApplyStep(opt, spec, seed, 3, true)).toEqual(reference);
+        }),
+        { numRuns: 25 },
+      );
+    });
+
+  it("runs leaves of more than one block (BLOCK = 2048 values) and a 0-d leaf", () => {
+    const spec: TreeSpec = {
+      big: { shape: [3, 2049], dtype: "float32", view: "dense" },
+      odd: { shape: [4097], dtype: "float64", view: "dense" },
+      scalar: { shape: [], dtype: "float32", view: "dense" },
+      strided: { shape: [70, 40], dtype: "float32", view: "transposed" },
+    };
+    const opt = lars({ lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
+    const reference = byUpdate(opt, spec, 7, 3);
+    expect(byApplyStep(opt, spec, 7, 3, false)).toEqual(reference);
+    expect(byApplyStep(opt, spec, 7, 3, true)).toEqual(reference);
+  });
+});
+
+describe("applyStep without donation is pure", () => {
+  it("leaves params, grads and state as they were", () => {
+    fc.assert(
+      fc.property(treeSpecArb(), fc.integer({ min: 1, max: 1e6 }), (spec, seed) => {
+        const opt = lars({ lr: 0.1, momentum: 0.9, weightDecay: 5e-3 });
+        const params = makeTree(spec, seed);
+        const state = right(applyStep(opt, gradsAt(spec, seed, 0), right(opt.init(params)), params))[1];
+        const grads = gradsAt(spec, seed, 1);
+        const before = [snapshot(params), snapshot(grads), stateBits(state)];
+        right(applyStep(opt, grads, state, params));
+        expect([snapshot(params), snapshot(grads), stateBits(state)]).toEqual(before);
+        expect(isDonated(state) || isDonated(params)).toBe(false);
+      }),
+      { numRuns: 30 },
+    );
+  });
+});
+
+const dense = (values: number[]): Leaf => ndarray(Float32Array.from(values), [values.length]) as Leaf;
+
+describe("donation", () => {
+  const opt = lars({ lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
+  const setup = () => {
+    const params = { w: dense([1, 2, 3, 4]), b: dense([0.5, -0.5]) };
+    const grads = { w: dense([0.1, 0.2, 0.3, 0.4]), b: dense([0.01, 0.02]) };
+    const state = right(opt.init(params));
+    return { params, grads, state };
+  };
+
+  it("writes the new params and momentum buffers into the donated storage", () => {
+    const { params, grads, state } = setup();
+    const [p1, s1] = right(applyStep(opt, grads, state, params, { donate: true }));
+    const [p2, s2] = right(applyStep(opt, grads, s1, p1, { donate: true }));
+    const w = (t: Tree) => (t as { w: Leaf }).w;
+    const trace = (s: unknown) => w((s as [unknown, { trace: Tree }])[1].trace);
+    expect(w(p1).data).toBe(params.w.data);
+    expect(w(p2).data).toBe(params.w.data);
+    expect(trace(s2).data).toBe(trace(s1).data);
+    expect(isDonated(params) && isDonated(p1) && isDonated(state) && isDonated(s1)).toBe(true);
+    expect(isDonated(p2) || isDonated(s2) || isDonated(grads)).toBe(false);
+  });
+
+  it("refuses a donated state or params tree with StateReused, everywhere they can be passed", () => {
+    const { params, grads, state } = setup();
+    const [p1, s1] = right(applyStep(opt, grads, state, params, { donate: true }));
+    const kinds = [
+      applyStep(opt, grads, state, p1),
+      applyStep(opt, grads, s1, params),
+      opt.update(grads, state, p1),
+      applyUpdates(params, grads),
+      flatten({ w: params.w }),
+      flatten(params),
+      applyStep(opt, grads, state, p1, { donate: true }),
+    ].map((r) => (E.isLeft(r) ? r.left.kind : "Right"));
+    expect(kinds).toEqual(Array(kinds.length).fill("StateReused"));
+    const leafUse = flatten({ fresh: params.b });
+    expect(E.isLeft(leafUse) && leafUse.left.message).toMatch(/fresh.*donated/);
+    // the step's own results go on working
+    expect(E.isRight(applyStep(opt, grads, s1, p1))).toBe(true);
+  });
+
+  it("gives fresh storage to leaves that share a buffer or are strided views, and still computes the same bits", () => {
+    const shared = new Float32Array([1, 2, 3, 4, 5, 6]);
+    const params = {
+      a: ndarray(shared.subarray(0, 3), [3]) as Leaf,
+      b: ndarray(shared.subarray(3, 6), [3]) as Leaf,
+      t: (ndarray(Float32Array.from([1, 2, 3, 4, 5, 6]), [2, 3]) as Leaf).transpose(1, 0) as Leaf,
+    };
+    const grads = { a: dense([0.1, 0.2, 0.3]), b: dense([0.3, 0.2, 0.1]), t: ndarray(Float32Array.from([1, 1, 2, 2, 3, 3]), [3, 2]) as Leaf };
+    const storage = () => [shared, params.t.data].map((d) => Array.from(d));
+    const before = storage();
+    const expected = bits(right(applyStep(opt, grads, right(opt.init(params)), params))[0]);
+    const [next] = right(applyStep(opt, grads, right(opt.init(params)), params, { donate: true }));
+    expect(bits(next)).toEqual(expected);
+    expect(storage()).toEqual(before); // not overwritten: these leaves got fresh storage
+  });
+
+  it("on a Left (NaN in the last leaf) writes nothing and donates nothing", () => {
+    const { params, grads, state } = setup();
+    const [p1, s1] = right(applyStep(opt, grads, state, params, { donate: true }));
+    const bad = { b: dense([0.01, 0.02]), w: dense([0.1, 0.2, 0.3, NaN]) }; // w comes last in leaf order
+    const before = [snapshot(p1), stateBits(s1)];
+    const step = applyStep(opt, bad, s1, p1, { donate: true });
+    expect(E.isLeft(step) && step.left.kind).toBe("NonFinite");
+    expect([snapshot(p1), stateBits(s1)]).toEqual(before);
+    expect(isDonated(p1) || isDonated(s1)).toBe(false);
+    expect(E.isRight(applyStep(opt, grads, s1, p1))).toBe(true);
+  });
+});
