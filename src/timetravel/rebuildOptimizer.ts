@@ -109,7 +109,9 @@ const rebuilders: { readonly [name: string]: Rebuild } = {
       if (E.isLeft(t)) return t;
       built[label] = t.right;
     }
-    return E.right(partition(built, (params) => labelByPath(params, (path) => labels[path] as string)));
+    const t = partition(built, (params) => labelByPath(params, (path) => labels[path] as string));
+    // the labels were resolved at init and kept in the state; the spec still says how they were given
+    return E.right(Object.freeze({ ...t, hyperparams: { ...t.hyperparams, labels: h["labels"] ?? "function" } }));
   },
 };
 
