@@ -16,8 +16,6 @@ import {
   clipByGlobalNorm,
   constantSchedule,
   cosineDecay,
-  denseValues,
-  dtypeOf,
   encodeState,
   identity,
   injectHyperparams,
@@ -26,10 +24,7 @@ import {
   lars,
   larsOptax,
   larsPaper,
-  leafOf,
-  allocate,
   linearWarmup,
-  mapTrees,
   masked,
   multiSteps,
   partition,
@@ -51,26 +46,10 @@ import {
   type MaskTree,
   type Tree,
 } from "larch";
-import { gradAt, larsPartition, realParams } from "./runs.js";
+import { gradAt, larsPartition, nanAt, realParams } from "./runs.js";
 
 type Grad = (params: Tree, t: number) => Tree;
 type Point = { params: Tree; state: unknown };
-
-/** The gradient of {@link gradAt}, with a NaN in every leaf at the steps listed. */
-export const nanAt =
-  (...bad: number[]): Grad =>
-  (params, t) => {
-    const g = gradAt(params, t);
-    if (!bad.includes(t)) return g;
-    return E.getOrElseW(() => g)(
-      mapTrees([g], ["grads"], ([leaf]) => {
-        const out = allocate(dtypeOf(leaf!), denseValues(leaf!).length);
-        out.set(denseValues(leaf!));
-        out[0] = NaN;
-        return E.right(leafOf(out, leaf!.shape));
-      }),
-    );
-  };
 
 /** n steps of `opt` from `start`, the first at step `from`: every point, `start` first. */
 const stepsFrom = (opt: GradientTransformation<any>, start: Point, from: number, n: number, grad: Grad): Point[] => {
