@@ -37,7 +37,7 @@ export const BUILDERS: { readonly [name: string]: (options: any) => GradientTran
   traceMomentum,
 };
 
-const cannot = (what: string): Rebuilt => E.left(optimizerError("InvalidOption", `cannot rebuild ${what}; pass the optimizer`));
+const cannot = (what: string): E.Either<OptimizerError, never> => E.left(optimizerError("InvalidOption", `cannot rebuild ${what}; pass the optimizer`));
 
 /** A record of numbers and booleans, else undefined. */
 const hyperparamsOf = (v: unknown): Hyperparams | undefined =>

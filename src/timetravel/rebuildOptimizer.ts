@@ -30,7 +30,7 @@ type Rebuilt = E.Either<OptimizerError, GradientTransformation<any>>;
 /** How one transformation is rebuilt from its hyper-parameters and the state it ran with (undefined if not given). */
 type Rebuild = (h: HyperRecord, state: unknown) => Rebuilt;
 
-const cannot = (what: string): Rebuilt => E.left(optimizerError("InvalidOption", `cannot rebuild ${what}; pass the optimizer`));
+const cannot = (what: string): E.Either<OptimizerError, never> => E.left(optimizerError("InvalidOption", `cannot rebuild ${what}; pass the optimizer`));
 
 /** A field of a state record (undefined when the state is not a record). */
 const field = (state: unknown, key: string): unknown => (isPlainRecord(state) ? state[key] : undefined);
@@ -49,7 +49,7 @@ const numberOr = (h: HyperRecord, key: string, fallback: number): number => (typ
 /** The members of a chain-like spec, each rebuilt with its state (a chain's state is the tuple of its members'). */
 const members = (name: string, h: HyperRecord, state: unknown): E.Either<OptimizerError, GradientTransformation<any>[]> => {
   const specs = h["members"];
-  if (!Array.isArray(specs)) return cannot(`${name}: its spec lists no members`) as E.Either<OptimizerError, never>;
+  if (!Array.isArray(specs)) return cannot(`${name}: its spec lists no members`);
   const out: GradientTransformation<any>[] = [];
   for (let k = 0; k < specs.length; k++) {
     const member = rebuildOptimizer(specs[k] as HyperValue, Array.isArray(state) ? state[k] : undefined);
@@ -78,22 +78,24 @@ const rebuilders: { readonly [name: string]: Rebuild } = {
   traceMomentum: fromNumbers("traceMomentum", ["momentum"], ({ momentum }, h) =>
     traceMomentum({ momentum, dampening: numberOr(h, "dampening", 0), nesterov: h["nesterov"] === true }),
   ),
-  scaleByTrustRatio: fromNumbers("scaleByTrustRatio", [], (_, h) => {
+  scaleByTrustRatio: (h) => {
     const clip = h["scaleClip"];
-    return scaleByTrustRatio({
-      weightDecay: numberOr(h, "weightDecay", 0),
-      trustCoefficient: numberOr(h, "trustCoefficient", 1),
-      ...(Array.isArray(clip) && clip.length === 2 ? { scaleClip: [clip[0] as number, clip[1] as number] as const } : {}),
-    });
-  }),
+    return E.right(
+      scaleByTrustRatio({
+        weightDecay: numberOr(h, "weightDecay", 0),
+        trustCoefficient: numberOr(h, "trustCoefficient", 1),
+        ...(Array.isArray(clip) && clip.length === 2 ? { scaleClip: [clip[0] as number, clip[1] as number] as const } : {}),
+      }),
+    );
+  },
   scaleByAdam: fromNumbers("scaleByAdam", ["b1", "b2", "eps"], scaleByAdam),
   scaleByUpdateTrustRatio: fromNumbers("scaleByUpdateTrustRatio", ["trustCoefficient", "eps"], scaleByUpdateTrustRatio),
   clipByGlobalNorm: fromNumbers("clipByGlobalNorm", ["maxNorm"], (o) => clipByGlobalNorm(o.maxNorm)),
-  scaleByLr: (h) => E.map((lr: number | Schedule) => scaleByLr(lr) as GradientTransformation<any>)(rebuildRate(h["lr"])),
+  scaleByLr: (h) => E.map((lr: number | Schedule): GradientTransformation<any> => scaleByLr(lr))(rebuildRate(h["lr"])),
   skipNonFinite: wrapper((inner) => E.right(skipNonFinite(inner)), (state) => field(state, "inner")),
   asGradient: wrapper((inner) => E.right(asGradient(inner)), (state) => state),
   multiSteps: wrapper(
-    (inner, h) => (typeof h["k"] === "number" ? E.right(multiSteps(inner, h["k"])) : cannot(`multiSteps without a number of micro-steps k`)),
+    (inner, h) => (typeof h["k"] === "number" ? E.right(multiSteps(inner, h["k"])) : cannot("multiSteps without a number of micro-steps k")),
     (state) => field(state, "inner"),
   ),
   injectHyperparams: (h, state) => rebuildInjectHyperparams(h, state, rebuildOptimizer),
