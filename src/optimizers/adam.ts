@@ -9,6 +9,7 @@ import { namedChain } from "./namedChain.js";
 import { addWeightDecay } from "../transforms/addWeightDecay.js";
 import { scaleByAdam } from "../transforms/scaleByAdam.js";
 import { scaleByLr } from "../transforms/scaleByLr.js";
+import { registerBuilder } from "../core/builders.js";
 
 /** Options of {@link adam}, named as `torch.optim.Adam`'s (betas as b1, b2), with its defaults. */
 export interface AdamOptions {
@@ -38,3 +39,5 @@ export const adam = (o: AdamOptions): GradientTransformation<ChainState> => {
   const { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8, weightDecay = 0 } = o;
   return namedChain("adam", addWeightDecay(weightDecay), scaleByAdam({ b1, b2, eps }), scaleByLr(lr));
 };
+
+registerBuilder("adam", adam);

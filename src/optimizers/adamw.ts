@@ -9,6 +9,7 @@ import { namedChain } from "./namedChain.js";
 import { addWeightDecay } from "../transforms/addWeightDecay.js";
 import { scaleByAdam } from "../transforms/scaleByAdam.js";
 import { scaleByLr } from "../transforms/scaleByLr.js";
+import { registerBuilder } from "../core/builders.js";
 
 /** Options of {@link adamw}, named as `torch.optim.AdamW`'s (betas as b1, b2), with its defaults. */
 export interface AdamWOptions {
@@ -39,3 +40,5 @@ export const adamw = (o: AdamWOptions): GradientTransformation<ChainState> => {
   const { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8, weightDecay = 0.01 } = o;
   return namedChain("adamw", scaleByAdam({ b1, b2, eps }), addWeightDecay(weightDecay), scaleByLr(lr));
 };
+
+registerBuilder("adamw", adamw);

@@ -10,6 +10,7 @@ import { addWeightDecay } from "../transforms/addWeightDecay.js";
 import { scaleByAdam } from "../transforms/scaleByAdam.js";
 import { scaleByLr } from "../transforms/scaleByLr.js";
 import { scaleByUpdateTrustRatio } from "../transforms/scaleByUpdateTrustRatio.js";
+import { registerBuilder } from "../core/builders.js";
 
 /** Options of {@link lamb}, with optax's defaults. */
 export interface LambOptions {
@@ -48,3 +49,5 @@ export const lamb = (o: LambOptions): GradientTransformation<ChainState> => {
     scaleByLr(lr),
   );
 };
+
+registerBuilder("lamb", lamb);

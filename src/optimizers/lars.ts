@@ -11,6 +11,7 @@ import { addWeightDecay } from "../transforms/addWeightDecay.js";
 import { scaleByLr } from "../transforms/scaleByLr.js";
 import { scaleByTrustRatio, scaleClipProblem } from "../transforms/scaleByTrustRatio.js";
 import { traceMomentum } from "../transforms/traceMomentum.js";
+import { registerBuilder } from "../core/builders.js";
 
 /** Options of {@link lars}, named as the seed's (camelCase), with its defaults. */
 export interface LarsOptions {
@@ -64,3 +65,5 @@ export const lars = (o: LarsOptions): GradientTransformation<ChainState> => {
   );
   return Object.freeze({ ...larsChain, name: "lars" });
 };
+
+registerBuilder("lars", lars);

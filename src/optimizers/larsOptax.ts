@@ -10,6 +10,7 @@ import { addWeightDecay } from "../transforms/addWeightDecay.js";
 import { scaleByLr } from "../transforms/scaleByLr.js";
 import { scaleByUpdateTrustRatio } from "../transforms/scaleByUpdateTrustRatio.js";
 import { traceMomentum } from "../transforms/traceMomentum.js";
+import { registerBuilder } from "../core/builders.js";
 
 /** Options of {@link larsOptax}, named as `optax.lars`'s (camelCase), with its defaults. */
 export interface LarsOptaxOptions {
@@ -50,3 +51,5 @@ export const larsOptax = (o: LarsOptaxOptions): GradientTransformation<ChainStat
     traceMomentum({ momentum, nesterov: nesterov && momentum > 0 }),
   );
 };
+
+registerBuilder("larsOptax", larsOptax);

@@ -10,6 +10,7 @@ import { addWeightDecay } from "../transforms/addWeightDecay.js";
 import { scaleByLr } from "../transforms/scaleByLr.js";
 import { scaleByTrustRatio } from "../transforms/scaleByTrustRatio.js";
 import { traceMomentum } from "../transforms/traceMomentum.js";
+import { registerBuilder } from "../core/builders.js";
 
 /** Options of {@link larsPaper}, named after the paper's symbols. */
 export interface LarsPaperOptions {
@@ -46,3 +47,5 @@ export const larsPaper = (o: LarsPaperOptions): GradientTransformation<ChainStat
     traceMomentum({ momentum }),
   );
 };
+
+registerBuilder("larsPaper", larsPaper);

@@ -9,6 +9,7 @@ import { namedChain } from "./namedChain.js";
 import { addWeightDecay } from "../transforms/addWeightDecay.js";
 import { scaleByLr } from "../transforms/scaleByLr.js";
 import { traceMomentum } from "../transforms/traceMomentum.js";
+import { registerBuilder } from "../core/builders.js";
 
 /** Options of {@link sgd}, named as `torch.optim.SGD`'s (camelCase), with its defaults. */
 export interface SgdOptions {
@@ -37,3 +38,5 @@ export const sgd = (o: SgdOptions): GradientTransformation<ChainState> => {
   const { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false } = o;
   return namedChain("sgd", addWeightDecay(weightDecay), traceMomentum({ momentum, dampening, nesterov }), scaleByLr(lr));
 };
+
+registerBuilder("sgd", sgd);

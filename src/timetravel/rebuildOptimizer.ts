@@ -8,38 +8,48 @@ import { chain } from "../core/chain.js";
 import { optimizerError, type OptimizerError } from "../core/errors.js";
 import { identity } from "../core/identity.js";
 import type { GradientTransformation, HyperRecord, HyperValue } from "../core/transform.js";
-import { constantSchedule, polynomialDecay, type Schedule } from "../schedules/schedule.js";
+import { namedChain } from "../optimizers/namedChain.js";
+import type { Schedule } from "../schedules/schedule.js";
 import { addWeightDecay } from "../transforms/addWeightDecay.js";
+import { clipByGlobalNorm } from "../transforms/clipByGlobalNorm.js";
 import { labelByPath, partition } from "../transforms/partition.js";
+import { scaleByAdam } from "../transforms/scaleByAdam.js";
 import { scaleByLr } from "../transforms/scaleByLr.js";
 import { scaleByTrustRatio } from "../transforms/scaleByTrustRatio.js";
+import { scaleByUpdateTrustRatio } from "../transforms/scaleByUpdateTrustRatio.js";
 import { traceMomentum } from "../transforms/traceMomentum.js";
+import { asGradient } from "../wrappers/asGradient.js";
+import { multiSteps } from "../wrappers/multiSteps.js";
+import { skipNonFinite } from "../wrappers/skipNonFinite.js";
+import { rebuildInjectHyperparams } from "./rebuildInjected.js";
+import { numbersOf, rebuildRate } from "./rebuildSchedule.js";
 import { isPlainRecord } from "./stateValue.js";
 
 type Rebuilt = E.Either<OptimizerError, GradientTransformation<any>>;
 
-const cannot = (what: string): Rebuilt =>
-  E.left(optimizerError("InvalidOption", `cannot rebuild ${what}; pass the optimizer`));
+/** How one transformation is rebuilt from its hyper-parameters and the state it ran with (undefined if not given). */
+type Rebuild = (h: HyperRecord, state: unknown) => Rebuilt;
 
-const num = (h: HyperRecord, key: string): number | undefined => (typeof h[key] === "number" ? (h[key] as number) : undefined);
+const cannot = (what: string): E.Either<OptimizerError, never> => E.left(optimizerError("InvalidOption", `cannot rebuild ${what}; pass the optimizer`));
 
-/** A learning rate as described: a number, or `{ schedule: "constant" | "polynomialDecay", ... }`. */
-const rateOf = (v: HyperValue | undefined): E.Either<OptimizerError, number | Schedule> => {
-  if (typeof v === "number") return E.right(v);
-  if (isPlainRecord(v)) {
-    const s = v as HyperRecord;
-    if (s["schedule"] === "constant" && typeof s["value"] === "number") return E.right(constantSchedule(s["value"]));
-    const [init, power, totalSteps, end] = ["init", "power", "totalSteps", "end"].map((k) => num(s, k));
-    if (s["schedule"] === "polynomialDecay" && init !== undefined && power !== undefined && totalSteps !== undefined)
-      return E.right(polynomialDecay({ init, power, totalSteps, ...(end !== undefined ? { end } : {}) }));
-  }
-  return E.left(optimizerError("InvalidOption", `cannot rebuild the learning rate ${JSON.stringify(v)} (a custom schedule); pass the optimizer`));
-};
+/** A field of a state record (undefined when the state is not a record). */
+const field = (state: unknown, key: string): unknown => (isPlainRecord(state) ? state[key] : undefined);
 
-/** The members of a chain-like spec and their states (a chain's state is the tuple of its members'). */
-const members = (h: HyperRecord, state: unknown, name: string): E.Either<OptimizerError, GradientTransformation<any>[]> => {
+/** `make(o, h)` with the named number fields `o` of the spec `h`, or a Left naming what is missing. */
+const fromNumbers =
+  <K extends string>(name: string, keys: readonly K[], make: (o: Record<K, number>, h: HyperRecord) => GradientTransformation<any>): Rebuild =>
+  (h) => {
+    const o = numbersOf(h, keys);
+    return o ? E.right(make(o, h)) : cannot(`${name} from ${JSON.stringify(h)} (it needs the numbers ${keys.join(", ")})`);
+  };
+
+/** An optional number field (its default when absent). */
+const numberOr = (h: HyperRecord, key: string, fallback: number): number => (typeof h[key] === "number" ? (h[key] as number) : fallback);
+
+/** The members of a chain-like spec, each rebuilt with its state (a chain's state is the tuple of its members'). */
+const members = (name: string, h: HyperRecord, state: unknown): E.Either<OptimizerError, GradientTransformation<any>[]> => {
   const specs = h["members"];
-  if (!Array.isArray(specs)) return E.left(optimizerError("InvalidOption", `cannot rebuild ${name}: its spec lists no members; pass the optimizer`));
+  if (!Array.isArray(specs)) return cannot(`${name}: its spec lists no members`);
   const out: GradientTransformation<any>[] = [];
   for (let k = 0; k < specs.length; k++) {
     const member = rebuildOptimizer(specs[k] as HyperValue, Array.isArray(state) ? state[k] : undefined);
@@ -49,68 +59,83 @@ const members = (h: HyperRecord, state: unknown, name: string): E.Either<Optimiz
   return E.right(out);
 };
 
+/** The optimizers that are a chain under their own name ({@link namedChain}): rebuilt from their members. */
+const NAMED_CHAINS = ["lars", "sgd", "adam", "adamw", "lamb", "larsOptax", "larsPaper"] as const;
+
+/** A wrapper around one transformation, whose state for `inner` is `innerState(state)`. */
+const wrapper =
+  (wrap: (inner: GradientTransformation<any>, h: HyperRecord) => Rebuilt, innerState: (state: unknown) => unknown): Rebuild =>
+  (h, state) =>
+    E.flatMap((inner: GradientTransformation<any>) => wrap(inner, h))(rebuildOptimizer(h["inner"] ?? null, innerState(state)));
+
+const rebuilders: { readonly [name: string]: Rebuild } = {
+  identity: () => E.right(identity()),
+  chain: (h, state) => E.map((ms: GradientTransformation<any>[]) => chain(...ms))(members("chain", h, state)),
+  ...Object.fromEntries(
+    NAMED_CHAINS.map((name): [string, Rebuild] => [name, (h, state) => E.map((ms: GradientTransformation<any>[]) => namedChain(name, ...ms))(members(name, h, state))]),
+  ),
+  addWeightDecay: fromNumbers("addWeightDecay", ["weightDecay"], (o) => addWeightDecay(o.weightDecay)),
+  traceMomentum: fromNumbers("traceMomentum", ["momentum"], ({ momentum }, h) =>
+    traceMomentum({ momentum, dampening: numberOr(h, "dampening", 0), nesterov: h["nesterov"] === true }),
+  ),
+  scaleByTrustRatio: (h) => {
+    const clip = h["scaleClip"];
+    return E.right(
+      scaleByTrustRatio({
+        weightDecay: numberOr(h, "weightDecay", 0),
+        trustCoefficient: numberOr(h, "trustCoefficient", 1),
+        ...(Array.isArray(clip) && clip.length === 2 ? { scaleClip: [clip[0] as number, clip[1] as number] as const } : {}),
+      }),
+    );
+  },
+  scaleByAdam: fromNumbers("scaleByAdam", ["b1", "b2", "eps"], scaleByAdam),
+  scaleByUpdateTrustRatio: fromNumbers("scaleByUpdateTrustRatio", ["trustCoefficient", "eps"], scaleByUpdateTrustRatio),
+  clipByGlobalNorm: fromNumbers("clipByGlobalNorm", ["maxNorm"], (o) => clipByGlobalNorm(o.maxNorm)),
+  scaleByLr: (h) => E.map((lr: number | Schedule): GradientTransformation<any> => scaleByLr(lr))(rebuildRate(h["lr"])),
+  skipNonFinite: wrapper((inner) => E.right(skipNonFinite(inner)), (state) => field(state, "inner")),
+  asGradient: wrapper((inner) => E.right(asGradient(inner)), (state) => state),
+  multiSteps: wrapper(
+    (inner, h) => (typeof h["k"] === "number" ? E.right(multiSteps(inner, h["k"])) : cannot("multiSteps without a number of micro-steps k")),
+    (state) => field(state, "inner"),
+  ),
+  injectHyperparams: (h, state) => rebuildInjectHyperparams(h, state, rebuildOptimizer),
+  partition: (h, state) => {
+    const transforms = h["transforms"];
+    const labels = field(state, "labels");
+    if (!isPlainRecord(transforms)) return cannot("a partition whose spec lists no transforms");
+    if (!isPlainRecord(labels)) return cannot("a partition without its state (its labels are kept there: pass the state it ran with)");
+    const inner = field(state, "inner");
+    const built: Record<string, GradientTransformation<any>> = {};
+    for (const [label, sub] of Object.entries(transforms)) {
+      const t = rebuildOptimizer(sub as HyperValue, field(inner, label));
+      if (E.isLeft(t)) return t;
+      built[label] = t.right;
+    }
+    const t = partition(built, (params) => labelByPath(params, (path) => labels[path] as string));
+    // the labels were resolved at init and kept in the state; the spec still says how they were given
+    return E.right(Object.freeze({ ...t, hyperparams: { ...t.hyperparams, labels: h["labels"] ?? "function" } }));
+  },
+};
+
 /**
- * The optimizer a spec `{ name, hyperparams }` describes (as `specOf` writes it and a recording keeps it), for the
- * built-in transformations: identity, chain, addWeightDecay, traceMomentum, scaleByTrustRatio, scaleByLr (a
- * number, or a constant or polynomialDecay schedule), lars, and partition. A partition's labels are not in its
- * spec (they may come from a function): they are read from its state, `initialState.labels` (path → label), so
- * give the state the spec ran with (a keyframe's, or the chain's state containing it). Anything else is a Left
+ * The optimizer a spec `{ name, hyperparams }` describes (as `specOf` writes it and a recording keeps it), for
+ * every transformation, wrapper and optimizer of the library: identity, chain (and chainUnfused, the same steps),
+ * addWeightDecay, traceMomentum, scaleByTrustRatio, scaleByUpdateTrustRatio, scaleByAdam, clipByGlobalNorm,
+ * scaleByLr (a number or any library schedule: constant, polynomialDecay, cosineDecay, piecewiseConstant,
+ * linearWarmup), partition and masked, skipNonFinite, multiSteps, asGradient, injectHyperparams, and the optimizers
+ * lars, sgd, adam, adamw, lamb, larsOptax, larsPaper. A partition's (or masked's) labels are not in its spec (they
+ * may come from a function): they are read from its state, `labels` (path → label), so give the state the spec
+ * ran with (a keyframe's, or the state of the wrapper or chain containing it). An injectHyperparams is rebuilt for
+ * any hyper-parameters its state holds when its `build` was a library factory (its spec names it), and for the
+ * initial ones only when it was a custom function. Anything else (a custom transformation or schedule) is a Left
  * "cannot rebuild X; pass the optimizer". Rebuilt optimizers compute the same bits as the originals.
  * @example
  * const opt = rebuildOptimizer(recording.header.optimizer, keyframe.state);
  */
-export const rebuildOptimizer = (spec: HyperValue, initialState?: unknown): Rebuilt => {
+export function rebuildOptimizer(spec: HyperValue, initialState?: unknown): Rebuilt {
   if (!isPlainRecord(spec) || typeof spec["name"] !== "string" || !isPlainRecord(spec["hyperparams"]))
     return cannot(`the spec ${JSON.stringify(spec)} (not { name, hyperparams })`);
   const name = spec["name"];
   const h = spec["hyperparams"] as HyperRecord;
-  switch (name) {
-    case "identity":
-      return E.right(identity());
-    case "chain":
-      return E.map((ms: GradientTransformation<any>[]) => chain(...ms))(members(h, initialState, name));
-    case "lars":
-      // lars is its four-member chain under another name; rebuilding the members gives the same steps
-      return E.map((ms: GradientTransformation<any>[]) => Object.freeze({ ...chain(...ms), name: "lars" }))(members(h, initialState, name));
-    case "addWeightDecay": {
-      const wd = num(h, "weightDecay");
-      return wd === undefined ? cannot("addWeightDecay without a weightDecay") : E.right(addWeightDecay(wd));
-    }
-    case "traceMomentum": {
-      const momentum = num(h, "momentum");
-      if (momentum === undefined) return cannot("traceMomentum without a momentum");
-      return E.right(traceMomentum({ momentum, dampening: num(h, "dampening") ?? 0, nesterov: h["nesterov"] === true }));
-    }
-    case "scaleByTrustRatio": {
-      const clip = h["scaleClip"];
-      const eta = num(h, "trustCoefficient");
-      return E.right(
-        scaleByTrustRatio({
-          weightDecay: num(h, "weightDecay") ?? 0,
-          ...(Array.isArray(clip) && clip.length === 2 ? { scaleClip: [clip[0] as number, clip[1] as number] as const } : {}),
-          ...(eta !== undefined ? { trustCoefficient: eta } : {}),
-        }),
-      );
-    }
-    case "scaleByLr":
-      return E.map((lr: number | Schedule) => scaleByLr(lr) as GradientTransformation<any>)(rateOf(h["lr"]));
-    case "partition": {
-      const transforms = h["transforms"];
-      const state = initialState as { labels?: unknown; inner?: unknown } | undefined;
-      if (!isPlainRecord(transforms)) return cannot("a partition whose spec lists no transforms");
-      if (!isPlainRecord(state) || !isPlainRecord(state.labels))
-        return cannot("a partition without its state (its labels are kept there: pass the state it ran with)");
-      const labels = state.labels as Record<string, string>;
-      const inner = isPlainRecord(state.inner) ? state.inner : {};
-      const built: Record<string, GradientTransformation<any>> = {};
-      for (const [label, sub] of Object.entries(transforms)) {
-        const t = rebuildOptimizer(sub as HyperValue, inner[label]);
-        if (E.isLeft(t)) return t;
-        built[label] = t.right;
-      }
-      return E.right(partition(built, (params) => labelByPath(params, (path) => labels[path] as string)));
-    }
-    default:
-      return cannot(`"${name}"`);
-  }
-};
+  return Object.hasOwn(rebuilders, name) ? rebuilders[name]!(h, initialState) : cannot(`"${name}" (not one of the library's transformations)`);
+}

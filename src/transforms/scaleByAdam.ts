@@ -8,6 +8,7 @@ import { optimizerError } from "../core/errors.js";
 import { denseValues, leafOf, type Leaf } from "../core/leaf.js";
 import type { GradientTransformation } from "../core/transform.js";
 import { flatten, unflatten, type Tree } from "../core/tree.js";
+import { registerBuilder } from "../core/builders.js";
 
 /** Options of {@link scaleByAdam}, with PyTorch's defaults. */
 export interface ScaleByAdamOptions {
@@ -111,3 +112,5 @@ export const scaleByAdam = (o: ScaleByAdamOptions = {}): GradientTransformation<
     },
   });
 };
+
+registerBuilder("scaleByAdam", scaleByAdam);

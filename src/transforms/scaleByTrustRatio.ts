@@ -9,6 +9,7 @@ import { l2Norm } from "../core/norm.js";
 import type { GradientTransformation } from "../core/transform.js";
 import { flatten } from "../core/tree.js";
 import { finiteNorms, scaleKernel, trustNumerator, trustRatio } from "./trustRatio.js";
+import { registerBuilder } from "../core/builders.js";
 
 /** Options of {@link scaleByTrustRatio}. */
 export interface TrustRatioOptions {
@@ -91,3 +92,5 @@ export const scaleByTrustRatio = (o: TrustRatioOptions = {}): GradientTransforma
     },
   });
 };
+
+registerBuilder("scaleByTrustRatio", scaleByTrustRatio);

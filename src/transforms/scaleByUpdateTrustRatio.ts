@@ -10,6 +10,7 @@ import { l2Norm } from "../core/norm.js";
 import type { GradientTransformation, Step } from "../core/transform.js";
 import { flatten, sameTreeType, unflatten, type Tree } from "../core/tree.js";
 import { finiteNorms, scaleKernel, trustNumerator, trustRatio } from "./trustRatio.js";
+import { registerBuilder } from "../core/builders.js";
 
 /** Options of {@link scaleByUpdateTrustRatio}. */
 export interface UpdateTrustRatioOptions {
@@ -103,3 +104,5 @@ export const scaleByUpdateTrustRatio = (o: UpdateTrustRatioOptions = {}): Gradie
     update,
   });
 };
+
+registerBuilder("scaleByUpdateTrustRatio", scaleByUpdateTrustRatio);

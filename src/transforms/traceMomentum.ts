@@ -8,6 +8,7 @@ import { optimizerError } from "../core/errors.js";
 import { denseValues, leafOf, type Leaf } from "../core/leaf.js";
 import type { GradientTransformation } from "../core/transform.js";
 import { flatten, unflatten, type Tree } from "../core/tree.js";
+import { registerBuilder } from "../core/builders.js";
 
 /** Options of {@link traceMomentum}. */
 export interface TraceMomentumOptions {
@@ -79,3 +80,5 @@ export const traceMomentum = (o: TraceMomentumOptions): GradientTransformation<T
     },
   });
 };
+
+registerBuilder("traceMomentum", traceMomentum);

@@ -4,6 +4,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { stateOfKind } from "../core/elementwise.js";
+import { builderName } from "../core/builders.js";
 import { optimizerError, type OptimizerError } from "../core/errors.js";
 import { specOf, type GradientTransformation, type Step, type UpdateContext } from "../core/transform.js";
 import type { Tree } from "../core/tree.js";
@@ -37,8 +38,12 @@ const sameNames = (h: unknown, like: Hyperparams): E.Either<OptimizerError, void
  * (a new state, nothing mutated). Since h is in the state, it is saved and restored with it, and time travel
  * sees it. A value that `build` refuses (a negative lr) is that transformation's InvalidOption Left at the next step.
  * The inner state must suit every h (changing momentum from 0 to 0.9 changes lars's state shape: a StateMismatch).
+ * The spec records the transformation built from h₀ (`inner`) and, when `build` is one of the library's factories
+ * taking one record of options (lars, sgd, adam, adamw, lamb, larsOptax, larsPaper, scaleByAdam, scaleByTrustRatio,
+ * scaleByUpdateTrustRatio, traceMomentum), its name (`build`, else "custom"): time travel can then rebuild the
+ * optimizer for any h a state holds; with a custom `build` only for h₀.
  * @example
- * const opt = injectHyperparams((h) => lars(h), { lr: 0.1, momentum: 0.9 });
+ * const opt = injectHyperparams(lars, { lr: 0.1, momentum: 0.9 }); // or (h) => lars({ ...h, nesterov: true })
  * // later: state = pipe(setHyperparam(state, "lr", 0.01), E.getOrElse(() => state));
  */
 export const injectHyperparams = <H extends Hyperparams>(
@@ -63,7 +68,7 @@ export const injectHyperparams = <H extends Hyperparams>(
   const first = transformationFor(frozenInitial);
   return Object.freeze({
     name: "injectHyperparams",
-    hyperparams: { initial: frozenInitial, inner: E.isRight(first) ? specOf(first.right) : null },
+    hyperparams: { initial: frozenInitial, inner: E.isRight(first) ? specOf(first.right) : null, build: builderName(build) },
     init: (params: Tree) => {
       if (E.isLeft(first)) return first;
       return E.map((inner: unknown) =>

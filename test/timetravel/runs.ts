@@ -50,6 +50,22 @@ export const gradAt = (params: Tree, t: number): Tree =>
     }),
   );
 
+/** The gradient of {@link gradAt}, with a NaN in every leaf at the steps listed. */
+export const nanAt =
+  (...bad: number[]) =>
+  (params: Tree, t: number): Tree => {
+    const g = gradAt(params, t);
+    if (!bad.includes(t)) return g;
+    return E.getOrElseW(() => g)(
+      mapTrees([g], ["grads"], ([leaf]) => {
+        const out = allocate(dtypeOf(leaf!), denseValues(leaf!).length);
+        out.set(denseValues(leaf!));
+        out[0] = NaN;
+        return E.right(leafOf(out, leaf!.shape));
+      }),
+    );
+  };
+
 /** LARS as one chain. */
 export const larsChain = (lr = 0.1, momentum = 0.9): GradientTransformation<any> => lars({ lr, momentum, weightDecay: 1e-3 });
 
