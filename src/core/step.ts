@@ -49,7 +49,7 @@ export const applyStep = <S>(
 ): E.Either<OptimizerError, AppliedStep<S>> => {
   const donate = options.donate === true;
   const result = opt.fusable
-    ? fusedStep(opt.fusable, opt.accelerated, grads, state, params, donate)
+    ? fusedStep(opt.fusable, opt.accelerated?.bind(opt), grads, state, params, donate)
     : updateThenApply(opt, grads, state, params);
   if (donate && E.isRight(result)) markDonated([params, state], [...result.right, grads]);
   return result;

@@ -49,9 +49,9 @@ export interface GradientTransformation<S = unknown> extends TransformSpec {
   readonly fusable?: Fusable<S>;
   /**
    * Present when a compiled kernel can run a whole step of this transformation (update, then apply) for some
-   * inputs, with exactly the bits of the generic path. `applyStep` asks it first.
+   * inputs, with exactly the bits of the generic path. `applyStep` asks it first (see {@link AcceleratedStep}).
    */
-  readonly accelerated?: AcceleratedStep<S>;
+  accelerated?(grads: Flat, state: S, params: Flat, donate: boolean): AppliedStep<S> | undefined;
 }
 
 /** The result of a whole step: the new params and the new state. */
