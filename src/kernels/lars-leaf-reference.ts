@@ -22,32 +22,10 @@ export interface LarsLeafCoefficients {
 }
 
 /**
- * Sum of squares with four interleaved float64 accumulators:
- * s_j = Σ_{i ≡ j (mod 4)} x_i² in increasing i, result (s0 + s1) + (s2 + s3).
+ * The kernel's norm is the core's: Σ xᵢ² with four interleaved float64 accumulators, (s₀ + s₁) + (s₂ + s₃)
+ * ({@link sumOfSquares}); the WASM `sumSquaresPair` is tested equal to it bit for bit.
  */
-export function sumSquares4(x: Float32Array): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  const n = x.length;
-  const quads = n - (n % 4);
-  let i = 0;
-  for (; i < quads; i += 4) {
-    const a = x[i]!;
-    const b = x[i + 1]!;
-    const c = x[i + 2]!;
-    const d = x[i + 3]!;
-    s0 += a * a;
-    s1 += b * b;
-    s2 += c * c;
-    s3 += d * d;
-  }
-  if (i < n) { const a = x[i]!; s0 += a * a; }
-  if (i + 1 < n) { const b = x[i + 1]!; s1 += b * b; }
-  if (i + 2 < n) { const c = x[i + 2]!; s2 += c * c; }
-  return (s0 + s1) + (s2 + s3);
-}
+export { sumOfSquares as sumSquares4 } from "../core/norm.js";
 
 /**
  * The elementwise LARS pass, written into `outParams` and `outBuffer` (arrays owned by the caller; the inputs are
