@@ -7,6 +7,7 @@
  */
 import { optimizerError, type OptimizerError } from "./errors.js";
 import { isRowMajor, sizeOf, type FloatArray, type Leaf } from "./leaf.js";
+import type { Flat } from "./tree.js";
 
 const donated = new WeakSet<object>();
 
@@ -67,4 +68,10 @@ export const reusableStorage = (donatedLeaves: readonly Leaf[], allLeaves: reado
     out.set(leaf, leaf.data.subarray(leaf.offset, leaf.offset + size) as FloatArray);
   }
   return out;
+};
+
+/** The storage a donating step may overwrite: the old params' and state's leaves that nothing else in the step's inputs shares. */
+export const donatedStorage = (params: Flat, grads: Flat, state: unknown): Map<Leaf, FloatArray> => {
+  const stateLeaves = leavesOf(state);
+  return reusableStorage([...params.leaves, ...stateLeaves], [...params.leaves, ...grads.leaves, ...stateLeaves]);
 };
