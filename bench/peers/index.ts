@@ -7,5 +7,6 @@ import { handLoop } from "./hand-loop.js";
 import { tfjsCpu, tfjsWasm } from "./tfjs.js";
 import { torchSeed } from "./torch.js";
 import { wasmProbes } from "./wasm-probe.js";
+import { larchWasmPeers } from "./larch-wasm.js";
 
-export const PEERS: readonly Peer[] = [copyFloor, torchSeed, handLoop, tfjsWasm, tfjsCpu, ...wasmProbes];
+export const PEERS: readonly Peer[] = [copyFloor, torchSeed, handLoop, tfjsWasm, tfjsCpu, ...wasmProbes, ...larchWasmPeers];
