@@ -24,8 +24,9 @@ import { seedTrustRatio, type TrustRatioState } from "../transforms/scaleByTrust
 import type { TraceMomentumState } from "../transforms/traceMomentum.js";
 import { trustNumerator } from "../transforms/trustRatio.js";
 import { LEAF_RECORD_BYTES } from "./lars-tree-batched.js";
-import { createKernelMemory, instantiateLarsLeaf, larsLeafFlags, type LarsLeafWasm } from "./lars-leaf-wasm.js";
-import { WASM_PAGE_BYTES, wasmApi } from "./wasm-api.js";
+import { kernelArena } from "./kernelMemory.js";
+import { larsLeafFlags } from "./lars-leaf-wasm.js";
+import { wasmApi } from "./wasm-api.js";
 
 /** The hyper-parameters of `lars()` (already validated by it). */
 export interface LarsKernelOptions {
@@ -36,28 +37,6 @@ export interface LarsKernelOptions {
   readonly nesterov: boolean;
   readonly scaleClip?: readonly [number, number];
 }
-
-/** The one kernel instance every accelerated step uses, created on first use; its memory grows as needed. */
-let shared: LarsLeafWasm | undefined;
-
-/** The kernel, its memory grown to at least `bytes`; undefined when that is impossible (no WebAssembly, > 4 GiB). */
-const kernelWith = (bytes: number): LarsLeafWasm | undefined => {
-  try {
-    if (shared === undefined) {
-      const memory = createKernelMemory(bytes);
-      shared = memory && instantiateLarsLeaf(memory);
-      return shared;
-    }
-    const have = shared.memory.buffer.byteLength;
-    if (have < bytes) shared.memory.grow(Math.ceil((bytes - have) / WASM_PAGE_BYTES));
-    return shared;
-  } catch {
-    return undefined; // RangeError: the memory cannot grow that far
-  }
-};
-
-/** Rounds a byte count up to a multiple of 16 (every array starts 16-byte aligned). */
-const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
 /** lars()'s chain state, checked as the generic path checks it; undefined for anything the generic path must judge. */
 interface LarsState {
@@ -89,9 +68,35 @@ const larsState = (state: ChainState, grads: Flat, m: number): LarsState | undef
   };
 };
 
+/** Which of `ranges` (byte [start, end) in kernel memory) overlap no other range; empty ranges overlap nothing. */
+const exclusiveRanges = (ranges: readonly (readonly [number, number])[]): boolean[] => {
+  const order = ranges.map((_, i) => i).filter((i) => ranges[i]![1] > ranges[i]![0]).sort((i, k) => ranges[i]![0] - ranges[k]![0]);
+  const exclusive = ranges.map(([lo, hi]) => hi <= lo);
+  let reach = -Infinity; // the furthest end of the ranges before
+  order.forEach((i, k) => {
+    const [lo, hi] = ranges[i]!;
+    const next = order[k + 1];
+    exclusive[i] = lo >= reach && (next === undefined || ranges[next]![0] >= hi);
+    reach = Math.max(reach, hi);
+  });
+  return exclusive;
+};
+
+/** Rounds a byte count up to a multiple of 16 (every array starts 16-byte aligned). */
+const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
+
+/** Where one input array is: in kernel memory already (`at` a byte offset), or staged (`at` is its offset in the step's scratch region). */
+interface Place {
+  readonly resident: boolean;
+  readonly at: number;
+}
+
 /**
  * The accelerated step of `lars(o)`, or undefined when this host has no WebAssembly or the options are not ones
  * the kernel takes. `o` must be valid options (lars() attaches this only after its own checks).
+ * Leaves already in kernel memory ({@link kernelTree}) are read where they are, and a resident params leaf gets its
+ * new value (and its momentum buffer's) in kernel memory too: in the donated regions when they are whole regions
+ * that no other input overlaps, else in new ones. Other leaves are staged: copied in, stepped in place, copied out.
  * @example
  * const larsChain = chain(addWeightDecay(λ), traceMomentum({ momentum: m }), scaleByTrustRatio({ weightDecay: λ }), scaleByLr(α));
  * const opt = { ...larsChain, accelerated: larsAccelerated({ lr: α, momentum: m, dampening: 0, weightDecay: λ, nesterov: false }) };
@@ -108,68 +113,111 @@ export const larsAccelerated = (o: LarsKernelOptions): AcceleratedStep<ChainStat
     if (s === undefined) return undefined;
     const alpha = learningRateAt(o.lr, s.lrCount);
     if (E.isLeft(alpha)) return undefined;
+    const a = kernelArena();
+    if (a === undefined) return undefined;
     const first = s.momentum.count === 0;
-    const withBuffer = s.trace !== undefined;
-
-    // layout: table (24 B a leaf), Σ pairs (16 B), γ (8 B), then per leaf p, g and (with momentum) b
+    const trace = s.trace;
     const count = params.leaves.length;
-    const sizes = params.leaves.map((leaf) => sizeOf(leaf.shape));
-    const table = 0;
+
+    // where the inputs are: in kernel memory already (read in place), or staged (copied into a scratch region
+    // after the table); a params leaf in kernel memory keeps its outputs there, others are stepped in their staging
     const sums = align16(LEAF_RECORD_BYTES * count);
     const gammas = sums + 16 * count;
-    let end = align16(gammas + 8 * count);
-    const at = sizes.map((n) => {
-      const p = end;
-      const g = p + align16(4 * n);
-      const b = g + align16(4 * n);
-      end = withBuffer ? b + align16(4 * n) : b;
+    let scratchBytes = align16(gammas + 8 * count);
+    const place = (leaf: Leaf | undefined, n: number, mayStayResident = true): Place => {
+      const at = leaf !== undefined && mayStayResident ? a.addressOf(leaf) : undefined;
+      if (at !== undefined) return { resident: true, at };
+      scratchBytes += align16(4 * n);
+      return { resident: false, at: scratchBytes - align16(4 * n) };
+    };
+    const sizes = params.leaves.map((leaf) => sizeOf(leaf.shape));
+    const places = params.leaves.map((leaf, j) => {
+      const p = place(leaf, sizes[j]!);
+      const g = place(grads.leaves[j], sizes[j]!);
+      // the buffer is read in place only beside resident params (staged params are stepped with a staged buffer)
+      const b = trace === undefined ? undefined : place(trace.leaves[j], sizes[j]!, p.resident);
       return { p, g, b };
     });
-    const kernel = kernelWith(end);
-    if (kernel === undefined) return undefined;
+    const scratch = a.allocate(scratchBytes);
+    if (scratch === undefined) return undefined;
+    const table = scratch.at;
+    const address = (x: Place | undefined): number => (x === undefined ? 0 : x.resident ? x.at : table + x.at);
 
-    // copy in, and the table: outP = p, outB = b (in place); no buffer at all when m = 0
-    const heap = new Float32Array(kernel.memory.buffer);
-    const records = new Int32Array(kernel.memory.buffer, table, 6 * count);
-    for (let j = 0; j < count; j++) {
-      const { p, g, b } = at[j]!;
-      heap.set(denseValues(params.leaves[j]!), p / 4);
-      heap.set(denseValues(grads.leaves[j]!), g / 4);
-      if (withBuffer && !first) heap.set(denseValues(s.trace!.leaves[j]!), b / 4);
-      const buf = withBuffer ? b : 0;
-      records.set([p, g, buf, p, buf, sizes[j]!], 6 * j);
-    }
+    // copy the staged inputs in; the table with outP = p, outB = b (the staged case; resident outputs come later)
+    const heap = new Float32Array(a.buffer());
+    const copyIn = (x: Place | undefined, leaf: Leaf | undefined) => {
+      if (x !== undefined && !x.resident && leaf !== undefined) heap.set(denseValues(leaf), address(x) / 4);
+    };
+    const records = new Int32Array(a.buffer(), table, 6 * count);
+    places.forEach(({ p, g, b }, j) => {
+      copyIn(p, params.leaves[j]);
+      copyIn(g, grads.leaves[j]);
+      if (!first) copyIn(b, trace?.leaves[j]);
+      records.set([address(p), address(g), address(b), address(p), address(b), sizes[j]!], 6 * j);
+    });
+    const fail = (): undefined => {
+      a.release(scratch);
+      return undefined; // new output regions nobody holds return to the allocator through its registry
+    };
 
     // phase 1: the norms; γ as scaleByTrustRatio computes it, every norm checked before anything is written
-    kernel.sumSquaresLeaves(table, count, sums);
-    const sumsOf = new Float64Array(kernel.memory.buffer, sums, 2 * count);
-    const gammaOf = new Float64Array(kernel.memory.buffer, gammas, count);
+    a.kernel.sumSquaresLeaves(table, count, table + sums);
+    const sumsOf = new Float64Array(a.buffer(), table + sums, 2 * count);
+    const gammaOf = new Float64Array(a.buffer(), table + gammas, count);
     const ratios: Record<string, number> = {};
     for (let j = 0; j < count; j++) {
       const pNorm = Math.sqrt(sumsOf[2 * j]!);
       const gNorm = Math.sqrt(sumsOf[2 * j + 1]!);
-      if (!(Number.isFinite(pNorm) && Number.isFinite(gNorm))) return undefined; // the generic path's NonFinite Left
+      if (!(Number.isFinite(pNorm) && Number.isFinite(gNorm))) return fail(); // the generic path's NonFinite Left
       const gamma = seedTrustRatio(numerator.right, wd, pNorm, gNorm);
       gammaOf[j] = gamma;
       ratios[params.paths[j]!] = gamma;
     }
 
-    // phase 2: every leaf's elementwise pass, then copy out (into donated storage where the generic path would)
-    kernel.stepLeaves(table, count, gammas, wd, m, c, alpha.right, larsLeafFlags({ first, nesterov }));
+    // resident params: p′ and b′ into their donated regions when those are whole regions that no other input
+    // overlaps (an input is read before its own index is written, never another's), else into new regions
+    const ranges: [number, number][] = [];
+    places.forEach((leaf, j) => {
+      for (const x of [leaf.p, leaf.g, leaf.b]) if (x?.resident) ranges.push([x.at, x.at + 4 * sizes[j]!]);
+    });
+    const exclusive = new Set(exclusiveRanges(ranges).flatMap((free, i) => (free ? [ranges[i]![0]] : [])));
+    const output = (leaf: Leaf, x: Place, n: number): Float32Array | undefined =>
+      donate && x.resident && a.ownsWhole(leaf) && (n === 0 || exclusive.has(x.at)) ? (leaf.data as Float32Array) : a.ownedArray(n);
+    const owners = places.map(({ p, b }, j) => {
+      if (!p.resident) return undefined;
+      const n = sizes[j]!;
+      const ownerP = output(params.leaves[j]!, p, n);
+      const ownerB = b === undefined ? undefined : output(trace!.leaves[j]!, b, n);
+      if (ownerP === undefined || (b !== undefined && ownerB === undefined)) return null;
+      records[6 * j + 3] = ownerP.byteOffset;
+      records[6 * j + 4] = ownerB?.byteOffset ?? 0;
+      return { p: ownerP, b: ownerB };
+    });
+    if (owners.includes(null)) return fail();
+
+    // phase 2: every leaf's elementwise pass; staged results copied out (into donated storage where the generic
+    // path would write)
+    a.kernel.stepLeaves(table, count, table + gammas, wd, m, c, alpha.right, larsLeafFlags({ first, nesterov }));
     const reusable = donate ? donatedStorage(params, grads, state) : undefined;
-    const out = (old: Leaf, from: number, n: number): Leaf => {
-      const storage = (reusable?.get(old) as Float32Array | undefined) ?? new Float32Array(n);
-      storage.set(heap.subarray(from / 4, from / 4 + n));
+    const leafAt = (old: Leaf, owner: Float32Array | undefined, staged: Place, n: number): Leaf => {
+      if (owner !== undefined) return leafOf(owner, old.shape);
+      // (never storage in kernel memory: views of it through different buffer objects could alias unseen)
+      const donated = a.holds(old) ? undefined : (reusable?.get(old) as Float32Array | undefined);
+      const storage = donated ?? new Float32Array(n);
+      const from = address(staged) / 4;
+      storage.set(heap.subarray(from, from + n));
       return leafOf(storage, old.shape);
     };
-    const newParams = params.leaves.map((leaf, j) => out(leaf, at[j]!.p, sizes[j]!));
-    const momentum = withBuffer
-      ? Object.freeze({
-          kind: "traceMomentum" as const,
-          count: s.momentum.count + 1,
-          trace: unflatten(grads.def, grads.leaves.map((_, j) => out(s.trace!.leaves[j]!, at[j]!.b, sizes[j]!)), grads.paths),
-        })
-      : Object.freeze({ ...s.momentum, count: s.momentum.count + 1 });
+    const newParams = params.leaves.map((leaf, j) => leafAt(leaf, owners[j]?.p, places[j]!.p, sizes[j]!));
+    const momentum =
+      trace !== undefined
+        ? Object.freeze({
+            kind: "traceMomentum" as const,
+            count: s.momentum.count + 1,
+            trace: unflatten(grads.def, trace.leaves.map((leaf, j) => leafAt(leaf, owners[j]?.b, places[j]!.b!, sizes[j]!)), grads.paths),
+          })
+        : Object.freeze({ ...s.momentum, count: s.momentum.count + 1 });
+    a.release(scratch);
     const nextState: ChainState = Object.freeze([
       s.decay,
       momentum,

@@ -10,18 +10,14 @@ import ndarray from "ndarray";
 import { describe, expect, it } from "vitest";
 import {
   adam,
-  addWeightDecay,
   applyStep,
-  chain,
   denseValues,
   flatten,
   isDonated,
   isLeaf,
+  kernelTree,
   lars,
   leafOf,
-  scaleByLr,
-  scaleByTrustRatio,
-  traceMomentum,
   type ChainState,
   type GradientTransformation,
   type LarsOptions,
@@ -29,19 +25,10 @@ import {
   type Tree,
   unflatten,
 } from "larch";
-import { bitsOf } from "../compose/bits.js";
+import { right } from "../compose/bits.js";
+import { handChain, sameBits } from "./lars-step-support.js";
+import { kernelArena } from "../../src/kernels/kernelMemory.js";
 import { makeLeaf, prng, snapshot, type LeafSpec, type View } from "../support/trees.js";
-
-/** The generic path: the chain lars() is, built by hand, so it has no `accelerated`. */
-const handChain = (o: LarsOptions): GradientTransformation<ChainState> => {
-  const { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false, scaleClip } = o;
-  return chain(
-    addWeightDecay(weightDecay),
-    traceMomentum({ momentum, dampening, nesterov }),
-    scaleByTrustRatio(scaleClip ? { weightDecay, scaleClip } : { weightDecay }),
-    scaleByLr(lr),
-  );
-};
 
 /** lars(o) with a spy on its accelerated step: `taken` counts the steps it ran, `declined` those it left. */
 const spied = (o: LarsOptions) => {
@@ -60,25 +47,23 @@ const spied = (o: LarsOptions) => {
   return { opt: wrapped, calls };
 };
 
-/** A copy of x with every NaN of every leaf canonical (WebAssembly does not fix NaN payloads), for bitsOf. */
-const nanCanonical = (x: unknown): unknown => {
-  if (isLeaf(x)) {
-    const v = Float32Array.from(denseValues(x) as Float32Array);
-    for (let i = 0; i < v.length; i++) if (Number.isNaN(v[i])) v[i] = NaN;
-    return leafOf(v, x.shape);
-  }
-  if (Array.isArray(x)) return x.map(nanCanonical);
-  if (typeof x === "object" && x !== null) return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, nanCanonical(v)]));
-  return x;
-};
-const sameBits = (a: unknown, b: unknown) => expect(bitsOf(nanCanonical(a))).toBe(bitsOf(nanCanonical(b)));
+/** Which leaves of `out` live in the storage (buffer) of the same leaf of `input` (donation reused it). */
+const reusedStorage = (input: readonly Leaf[], out: unknown): boolean[] =>
+  leafList(out).map((leaf, i) => leaf.data.buffer === input[i]!.data.buffer);
 
-/** Which leaves of `out` live in the storage of the same leaf of `input` (donation reused it). */
-const reusedStorage = (input: unknown, out: unknown): boolean[] => {
-  const a = flatten(input);
-  const b = flatten(out);
-  if (E.isLeft(a) || E.isLeft(b)) return [];
-  return b.right.leaves.map((leaf, i) => leaf.data.buffer === a.right.leaves[i]!.data.buffer);
+const arena = kernelArena()!;
+
+/** Every leaf of a tree or state. */
+const leavesOf = (x: unknown): Leaf[] =>
+  isLeaf(x) ? [x] : typeof x === "object" && x !== null ? Object.values(x).flatMap(leavesOf) : [];
+
+/** Which leaves of `out` have the same storage array as the same leaf of `input` (a resident leaf written in place). */
+const sameArrays = (input: readonly Leaf[], out: unknown): boolean[] => leafList(out).map((leaf, i) => leaf.data === input[i]!.data);
+/** The leaves of a tree in larch's order (taken before a step that may donate the tree). */
+const leafList = (tree: unknown): readonly Leaf[] => {
+  const flat = flatten(tree);
+  if (E.isLeft(flat)) throw new Error(flat.left.message);
+  return flat.right.leaves;
 };
 
 /** Frozen-ness of every record and array of a state, in walk order. */
@@ -200,18 +185,21 @@ describe("lars()'s accelerated step (WebAssembly) == the generic fused path, bit
         fc.integer({ min: 1, max: 3 }),
         fc.boolean(),
         fc.option(viewArb),
+        fc.constantFrom("none", "params", "params and grads"),
         fc.integer(),
-        (plan, o, steps, donate, traceView, seed) => {
+        (plan, o, steps, donate, traceView, residency, seed) => {
           const fast = spied(o);
           const generic = handChain(o);
-          let [pFast, pGen] = [paramsOf(plan, seed), paramsOf(plan, seed)];
+          // resident: the accelerated path's params (and grads) placed in kernel memory (kernelTree)
+          const placed = (tree: Tree, yes: boolean) => (yes ? right(kernelTree(tree)) : tree);
+          let [pFast, pGen] = [placed(paramsOf(plan, seed), residency !== "none"), paramsOf(plan, seed)];
           let sFast = fast.opt.init(pFast);
           let sGen = generic.init(pGen);
           if (E.isLeft(sFast) || E.isLeft(sGen)) throw new Error("init failed");
           let stateFast = sFast.right;
           let stateGen = sGen.right;
           for (let t = 0; t < steps; t++) {
-            const grads = gradsOf(plan, seed + 1 + t);
+            const grads = placed(gradsOf(plan, seed + 1 + t), residency === "params and grads");
             const relaid = t > 0 && traceView !== null && (stateFast[1] as { trace: Tree | null }).trace !== null;
             if (relaid) {
               // a momentum buffer handed in as a strided view
@@ -219,6 +207,10 @@ describe("lars()'s accelerated step (WebAssembly) == the generic fused path, bit
               stateFast = Object.freeze([stateFast[0], Object.freeze({ ...m, trace: relayout(m.trace, traceView) }), stateFast[2], stateFast[3]]);
             }
             const before = donate ? "" : snapshot([pFast, stateFast, grads]);
+            const traceIn = (stateFast[1] as { trace: Tree | null }).trace;
+            const inputLeaves = { params: leafList(pFast), trace: traceIn === null ? [] : leafList(traceIn) };
+            const genTraceIn = (stateGen[1] as { trace: Tree | null }).trace;
+            const genLeaves = { params: leafList(pGen), trace: genTraceIn === null ? [] : leafList(genTraceIn) };
             const taken = fast.calls.taken;
             const a = applyStep(fast.opt, grads, stateFast, pFast, { donate });
             const b = applyStep(generic, gradsOf(plan, seed + 1 + t), stateGen, pGen, { donate });
@@ -236,12 +228,23 @@ describe("lars()'s accelerated step (WebAssembly) == the generic fused path, bit
             );
             expect(frozenness(a.right)).toEqual(frozenness(b.right));
             expect(a.right[1][0]).toBe(b.right[1][0]); // addWeightDecay's constant record, passed through
-            if (donate) {
-              expect(reusedStorage(pFast, a.right[0])).toEqual(reusedStorage(pGen, b.right[0]));
-              const traces = [stateFast, stateGen, a.right[1], b.right[1]].map((s) => (s[1] as { trace: Tree | null }).trace);
-              if (traces[0] !== null && !relaid) expect(reusedStorage(traces[0], traces[2])).toEqual(reusedStorage(traces[1], traces[3]));
-              expect(isDonated(pFast)).toBe(isDonated(pGen));
+            const traces = [stateFast, stateGen, a.right[1], b.right[1]].map((s) => (s[1] as { trace: Tree | null }).trace);
+            if (residency === "none") {
+              expect(leavesOf(a.right).some((leaf) => arena.holds(leaf))).toBe(false);
+              if (donate) {
+                // the same storage reused as on the generic path
+                expect(reusedStorage(inputLeaves.params, a.right[0])).toEqual(reusedStorage(genLeaves.params, b.right[0]));
+                if (traces[2] !== null && !relaid)
+                  expect(reusedStorage(inputLeaves.trace, traces[2])).toEqual(reusedStorage(genLeaves.trace, traces[3]));
+              }
+            } else {
+              // resident params: new params and buffers in kernel memory, donated ones in their own regions
+              expect(leavesOf(a.right).every((leaf) => arena.holds(leaf))).toBe(true);
+              expect(sameArrays(inputLeaves.params, a.right[0]).every((same) => same === donate)).toBe(true);
+              if (traces[0] !== null && t > 0 && !relaid)
+                expect(sameArrays(inputLeaves.trace, traces[2]).every((same) => same === donate)).toBe(true);
             }
+            if (donate) expect(isDonated(pFast)).toBe(isDonated(pGen));
             [pFast, stateFast] = a.right;
             [pGen, stateGen] = b.right;
           }

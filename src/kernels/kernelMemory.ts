@@ -1,0 +1,149 @@
+/**
+ * The kernel's memory: one WebAssembly memory (shared, so it never detaches when it grows) and the one kernel
+ * instance over it, created on first use, plus a small allocator of regions in it.
+ *
+ * A region either holds a resident leaf (from {@link kernelTree}, or a step's output when its params were resident),
+ * owned by one Float32Array view (its "owner"): the region is returned to the allocator when the garbage collector
+ * has collected the owner (a FinalizationRegistry; its callbacks run when the program yields to the event loop,
+ * so a synchronous training loop that does not donate accumulates regions until it yields, or until the memory is
+ * full, after which steps fall back to plain arrays). Or it is a step's scratch, released by the step itself.
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import type { OptimizerError } from "../core/errors.js";
+import { denseValues, isRowMajor, leafOf, sizeOf, type Leaf } from "../core/leaf.js";
+import { flatten, unflatten, type Tree } from "../core/tree.js";
+import { createKernelMemory, instantiateLarsLeaf, type LarsLeafWasm } from "./lars-leaf-wasm.js";
+import { WASM_PAGE_BYTES, wasmApi } from "./wasm-api.js";
+
+/** Byte offset and length (a multiple of 16) of a region of kernel memory. */
+export interface Region {
+  readonly at: number;
+  readonly bytes: number;
+}
+
+/** Rounds a byte count up to a multiple of 16 (at least 16: every region starts 16-byte aligned and is distinct). */
+const regionBytes = (bytes: number): number => Math.max(16, Math.ceil(bytes / 16) * 16);
+
+/** The kernel, its memory and the allocator: regions come from exact-size free lists, else from the top. */
+export class KernelArena {
+  /** every SharedArrayBuffer object this memory has shown (a new one after each grow; old ones stay valid) */
+  private readonly buffers = new WeakSet<object>();
+  private readonly owners = new WeakMap<Float32Array, Region>();
+  private readonly freeLists = new Map<number, number[]>();
+  private readonly registry = new FinalizationRegistry<Region>((r) => this.release(r));
+  private top = 0;
+  /** bytes in regions handed out and not yet released */
+  inUse = 0;
+
+  constructor(readonly kernel: LarsLeafWasm) {}
+
+  /** The memory's current buffer (remembered, so views of it are recognised). */
+  buffer(): ArrayBufferLike {
+    const b = this.kernel.memory.buffer;
+    this.buffers.add(b);
+    return b;
+  }
+
+  /** A region of at least `bytes`, or undefined when the memory cannot grow that far (4 GiB at most). */
+  allocate(bytes: number): Region | undefined {
+    const size = regionBytes(bytes);
+    const reused = this.freeLists.get(size)?.pop();
+    if (reused !== undefined) {
+      this.inUse += size;
+      return { at: reused, bytes: size };
+    }
+    const end = this.top + size;
+    const have = this.kernel.memory.buffer.byteLength;
+    if (end > have) {
+      try {
+        this.kernel.memory.grow(Math.ceil((end - have) / WASM_PAGE_BYTES));
+      } catch {
+        return undefined; // RangeError: beyond the maximum, or the host refused the memory
+      }
+    }
+    const region = { at: this.top, bytes: size };
+    this.top = end;
+    this.inUse += size;
+    return region;
+  }
+
+  /** Returns a region to the allocator. */
+  release(r: Region): void {
+    const list = this.freeLists.get(r.bytes);
+    if (list) list.push(r.at);
+    else this.freeLists.set(r.bytes, [r.at]);
+    this.inUse -= r.bytes;
+  }
+
+  /** A new region of `n` float32 values owned by the returned array: released when the GC has collected it. */
+  ownedArray(n: number): Float32Array | undefined {
+    const region = this.allocate(4 * n);
+    if (region === undefined) return undefined;
+    const owner = new Float32Array(this.buffer(), region.at, n);
+    this.owners.set(owner, region);
+    this.registry.register(owner, region);
+    return owner;
+  }
+
+  /** True when the leaf's storage is kernel memory. */
+  holds(leaf: Leaf): boolean {
+    return this.buffers.has(leaf.data.buffer);
+  }
+
+  /** The byte offset of a float32 leaf's values when they lie row-major in kernel memory, else undefined. */
+  addressOf(leaf: Leaf): number | undefined {
+    const data = leaf.data;
+    if (!(data instanceof Float32Array) || !this.buffers.has(data.buffer) || !isRowMajor(leaf)) return undefined;
+    return data.byteOffset + 4 * leaf.offset;
+  }
+
+  /** True when the leaf views the whole of a region this arena owns (so a donating step may write the region). */
+  ownsWhole(leaf: Leaf): boolean {
+    const data = leaf.data;
+    return data instanceof Float32Array && this.owners.has(data) && leaf.offset === 0 && isRowMajor(leaf) && sizeOf(leaf.shape) === data.length;
+  }
+}
+
+let arena: KernelArena | undefined;
+let unavailable = false;
+
+/** The arena, created on first use; undefined when this host has no WebAssembly (or no shared memory). */
+export const kernelArena = (): KernelArena | undefined => {
+  if (arena !== undefined || unavailable) return arena;
+  try {
+    const memory = wasmApi && createKernelMemory(WASM_PAGE_BYTES);
+    const kernel = memory && instantiateLarsLeaf(memory);
+    if (kernel !== undefined) arena = new KernelArena(kernel);
+  } catch {
+    // e.g. no SharedArrayBuffer in a browser page without cross-origin isolation
+  }
+  unavailable = arena === undefined;
+  return arena;
+};
+
+/**
+ * A copy of a tree whose float32 leaves live in the WebAssembly kernel's memory (each a dense Float32Array view
+ * there), so that `applyStep` with `lars()` reads them without copying and writes the new params and momentum
+ * buffers there too: into the donated storage with `{ donate: true }`, else into new regions, which return to the
+ * kernel's memory once the garbage collector has collected their arrays (keep the array, not only a view derived
+ * from it, for as long as you use it). Same values, same bits; float64 leaves, and any leaf when the memory is full
+ * (4 GiB) or the host has no WebAssembly, are returned as they are. A Left when `tree` is not a valid tree.
+ * @example
+ * const params = kernelTree(initialParams); // Right(tree in kernel memory)
+ * const grads = kernelTree(zerosLike(...)); // write each step's gradient into its leaves: no copy in
+ * applyStep(opt, grads, state, params, { donate: true }) // reads and writes kernel memory only
+ */
+export const kernelTree = (tree: Tree): E.Either<OptimizerError, Tree> => {
+  const flat = flatten(tree);
+  if (E.isLeft(flat)) return flat;
+  const a = kernelArena();
+  const leaves = flat.right.leaves.map((leaf) => {
+    if (a === undefined || !(leaf.data instanceof Float32Array)) return leaf;
+    const owner = a.ownedArray(sizeOf(leaf.shape));
+    if (owner === undefined) return leaf;
+    owner.set(denseValues(leaf));
+    return leafOf(owner, leaf.shape);
+  });
+  return E.right(unflatten(flat.right.def, leaves, flat.right.paths));
+};

@@ -1,0 +1,124 @@
+/**
+ * Trees in the kernel's memory (kernelTree): lars()'s compiled step reads them in place and keeps its outputs there,
+ * with the generic path's bits; a donated region is written in place only when no other input overlaps it; donated
+ * loops use no new memory, pure ones give their regions back once the garbage collector has collected the arrays.
+ */
+import * as E from "fp-ts/lib/Either.js";
+import ndarray from "ndarray";
+import { runInNewContext } from "node:vm";
+import { setFlagsFromString } from "node:v8";
+import { describe, expect, it } from "vitest";
+import { applyStep, flatten, kernelTree, lars, leafOf, type ChainState, type Leaf, type Tree } from "larch";
+import { right } from "../compose/bits.js";
+import { kernelArena } from "../../src/kernels/kernelMemory.js";
+import { snapshot } from "../support/trees.js";
+import { handChain, sameBits } from "./lars-step-support.js";
+
+const arena = kernelArena()!;
+const o = { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 };
+
+const values = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed + 0.37 * i));
+const plainTree = (seed: number): Tree => ({
+  conv: leafOf(values(3 * 5 * 7, seed), [3, 5, 7]),
+  fc: { w: leafOf(values(1001, seed + 1), [1001]), b: leafOf(values(1, seed + 2), []) },
+});
+const leaves = (tree: unknown): readonly Leaf[] => right(flatten(tree)).leaves;
+
+/** Runs `steps` steps of lars() from `params0`, grads from `gradsAt`, and the same through the hand-built chain. */
+const run = (params0: Tree, gradsAt: (t: number, params: Tree) => Tree, steps: number, donate: boolean) => {
+  const opt = lars(o);
+  const generic = handChain(o);
+  let [p, q] = [params0, right(kernelTree(params0))];
+  let s = right(generic.init(p));
+  let r: ChainState = right(opt.init(q));
+  for (let t = 0; t < steps; t++) {
+    const a = right(applyStep(generic, gradsAt(t, p), s, p));
+    const b = right(applyStep(opt, gradsAt(t, q), r, q, { donate }));
+    sameBits(b, a);
+    [p, s] = a;
+    [q, r] = b;
+  }
+  return { params: q, state: r };
+};
+
+describe("resident trees (kernelTree)", () => {
+  it("kernelTree: same values in kernel memory; float64 leaves as they are; a Left for a non-tree", () => {
+    const f64 = leafOf(Float64Array.of(1, 2), [2]);
+    const tree = { ...plainTree(1), f64 };
+    const placed = right(kernelTree(tree));
+    sameBits(placed, tree);
+    expect(leaves(placed).map((l) => arena.holds(l))).toEqual(leaves(tree).map((l) => l !== f64));
+    expect((placed as { f64: Leaf }).f64).toBe(f64);
+    expect(E.isLeft(kernelTree({ x: 3 } as unknown as Tree))).toBe(true);
+  });
+
+  it("resident params and grads, donated or not: the generic path's bits, outputs in kernel memory", () => {
+    for (const donate of [false, true]) {
+      const grads = right(kernelTree(plainTree(7)));
+      const { params, state } = run(plainTree(3), (_, p) => (arena.holds(leaves(p)[0]!) ? grads : plainTree(7)), 4, donate);
+      const trace = (state[1] as { trace: Tree }).trace;
+      expect([...leaves(params), ...leaves(trace)].every((l) => arena.holds(l))).toBe(true);
+    }
+  });
+
+  it("grads that alias the params, and a leaf at two paths: not written in place, same bits", () => {
+    // grads = the params themselves (g = p)
+    run(plainTree(5), (_, p) => p, 3, true);
+    // one leaf at two paths of the params: its region is read twice, so neither output may overwrite it
+    const shared = leafOf(values(64, 9), [64]);
+    const twice = { a: shared, b: shared };
+    const opt = lars(o);
+    const q = right(kernelTree({ a: shared }));
+    const qTwice = { a: (q as { a: Leaf }).a, b: (q as { a: Leaf }).a };
+    const grads = { a: leafOf(values(64, 1), [64]), b: leafOf(values(64, 2), [64]) };
+    const a = right(applyStep(handChain(o), grads, right(handChain(o).init(twice)), twice));
+    const b = right(applyStep(opt, grads, right(opt.init(qTwice)), qTwice, { donate: true }));
+    sameBits(b, a);
+    expect(leaves(b[0]).map((l) => l.data === (q as { a: Leaf }).a.data)).toEqual([false, false]);
+  });
+
+  it("a non-finite gradient: the NonFinite Left, and kernel memory untouched, donated or not", () => {
+    const params = right(kernelTree(plainTree(2)));
+    const opt = lars(o);
+    const warm = right(applyStep(opt, plainTree(4), right(opt.init(params)), params, { donate: true }));
+    const bad = plainTree(6) as { fc: { w: Leaf } };
+    bad.fc.w.data[500] = NaN;
+    const gradsResident = right(kernelTree(bad));
+    for (const grads of [bad, gradsResident]) {
+      const before = snapshot(warm);
+      const step = applyStep(opt, grads, warm[1], warm[0], { donate: true });
+      expect(E.isLeft(step) && step.left.kind).toBe("NonFinite");
+      expect(snapshot(warm)).toBe(before);
+    }
+  });
+
+  it("donated steps use no new kernel memory", () => {
+    const opt = lars(o);
+    let params = right(kernelTree(plainTree(1)));
+    const grads = right(kernelTree(plainTree(2)));
+    let state = right(opt.init(params));
+    [params, state] = right(applyStep(opt, grads, state, params, { donate: true })); // buffers placed
+    const inUse = arena.inUse;
+    for (let t = 0; t < 20; t++) [params, state] = right(applyStep(opt, grads, state, params, { donate: true }));
+    expect(arena.inUse).toBe(inUse);
+  });
+
+  it("pure steps: regions of collected trees return to the allocator once the program yields", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const opt = lars(o);
+    const big = (seed: number): Tree => ({ w: ndarray(values(1 << 16, seed), [1 << 16]) as Leaf });
+    let params = right(kernelTree(big(1)));
+    const grads = right(kernelTree(big(2)));
+    let state = right(opt.init(params));
+    const peaks: number[] = [];
+    for (let t = 0; t < 30; t++) {
+      [params, state] = right(applyStep(opt, grads, state, params));
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 0)); // the registry's callbacks run here
+      peaks.push(arena.inUse);
+    }
+    // 30 steps would hold 60 regions of 256 KiB each without recycling
+    expect(Math.max(...peaks.slice(10))).toBeLessThan(20 * 4 * (1 << 16));
+  });
+});
