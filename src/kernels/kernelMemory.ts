@@ -3,10 +3,11 @@
  * instance over it, created on first use, plus a small allocator of regions in it.
  *
  * A region either holds a resident leaf (from {@link kernelTree}, or a step's output when its params were resident),
- * owned by one Float32Array view (its "owner"): the region is returned to the allocator when the garbage collector
- * has collected the owner (a FinalizationRegistry; its callbacks run when the program yields to the event loop,
- * so a synchronous training loop that does not donate accumulates regions until it yields, or until the memory is
- * full, after which steps fall back to plain arrays). Or it is a step's scratch, released by the step itself.
+ * owned by one Float32Array view (its "owner"): the region is returned to the allocator when a step that was
+ * donated the leaf is done with it, or when the garbage collector has collected the owner (a FinalizationRegistry;
+ * its callbacks run when the program yields to the event loop, so a synchronous training loop that does not donate
+ * accumulates regions until it yields, or until the memory is full, after which steps fall back to plain arrays).
+ * Or it is a step's scratch, released by the step itself.
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
@@ -82,8 +83,17 @@ export class KernelArena {
     if (region === undefined) return undefined;
     const owner = new Float32Array(this.buffer(), region.at, n);
     this.owners.set(owner, region);
-    this.registry.register(owner, region);
+    this.registry.register(owner, region, owner);
     return owner;
+  }
+
+  /** Releases the region an owner array owns now (a donated leaf's); the array must not be used any more. */
+  releaseOwned(owner: Float32Array): void {
+    const region = this.owners.get(owner);
+    if (region === undefined) return;
+    this.owners.delete(owner);
+    this.registry.unregister(owner);
+    this.release(region);
   }
 
   /** True when the leaf's storage is kernel memory. */
