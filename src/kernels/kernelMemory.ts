@@ -3,8 +3,9 @@
  * instance over it, created on first use, plus a small allocator of regions in it.
  *
  * A region either holds a resident leaf (from {@link kernelTree}, or a step's output when its params were resident),
- * owned by one Float32Array view (its "owner"): the region is returned to the allocator when a step that was
- * donated the leaf is done with it, or when the garbage collector has collected the owner (a FinalizationRegistry;
+ * owned by one Float32Array view (its "owner"): the region, with its owner, is taken back when a step that was
+ * donated the leaf is done with it (to be handed out again as a whole), or returned to the allocator when the
+ * garbage collector has collected the owner (a FinalizationRegistry;
  * its callbacks run when the program yields to the event loop, so a synchronous training loop that does not donate
  * accumulates regions until it yields, or until the memory is full, after which steps fall back to plain arrays).
  * Or it is a step's scratch, released by the step itself.
@@ -32,6 +33,9 @@ export class KernelArena {
   private readonly buffers = new WeakSet<object>();
   private readonly owners = new WeakMap<Float32Array, Region>();
   private readonly freeLists = new Map<number, number[]>();
+  /** owner arrays released by donating steps, by length, kept to be handed out again (creating one costs ~0.5 µs) */
+  private readonly spares = new Map<number, Float32Array[]>();
+  private readonly spareSet = new WeakSet<Float32Array>();
   private readonly registry = new FinalizationRegistry<Region>((r) => this.release(r));
   private top = 0;
   /** bytes in regions handed out and not yet released */
@@ -60,7 +64,8 @@ export class KernelArena {
       try {
         this.kernel.memory.grow(Math.ceil((end - have) / WASM_PAGE_BYTES));
       } catch {
-        return undefined; // RangeError: beyond the maximum, or the host refused the memory
+        // RangeError: beyond the maximum, or the host refused the memory; give the spare arrays' regions back
+        return this.dropSpares() ? this.allocate(bytes) : undefined;
       }
     }
     const region = { at: this.top, bytes: size };
@@ -69,16 +74,40 @@ export class KernelArena {
     return region;
   }
 
+  /** Releases every spare array's region (they are dead); false when there was none. */
+  private dropSpares(): boolean {
+    const all = [...this.spares.values()].flat();
+    this.spares.clear();
+    for (const owner of all) {
+      const region = this.owners.get(owner)!;
+      this.owners.delete(owner);
+      this.spareSet.delete(owner);
+      this.registry.unregister(owner);
+      this.freeRegion(region);
+    }
+    return all.length > 0;
+  }
+
   /** Returns a region to the allocator. */
   release(r: Region): void {
-    const list = this.freeLists.get(r.bytes);
-    if (list) list.push(r.at);
-    else this.freeLists.set(r.bytes, [r.at]);
+    this.freeRegion(r);
     this.inUse -= r.bytes;
   }
 
-  /** A new region of `n` float32 values owned by the returned array: released when the GC has collected it. */
+  private freeRegion(r: Region): void {
+    const list = this.freeLists.get(r.bytes);
+    if (list) list.push(r.at);
+    else this.freeLists.set(r.bytes, [r.at]);
+  }
+
+  /** A region of `n` float32 values owned by the returned array: released when the GC has collected it. */
   ownedArray(n: number): Float32Array | undefined {
+    const spare = this.spares.get(n)?.pop();
+    if (spare !== undefined) {
+      this.spareSet.delete(spare);
+      this.inUse += this.owners.get(spare)!.bytes;
+      return spare;
+    }
     const region = this.allocate(4 * n);
     if (region === undefined) return undefined;
     const owner = new Float32Array(this.buffer(), region.at, n);
@@ -87,13 +116,23 @@ export class KernelArena {
     return owner;
   }
 
-  /** Releases the region an owner array owns now (a donated leaf's); the array must not be used any more. */
+  /**
+   * Takes back an owner array and its region (a donated leaf's, dead now): ownedArray hands both out again. Whatever
+   * still views the array (the dead leaf) sees the values written there later.
+   */
   releaseOwned(owner: Float32Array): void {
     const region = this.owners.get(owner);
-    if (region === undefined) return;
-    this.owners.delete(owner);
-    this.registry.unregister(owner);
-    this.release(region);
+    if (region === undefined || this.isSpare(owner)) return;
+    this.inUse -= region.bytes;
+    this.spareSet.add(owner);
+    const list = this.spares.get(owner.length);
+    if (list) list.push(owner);
+    else this.spares.set(owner.length, [owner]);
+  }
+
+  /** True when `owner` was taken back by releaseOwned and not handed out again. */
+  isSpare(owner: Float32Array): boolean {
+    return this.spareSet.has(owner);
   }
 
   /** True when the leaf's storage is kernel memory. */

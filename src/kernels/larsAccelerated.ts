@@ -158,7 +158,13 @@ export const larsAccelerated = (o: LarsKernelOptions): AcceleratedStep<ChainStat
       copyIn(p, params.leaves[j]);
       copyIn(g, grads.leaves[j]);
       if (!first) copyIn(b, trace?.leaves[j]);
-      records.set([address(p), address(g), address(b), address(outP), address(outB), sizes[j]!], 6 * j);
+      const r = 6 * j;
+      records[r] = address(p);
+      records[r + 1] = address(g);
+      records[r + 2] = address(b);
+      records[r + 3] = address(outP);
+      records[r + 4] = address(outB);
+      records[r + 5] = sizes[j]!;
     });
     const fail = (): undefined => {
       a.release(scratch);
@@ -183,9 +189,10 @@ export const larsAccelerated = (o: LarsKernelOptions): AcceleratedStep<ChainStat
     // ResNet-50 step); a donated input that is a whole region no other input overlaps returns to the allocator
     // after the step, so that donated steps alternate between two sets of regions
     const ranges: [number, number][] = [];
-    places.forEach((leaf, j) => {
-      for (const x of [leaf.p, leaf.g, leaf.b]) if (x?.resident) ranges.push([x.at, x.at + 4 * sizes[j]!]);
-    });
+    if (donate)
+      places.forEach((leaf, j) => {
+        for (const x of [leaf.p, leaf.g, leaf.b]) if (x?.resident) ranges.push([x.at, x.at + 4 * sizes[j]!]);
+      });
     const exclusive = new Set(exclusiveRanges(ranges).flatMap((free, i) => (free ? [ranges[i]![0]] : [])));
     const dead: Float32Array[] = [];
     const output = (old: Leaf, x: Place, n: number): Float32Array | undefined => {
@@ -207,11 +214,12 @@ export const larsAccelerated = (o: LarsKernelOptions): AcceleratedStep<ChainStat
     // phase 2: every leaf's elementwise pass; staged results copied out (into donated storage where the generic
     // path would write)
     a.kernel.stepLeaves(table, count, table + gammas, wd, m, c, alpha.right, larsLeafFlags({ first, nesterov }));
-    const reusable = donate ? donatedStorage(params, grads, state) : undefined;
+    let reusable: Map<Leaf, unknown> | undefined; // computed on first use: only staged leaves need it
+    const donatedStorageOf = (old: Leaf) => (donate ? (reusable ??= donatedStorage(params, grads, state)).get(old) : undefined);
     const leafAt = (old: Leaf, owner: Float32Array | undefined, staged: Place | undefined, n: number): Leaf => {
       if (owner !== undefined) return leafOf(owner, old.shape);
       // (never storage in kernel memory: views of it through different buffer objects could alias unseen)
-      const donated = a.holds(old) ? undefined : (reusable?.get(old) as Float32Array | undefined);
+      const donated = a.holds(old) ? undefined : (donatedStorageOf(old) as Float32Array | undefined);
       const storage = donated ?? new Float32Array(n);
       const from = address(staged) / 4;
       storage.set(heap.subarray(from, from + n));
