@@ -11,6 +11,9 @@ import type { Flat } from "./tree.js";
 
 const donated = new WeakSet<object>();
 
+const isShared = (buffer: ArrayBufferLike): boolean =>
+  typeof SharedArrayBuffer !== "undefined" && buffer instanceof SharedArrayBuffer;
+
 const isObject = (x: unknown): x is object => typeof x === "object" && x !== null;
 const isView = (x: object): x is Leaf => "data" in x && "offset" in x && "stride" in x;
 
@@ -55,14 +58,17 @@ export const reusedError = (what: string, path?: string): OptimizerError =>
 
 /**
  * The storage a donating step may overwrite: for each donated leaf whose values are contiguous and whose buffer no
- * other leaf of the step's inputs touches, its dense values; any other leaf gets fresh storage.
+ * other leaf of the step's inputs touches, its dense values; any other leaf gets fresh storage. Storage in a
+ * SharedArrayBuffer is never overwritten: other threads, and views through other buffer objects of the same
+ * memory (a WebAssembly memory shows a new one after each grow), may see it, and a region of kernel memory
+ * (kernelTree) belongs to its own array, not to a view of it.
  */
 export const reusableStorage = (donatedLeaves: readonly Leaf[], allLeaves: readonly Leaf[]): Map<Leaf, FloatArray> => {
   const users = new Map<ArrayBufferLike, number>();
   for (const leaf of allLeaves) users.set(leaf.data.buffer, (users.get(leaf.data.buffer) ?? 0) + 1);
   const out = new Map<Leaf, FloatArray>();
   for (const leaf of donatedLeaves) {
-    if (users.get(leaf.data.buffer) !== 1) continue;
+    if (users.get(leaf.data.buffer) !== 1 || isShared(leaf.data.buffer)) continue;
     if (!isRowMajor(leaf)) continue;
     const size = sizeOf(leaf.shape);
     out.set(leaf, leaf.data.subarray(leaf.offset, leaf.offset + size) as FloatArray);

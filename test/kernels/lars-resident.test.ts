@@ -8,7 +8,7 @@ import ndarray from "ndarray";
 import { runInNewContext } from "node:vm";
 import { setFlagsFromString } from "node:v8";
 import { describe, expect, it } from "vitest";
-import { applyStep, flatten, kernelTree, lars, leafOf, type ChainState, type Leaf, type Tree } from "larch";
+import { applyStep, flatten, kernelTree, lars, leafOf, sgd, type ChainState, type Leaf, type Tree } from "larch";
 import { right } from "../compose/bits.js";
 import { kernelArena } from "../../src/kernels/kernelMemory.js";
 import { snapshot } from "../support/trees.js";
@@ -90,6 +90,20 @@ describe("resident trees (kernelTree)", () => {
       expect(E.isLeft(step) && step.left.kind).toBe("NonFinite");
       expect(snapshot(warm)).toBe(before);
     }
+  });
+
+  it("the generic path never writes a donated leaf's storage in kernel memory (a region belongs to its own array)", () => {
+    const opt = sgd({ lr: 0.1, momentum: 0.9 });
+    // a lone leaf on its own buffer object: the memory grows after it is placed, so later leaves see another one
+    const first = right(kernelTree({ w: leafOf(values(8, 1), [8]) }));
+    right(kernelTree({ big: leafOf(new Float32Array(1 << 20), [1 << 20]) }));
+    const w = leaves(first)[0]!;
+    const before = Array.from(w.data);
+    expect(w.data.buffer).not.toBe(leaves(right(kernelTree({ w: leafOf(values(8, 3), [8]) })))[0]!.data.buffer);
+    const state = right(opt.init(first));
+    const [next] = right(applyStep(opt, { w: leafOf(values(8, 2), [8]) }, state, first, { donate: true }));
+    expect(leaves(next).some((l) => l.data.buffer instanceof SharedArrayBuffer)).toBe(false);
+    expect(Array.from(w.data)).toEqual(before);
   });
 
   it("donated steps use no new kernel memory", () => {
