@@ -40,6 +40,8 @@ export class KernelArena {
   private top = 0;
   /** bytes in regions handed out and not yet released */
   inUse = 0;
+  /** the memory is never grown beyond this many bytes (at most 4 GiB, what wasm32 addresses; lower it to cap it) */
+  limit = 2 ** 32;
 
   constructor(readonly kernel: LarsLeafWasm) {}
 
@@ -60,8 +62,9 @@ export class KernelArena {
     }
     const end = this.top + size;
     const have = this.kernel.memory.buffer.byteLength;
-    if (end > have) {
+    if (end > have || end > this.limit) {
       try {
+        if (end > this.limit) throw new RangeError("beyond the limit");
         this.kernel.memory.grow(Math.ceil((end - have) / WASM_PAGE_BYTES));
       } catch {
         // RangeError: beyond the maximum, or the host refused the memory; give the spare arrays' regions back
@@ -86,6 +89,11 @@ export class KernelArena {
       this.freeRegion(region);
     }
     return all.length > 0;
+  }
+
+  /** The end of the highest region handed out so far (regions above it come from growing the memory). */
+  get end(): number {
+    return this.top;
   }
 
   /** Returns a region to the allocator. */

@@ -123,28 +123,38 @@ export const larsAccelerated = (o: LarsKernelOptions): AcceleratedStep<ChainStat
 
     // where the inputs are: in kernel memory already (read in place), or staged (copied into a scratch region
     // after the table); a params leaf in kernel memory keeps its outputs there, others are copied out of staging
+    const sizes = params.leaves.map((leaf) => sizeOf(leaf.shape));
     const sums = align16(LEAF_RECORD_BYTES * count);
     const gammas = sums + 16 * count;
-    let scratchBytes = align16(gammas + 8 * count);
-    const place = (leaf: Leaf | undefined, n: number, mayStayResident = true): Place => {
-      const at = leaf !== undefined && mayStayResident ? a.addressOf(leaf) : undefined;
-      if (at !== undefined) return { resident: true, at };
-      scratchBytes += align16(4 * n);
-      return { resident: false, at: scratchBytes - align16(4 * n) };
+    const layout = (separateOutputs: boolean) => {
+      let bytes = align16(gammas + 8 * count);
+      const place = (leaf: Leaf | undefined, n: number, mayStayResident = true): Place => {
+        const at = leaf !== undefined && mayStayResident ? a.addressOf(leaf) : undefined;
+        if (at !== undefined) return { resident: true, at };
+        bytes += align16(4 * n);
+        return { resident: false, at: bytes - align16(4 * n) };
+      };
+      const places = params.leaves.map((leaf, j) => {
+        const n = sizes[j]!;
+        const p = place(leaf, n);
+        const g = place(grads.leaves[j], n);
+        // the buffer is read in place only beside resident params (staged params are stepped with a staged buffer)
+        const b = trace === undefined ? undefined : place(trace.leaves[j], n, p.resident);
+        // staged params: p′ and b′ into staging of their own (writing over the inputs is slower, see below),
+        // or over p and b when memory is short
+        const outP = p.resident ? undefined : separateOutputs ? place(undefined, n) : p;
+        const outB = p.resident || b === undefined ? undefined : separateOutputs ? place(undefined, n) : b;
+        return { p, g, b, outP, outB };
+      });
+      return { places, bytes };
     };
-    const sizes = params.leaves.map((leaf) => sizeOf(leaf.shape));
-    const places = params.leaves.map((leaf, j) => {
-      const p = place(leaf, sizes[j]!);
-      const g = place(grads.leaves[j], sizes[j]!);
-      // the buffer is read in place only beside resident params (staged params are stepped with a staged buffer)
-      const b = trace === undefined ? undefined : place(trace.leaves[j], sizes[j]!, p.resident);
-      // staged params: p′ and b′ into staging of their own (writing over the inputs is slower, see below)
-      const outP = p.resident ? undefined : place(undefined, sizes[j]!);
-      const outB = p.resident || trace === undefined ? undefined : place(undefined, sizes[j]!);
-      return { p, g, b, outP, outB };
-    });
-    const scratch = a.allocate(scratchBytes);
-    if (scratch === undefined) return undefined;
+    let { places, bytes } = layout(true);
+    let scratch = a.allocate(bytes);
+    if (scratch === undefined) {
+      ({ places, bytes } = layout(false));
+      scratch = a.allocate(bytes);
+      if (scratch === undefined) return undefined;
+    }
     const table = scratch.at;
     const address = (x: Place | undefined): number => (x === undefined ? 0 : x.resident ? x.at : table + x.at);
 
@@ -167,7 +177,7 @@ export const larsAccelerated = (o: LarsKernelOptions): AcceleratedStep<ChainStat
       records[r + 5] = sizes[j]!;
     });
     const fail = (): undefined => {
-      a.release(scratch);
+      a.release(scratch!);
       return undefined; // new output regions nobody holds return to the allocator through its registry
     };
 
@@ -196,8 +206,11 @@ export const larsAccelerated = (o: LarsKernelOptions): AcceleratedStep<ChainStat
     const exclusive = new Set(exclusiveRanges(ranges).flatMap((free, i) => (free ? [ranges[i]![0]] : [])));
     const dead: Float32Array[] = [];
     const output = (old: Leaf, x: Place, n: number): Float32Array | undefined => {
-      if (donate && x.resident && a.ownsWhole(old) && (n === 0 || exclusive.has(x.at))) dead.push(old.data as Float32Array);
-      return a.ownedArray(n);
+      const fresh = a.ownedArray(n);
+      if (!(donate && x.resident && a.ownsWhole(old) && (n === 0 || exclusive.has(x.at)))) return fresh;
+      if (fresh === undefined) return old.data as Float32Array; // memory is short: over the donated input itself
+      dead.push(old.data as Float32Array);
+      return fresh;
     };
     const owners = places.map(({ p, b }, j) => {
       if (!p.resident) return undefined;

@@ -106,6 +106,50 @@ describe("resident trees (kernelTree)", () => {
     expect(Array.from(w.data)).toEqual(before);
   });
 
+  it("memory short: staged leaves stepped over their staging, resident donated ones over themselves, else the generic path", () => {
+    const n = 12345; // a length no other test uses, so no spare array of it exists
+    const tree = (seed: number): Tree => ({ w: leafOf(values(n, seed), [n]), b: leafOf(values(3, seed), [3]) });
+    const generic = handChain(o);
+    const once = right(applyStep(generic, tree(2), right(generic.init(tree(1))), tree(1)));
+    const twice = right(applyStep(generic, tree(3), once[1], once[0]));
+    const limit = arena.limit;
+    try {
+      // staged: 5 arrays of n do not fit, 3 do
+      const plain = lars(o);
+      let taken = 0;
+      const opt = { ...plain, accelerated: (...args: Parameters<NonNullable<typeof plain.accelerated>>) => {
+        const r = plain.accelerated!(...args);
+        if (r !== undefined) taken++;
+        return r;
+      } };
+      arena.limit = arena.end + 4 * 4 * n;
+      const staged = right(applyStep(opt, tree(2), right(opt.init(tree(1))), tree(1)));
+      sameBits(staged, once);
+      expect(taken).toBe(1);
+      expect(leaves(staged[0]).some((l) => arena.holds(l))).toBe(false);
+      // resident and donated: after a first step, no room for new regions, so the donated ones are written over
+      arena.limit = 2 ** 32;
+      const params = right(kernelTree(tree(1)));
+      const first = right(applyStep(opt, tree(2), right(opt.init(params)), params)); // not donated: no spare arrays
+      const [w, buffer] = [leaves(first[0])[1]!, leaves((first[1][1] as { trace: Tree }).trace)[1]!]; // "w" sorts after "b"
+      arena.limit = arena.end + 2 * 4 * n; // room for the staged grads and the scratch, not for new outputs
+      const second = right(applyStep(opt, tree(3), first[1], first[0], { donate: true }));
+      sameBits(second, twice);
+      expect(taken).toBe(3);
+      expect(leaves(second[0])[1]!.data === w.data).toBe(true);
+      expect(leaves((second[1][1] as { trace: Tree }).trace)[1]!.data === buffer.data).toBe(true);
+      // nothing fits (a size no free region has): the generic path, same bits
+      arena.limit = arena.end;
+      const other = (seed: number): Tree => ({ w: leafOf(values(23456, seed), [23456]) });
+      const declined = right(applyStep(opt, other(2), right(opt.init(other(1))), other(1)));
+      sameBits(declined, right(applyStep(generic, other(2), right(generic.init(other(1))), other(1))));
+      expect(taken).toBe(3);
+      expect(leaves(declined[0]).some((l) => arena.holds(l))).toBe(false);
+    } finally {
+      arena.limit = limit;
+    }
+  });
+
   it("donated steps use no new kernel memory", () => {
     const opt = lars(o);
     let params = right(kernelTree(plainTree(1)));
