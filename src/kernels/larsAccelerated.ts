@@ -126,6 +126,10 @@ export const larsAccelerated = (o: LarsKernelOptions): AcceleratedStep<ChainStat
     const sizes = params.leaves.map((leaf) => sizeOf(leaf.shape));
     const sums = align16(LEAF_RECORD_BYTES * count);
     const gammas = sums + 16 * count;
+    const residentPlace = (leaf: Leaf): Place | undefined => {
+      const at = a.addressOf(leaf);
+      return at === undefined ? undefined : { resident: true, at };
+    };
     const layout = (separateOutputs: boolean) => {
       let bytes = align16(gammas + 8 * count);
       const place = (leaf: Leaf | undefined, n: number, mayStayResident = true): Place => {
@@ -138,12 +142,14 @@ export const larsAccelerated = (o: LarsKernelOptions): AcceleratedStep<ChainStat
         const n = sizes[j]!;
         const p = place(leaf, n);
         const g = place(grads.leaves[j], n);
-        // the buffer is read in place only beside resident params (staged params are stepped with a staged buffer)
-        const b = trace === undefined ? undefined : place(trace.leaves[j], n, p.resident);
+        // the buffer: read from the second step on, in place only beside resident params (staged params are
+        // stepped with a staged buffer); where a resident one is matters to donation even when it is not read
+        const old = trace?.leaves[j];
+        const b = old === undefined ? undefined : first ? (p.resident ? residentPlace(old) : undefined) : place(old, n, p.resident);
         // staged params: p′ and b′ into staging of their own (writing over the inputs is slower, see below),
         // or over p and b when memory is short
         const outP = p.resident ? undefined : separateOutputs ? place(undefined, n) : p;
-        const outB = p.resident || b === undefined ? undefined : separateOutputs ? place(undefined, n) : b;
+        const outB = p.resident || old === undefined ? undefined : separateOutputs || b === undefined ? place(undefined, n) : b;
         return { p, g, b, outP, outB };
       });
       return { places, bytes };
@@ -205,9 +211,9 @@ export const larsAccelerated = (o: LarsKernelOptions): AcceleratedStep<ChainStat
       });
     const exclusive = new Set(exclusiveRanges(ranges).flatMap((free, i) => (free ? [ranges[i]![0]] : [])));
     const dead: Float32Array[] = [];
-    const output = (old: Leaf, x: Place, n: number): Float32Array | undefined => {
+    const output = (old: Leaf, x: Place | undefined, n: number): Float32Array | undefined => {
       const fresh = a.ownedArray(n);
-      if (!(donate && x.resident && a.ownsWhole(old) && (n === 0 || exclusive.has(x.at)))) return fresh;
+      if (!(donate && x?.resident && a.ownsWhole(old) && (n === 0 || exclusive.has(x.at)))) return fresh;
       if (fresh === undefined) return old.data as Float32Array; // memory is short: over the donated input itself
       dead.push(old.data as Float32Array);
       return fresh;
@@ -216,8 +222,8 @@ export const larsAccelerated = (o: LarsKernelOptions): AcceleratedStep<ChainStat
       if (!p.resident) return undefined;
       const n = sizes[j]!;
       const ownerP = output(params.leaves[j]!, p, n);
-      const ownerB = b === undefined ? undefined : output(trace!.leaves[j]!, b, n);
-      if (ownerP === undefined || (b !== undefined && ownerB === undefined)) return null;
+      const ownerB = trace === undefined ? undefined : output(trace.leaves[j]!, b, n);
+      if (ownerP === undefined || (trace !== undefined && ownerB === undefined)) return null;
       records[6 * j + 3] = ownerP.byteOffset;
       records[6 * j + 4] = ownerB?.byteOffset ?? 0;
       return { p: ownerP, b: ownerB };
