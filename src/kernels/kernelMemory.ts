@@ -67,14 +67,24 @@ export class KernelArena {
         if (end > this.limit) throw new RangeError("beyond the limit");
         this.kernel.memory.grow(Math.ceil((end - have) / WASM_PAGE_BYTES));
       } catch {
-        // RangeError: beyond the maximum, or the host refused the memory; give the spare arrays' regions back
-        return this.dropSpares() ? this.allocate(bytes) : undefined;
+        // RangeError: beyond the maximum, or the host refused the memory: give the spare arrays' regions back,
+        // else take the smallest free region that is large enough, whole
+        return this.dropSpares() ? this.allocate(bytes) : this.bestFit(size);
       }
     }
     const region = { at: this.top, bytes: size };
     this.top = end;
     this.inUse += size;
     return region;
+  }
+
+  /** The smallest free region of at least `size` bytes, taken whole (its own size), or undefined. */
+  private bestFit(size: number): Region | undefined {
+    let best: number | undefined;
+    for (const [bytes, list] of this.freeLists) if (bytes >= size && list.length > 0 && (best === undefined || bytes < best)) best = bytes;
+    if (best === undefined) return undefined;
+    this.inUse += best;
+    return { at: this.freeLists.get(best)!.pop()!, bytes: best };
   }
 
   /** Releases every spare array's region (they are dead); false when there was none. */

@@ -10,7 +10,8 @@ import { setFlagsFromString } from "node:v8";
 import { describe, expect, it } from "vitest";
 import { applyStep, flatten, kernelTree, lars, leafOf, sgd, type ChainState, type Leaf, type Tree } from "larch";
 import { right } from "../compose/bits.js";
-import { kernelArena } from "../../src/kernels/kernelMemory.js";
+import { KernelArena, kernelArena } from "../../src/kernels/kernelMemory.js";
+import { createKernelMemory, instantiateLarsLeaf } from "../../src/kernels/lars-leaf-wasm.js";
 import { snapshot } from "../support/trees.js";
 import { handChain, sameBits } from "./lars-step-support.js";
 
@@ -106,47 +107,67 @@ describe("resident trees (kernelTree)", () => {
     expect(Array.from(w.data)).toEqual(before);
   });
 
-  it("memory short: staged leaves stepped over their staging, resident donated ones over themselves, else the generic path", () => {
-    const n = 12345; // a length no other test uses, so no spare array of it exists
+  it("memory short: resident donated leaves stepped over themselves, staged ones over their staging, else the generic path", () => {
+    // sizes larger than any free region the other tests leave, so that what fits is known
+    const n = 400_003;
     const tree = (seed: number): Tree => ({ w: leafOf(values(n, seed), [n]), b: leafOf(values(3, seed), [3]) });
     const generic = handChain(o);
     const once = right(applyStep(generic, tree(2), right(generic.init(tree(1))), tree(1)));
     const twice = right(applyStep(generic, tree(3), once[1], once[0]));
+    const plain = lars(o);
+    let taken = 0;
+    const opt = { ...plain, accelerated: (...args: Parameters<NonNullable<typeof plain.accelerated>>) => {
+      const r = plain.accelerated!(...args);
+      if (r !== undefined) taken++;
+      return r;
+    } };
     const limit = arena.limit;
     try {
-      // staged: 5 arrays of n do not fit, 3 do
-      const plain = lars(o);
-      let taken = 0;
-      const opt = { ...plain, accelerated: (...args: Parameters<NonNullable<typeof plain.accelerated>>) => {
-        const r = plain.accelerated!(...args);
-        if (r !== undefined) taken++;
-        return r;
-      } };
-      arena.limit = arena.end + 4 * 4 * n;
-      const staged = right(applyStep(opt, tree(2), right(opt.init(tree(1))), tree(1)));
-      sameBits(staged, once);
-      expect(taken).toBe(1);
-      expect(leaves(staged[0]).some((l) => arena.holds(l))).toBe(false);
       // resident and donated: after a first step, no room for new regions, so the donated ones are written over
-      arena.limit = 2 ** 32;
       const params = right(kernelTree(tree(1)));
       const first = right(applyStep(opt, tree(2), right(opt.init(params)), params)); // not donated: no spare arrays
       const [w, buffer] = [leaves(first[0])[1]!, leaves((first[1][1] as { trace: Tree }).trace)[1]!]; // "w" sorts after "b"
       arena.limit = arena.end; // the scratch comes back from the first step's, no room for new outputs
       const second = right(applyStep(opt, tree(3), first[1], first[0], { donate: true }));
       sameBits(second, twice);
-      expect(taken).toBe(3);
+      expect(taken).toBe(2);
       expect(leaves(second[0])[1]!.data === w.data).toBe(true);
       expect(leaves((second[1][1] as { trace: Tree }).trace)[1]!.data === buffer.data).toBe(true);
-      // nothing fits (a size no free region has): the generic path, same bits
+      // staged: 5 arrays of n do not fit, 3 do
+      arena.limit = arena.end + 4 * 4 * n;
+      const staged = right(applyStep(opt, tree(2), right(opt.init(tree(1))), tree(1)));
+      sameBits(staged, once);
+      expect(taken).toBe(3);
+      expect(leaves(staged[0]).some((l) => arena.holds(l))).toBe(false);
+      // nothing fits: the generic path, same bits
       arena.limit = arena.end;
-      const other = (seed: number): Tree => ({ w: leafOf(values(23456, seed), [23456]) });
+      const other = (seed: number): Tree => ({ w: leafOf(values(3 * n, seed), [3 * n]) });
       const declined = right(applyStep(opt, other(2), right(opt.init(other(1))), other(1)));
       sameBits(declined, right(applyStep(generic, other(2), right(generic.init(other(1))), other(1))));
       expect(taken).toBe(3);
-      expect(leaves(declined[0]).some((l) => arena.holds(l))).toBe(false);
     } finally {
       arena.limit = limit;
+    }
+  });
+
+  it("the allocator: exact sizes first; when the memory may not grow, the smallest free region large enough", () => {
+    const fresh = new KernelArena(instantiateLarsLeaf(createKernelMemory(1 << 16)!)!);
+    {
+      const arena = fresh;
+      const big = arena.allocate(40_016)!;
+      const bigger = arena.allocate(80_016)!;
+      arena.release(big);
+      arena.release(bigger);
+      arena.limit = arena.end;
+      const small = arena.allocate(1_000)!;
+      expect(small).toEqual(big); // taken whole
+      arena.release(small);
+      expect(arena.allocate(40_016)).toEqual(big);
+      expect(arena.allocate(40_016)).toEqual(bigger);
+      expect(arena.allocate(16)).toBeUndefined();
+      arena.release(big);
+      arena.release(bigger);
+      expect(arena.inUse).toBe(0);
     }
   });
 
