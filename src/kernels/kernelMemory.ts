@@ -27,12 +27,19 @@ export interface Region {
 /** Rounds a byte count up to a multiple of 16 (at least 16: every region starts 16-byte aligned and is distinct). */
 const regionBytes = (bytes: number): number => Math.max(16, Math.ceil(bytes / 16) * 16);
 
-/** The kernel, its memory and the allocator: regions come from exact-size free lists, else from the top. */
+/**
+ * The kernel, its memory and the allocator. Free regions are merged with free neighbours (and given back to the
+ * top when they reach it); a request takes a free region of exactly its size, else grows from the top, else
+ * splits the smallest free region large enough.
+ */
 export class KernelArena {
   /** every SharedArrayBuffer object this memory has shown (a new one after each grow; old ones stay valid) */
   private readonly buffers = new WeakSet<object>();
   private readonly owners = new WeakMap<Float32Array, Region>();
-  private readonly freeLists = new Map<number, number[]>();
+  /** free regions by start (→ bytes), by end (→ start) and by size (→ starts) */
+  private readonly freeAt = new Map<number, number>();
+  private readonly freeEnding = new Map<number, number>();
+  private readonly freeOfSize = new Map<number, Set<number>>();
   /** owner arrays released by donating steps, by length, kept to be handed out again (creating one costs ~0.5 µs) */
   private readonly spares = new Map<number, Float32Array[]>();
   private readonly spareSet = new WeakSet<Float32Array>();
@@ -55,36 +62,77 @@ export class KernelArena {
   /** A region of at least `bytes`, or undefined when the memory cannot grow that far (4 GiB at most). */
   allocate(bytes: number): Region | undefined {
     const size = regionBytes(bytes);
-    const reused = this.freeLists.get(size)?.pop();
-    if (reused !== undefined) {
-      this.inUse += size;
-      return { at: reused, bytes: size };
-    }
+    const region = this.exactFit(size) ?? this.fromTop(size) ?? this.bestFit(size);
+    if (region === undefined) return this.dropSpares() ? this.allocate(bytes) : undefined;
+    this.inUse += region.bytes;
+    return region;
+  }
+
+  private exactFit(size: number): Region | undefined {
+    const starts = this.freeOfSize.get(size);
+    if (starts === undefined) return undefined;
+    const at = starts.values().next().value as number;
+    this.unfree(at);
+    return { at, bytes: size };
+  }
+
+  private fromTop(size: number): Region | undefined {
     const end = this.top + size;
     const have = this.kernel.memory.buffer.byteLength;
-    if (end > have || end > this.limit) {
+    if (end > this.limit) return undefined;
+    if (end > have) {
       try {
-        if (end > this.limit) throw new RangeError("beyond the limit");
         this.kernel.memory.grow(Math.ceil((end - have) / WASM_PAGE_BYTES));
       } catch {
-        // RangeError: beyond the maximum, or the host refused the memory: give the spare arrays' regions back,
-        // else take the smallest free region that is large enough, whole
-        return this.dropSpares() ? this.allocate(bytes) : this.bestFit(size);
+        return undefined; // RangeError: beyond the maximum, or the host refused the memory
       }
     }
     const region = { at: this.top, bytes: size };
     this.top = end;
-    this.inUse += size;
     return region;
   }
 
-  /** The smallest free region of at least `size` bytes, taken whole (its own size), or undefined. */
+  /** The smallest free region of at least `size` bytes, split: its start is handed out, the rest stays free. */
   private bestFit(size: number): Region | undefined {
     let best: number | undefined;
-    for (const [bytes, list] of this.freeLists) if (bytes >= size && list.length > 0 && (best === undefined || bytes < best)) best = bytes;
+    for (const bytes of this.freeOfSize.keys()) if (bytes >= size && (best === undefined || bytes < best)) best = bytes;
     if (best === undefined) return undefined;
-    this.inUse += best;
-    return { at: this.freeLists.get(best)!.pop()!, bytes: best };
+    const at = this.freeOfSize.get(best)!.values().next().value as number;
+    this.unfree(at);
+    if (best > size) this.addFree(at + size, best - size);
+    return { at, bytes: size };
+  }
+
+  private addFree(at: number, bytes: number): void {
+    this.freeAt.set(at, bytes);
+    this.freeEnding.set(at + bytes, at);
+    const starts = this.freeOfSize.get(bytes);
+    if (starts) starts.add(at);
+    else this.freeOfSize.set(bytes, new Set([at]));
+  }
+
+  private unfree(at: number): number {
+    const bytes = this.freeAt.get(at)!;
+    this.freeAt.delete(at);
+    this.freeEnding.delete(at + bytes);
+    const starts = this.freeOfSize.get(bytes)!;
+    starts.delete(at);
+    if (starts.size === 0) this.freeOfSize.delete(bytes);
+    return bytes;
+  }
+
+  /** Frees a region, merged with the free regions just before and after it; at the top, the top comes down. */
+  private freeRegion(r: Region): void {
+    let start = r.at;
+    let end = r.at + r.bytes;
+    const before = this.freeEnding.get(start);
+    if (before !== undefined) {
+      this.unfree(before);
+      start = before;
+    }
+    if (this.freeAt.has(end)) end += this.unfree(end);
+    if (end === this.top) this.top = start;
+    else this.addFree(start, end - start);
   }
 
   /** Releases every spare array's region (they are dead); false when there was none. */
@@ -101,7 +149,7 @@ export class KernelArena {
     return all.length > 0;
   }
 
-  /** The end of the highest region handed out so far (regions above it come from growing the memory). */
+  /** The end of the highest region handed out or free (above it, the memory is unused). */
   get end(): number {
     return this.top;
   }
@@ -110,12 +158,6 @@ export class KernelArena {
   release(r: Region): void {
     this.freeRegion(r);
     this.inUse -= r.bytes;
-  }
-
-  private freeRegion(r: Region): void {
-    const list = this.freeLists.get(r.bytes);
-    if (list) list.push(r.at);
-    else this.freeLists.set(r.bytes, [r.at]);
   }
 
   /** A region of `n` float32 values owned by the returned array: released when the GC has collected it. */

@@ -150,25 +150,23 @@ describe("resident trees (kernelTree)", () => {
     }
   });
 
-  it("the allocator: exact sizes first; when the memory may not grow, the smallest free region large enough", () => {
-    const fresh = new KernelArena(instantiateLarsLeaf(createKernelMemory(1 << 16)!)!);
-    {
-      const arena = fresh;
-      const big = arena.allocate(40_016)!;
-      const bigger = arena.allocate(80_016)!;
-      arena.release(big);
-      arena.release(bigger);
-      arena.limit = arena.end;
-      const small = arena.allocate(1_000)!;
-      expect(small).toEqual(big); // taken whole
-      arena.release(small);
-      expect(arena.allocate(40_016)).toEqual(big);
-      expect(arena.allocate(40_016)).toEqual(bigger);
-      expect(arena.allocate(16)).toBeUndefined();
-      arena.release(big);
-      arena.release(bigger);
-      expect(arena.inUse).toBe(0);
-    }
+  it("the allocator: exact sizes first, then the top, then the smallest free region split; free neighbours merge", () => {
+    const arena = new KernelArena(instantiateLarsLeaf(createKernelMemory(1 << 16)!)!);
+    const a = arena.allocate(40_000)!;
+    const b = arena.allocate(80_000)!;
+    const c = arena.allocate(16)!; // keeps a and b off the top
+    expect([a.at, b.at, c.at]).toEqual([0, 40_000, 120_000]);
+    arena.release(a);
+    arena.release(b); // merged with a: one free region of 120 000 bytes
+    arena.limit = arena.end;
+    expect(arena.allocate(1_000)).toEqual({ at: 0, bytes: 1_008 }); // split from the merged region
+    expect(arena.allocate(118_992)).toEqual({ at: 1_008, bytes: 118_992 }); // the rest, an exact fit
+    expect(arena.allocate(16)).toBeUndefined(); // nothing free, and the memory may not grow
+    arena.release({ at: 0, bytes: 1_008 });
+    arena.release({ at: 1_008, bytes: 118_992 });
+    arena.release(c); // everything merged back, down to the bottom
+    expect([arena.inUse, arena.end]).toEqual([0, 0]);
+    expect(arena.allocate(120_016)).toEqual({ at: 0, bytes: 120_016 });
   });
 
   it("donated steps use no new kernel memory", () => {
