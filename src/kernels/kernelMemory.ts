@@ -239,9 +239,10 @@ export const kernelArena = (): KernelArena | undefined => {
  * from it, for as long as you use it). Same values, same bits; float64 leaves, and any leaf when the memory is full
  * (4 GiB) or the host has no WebAssembly, are returned as they are. A Left when `tree` is not a valid tree.
  * @example
- * const params = kernelTree(initialParams); // Right(tree in kernel memory)
- * const grads = kernelTree(zerosLike(...)); // write each step's gradient into its leaves: no copy in
- * applyStep(opt, grads, state, params, { donate: true }) // reads and writes kernel memory only
+ * const placed = kernelTree(params); // Right(the same values, each leaf in kernel memory)
+ * if (E.isRight(placed)) params = placed.right;
+ * // grads written into leaves of another kernelTree are not copied either; with donation nothing is allocated
+ * const step = applyStep(lars({ lr: 0.1, momentum: 0.9 }), grads, state, params, { donate: true });
  */
 export const kernelTree = (tree: Tree): E.Either<OptimizerError, Tree> => {
   const flat = flatten(tree);

@@ -17,7 +17,7 @@ import { donatedStorage, isDonated } from "../core/donation.js";
 import { checkCount, stateOfKind, stateTreeMatching } from "../core/elementwise.js";
 import { denseValues, leafOf, sizeOf, type Leaf } from "../core/leaf.js";
 import type { AcceleratedStep } from "../core/transform.js";
-import { unflatten, type Flat } from "../core/tree.js";
+import { unflatten, type Flat, type Tree } from "../core/tree.js";
 import type { Schedule } from "../schedules/schedule.js";
 import type { AddWeightDecayState } from "../transforms/addWeightDecay.js";
 import { learningRateAt, type ScaleByLrState } from "../transforms/scaleByLr.js";
@@ -25,7 +25,7 @@ import { seedTrustRatio, type TrustRatioState } from "../transforms/scaleByTrust
 import type { TraceMomentumState } from "../transforms/traceMomentum.js";
 import { trustNumerator } from "../transforms/trustRatio.js";
 import { LEAF_RECORD_BYTES } from "./lars-tree-batched.js";
-import { kernelArena } from "./kernelMemory.js";
+import { kernelArena, type KernelArena } from "./kernelMemory.js";
 import { larsLeafFlags } from "./lars-leaf-wasm.js";
 import { wasmApi } from "./wasm-api.js";
 
@@ -69,6 +69,17 @@ const larsState = (state: ChainState, grads: Flat, m: number): LarsState | undef
   };
 };
 
+/** The chain state after a step, as each member's `finish` builds it (same keys, same frozen records). */
+const nextState = (s: LarsState, buffers: Tree | undefined, ratios: Record<string, number>, lr: number): ChainState =>
+  Object.freeze([
+    s.decay,
+    buffers === undefined
+      ? Object.freeze({ ...s.momentum, count: s.momentum.count + 1 })
+      : Object.freeze({ kind: "traceMomentum" as const, count: s.momentum.count + 1, trace: buffers }),
+    Object.freeze({ kind: "scaleByTrustRatio" as const, count: s.trustCount + 1, ratios: Object.freeze(ratios) }),
+    Object.freeze({ kind: "scaleByLr" as const, count: s.lrCount + 1, lr }),
+  ]);
+
 /** Which of `ranges` (byte [start, end) in kernel memory) overlap no other range; empty ranges overlap nothing. */
 const exclusiveRanges = (ranges: readonly (readonly [number, number])[]): boolean[] => {
   const order = ranges.map((_, i) => i).filter((i) => ranges[i]![1] > ranges[i]![0]).sort((i, k) => ranges[i]![0] - ranges[k]![0]);
@@ -92,13 +103,55 @@ interface Place {
   readonly at: number;
 }
 
+/** Where one leaf's arrays are: inputs p, g, b (b undefined when not read and not in kernel memory), staged outputs. */
+interface LeafPlaces {
+  readonly p: Place;
+  readonly g: Place;
+  readonly b: Place | undefined;
+  readonly outP: Place | undefined;
+  readonly outB: Place | undefined;
+}
+
+/**
+ * Where each leaf's arrays go, and the scratch region's size (after `headerBytes` for the table, Σ pairs and γ):
+ * inputs in kernel memory already are read in place, others staged; staged params get their p′ and b′ in staging
+ * of their own (writing over the inputs is slower, see below), or over p and b when `separateOutputs` is false.
+ */
+const layoutStep = (
+  i: { a: KernelArena; params: Flat; grads: Flat; trace: Flat | undefined; first: boolean; sizes: readonly number[]; headerBytes: number },
+  separateOutputs: boolean,
+): { places: LeafPlaces[]; bytes: number } => {
+  let bytes = i.headerBytes;
+  const staged = (n: number): Place => {
+    bytes += align16(4 * n);
+    return { resident: false, at: bytes - align16(4 * n) };
+  };
+  const resident = (leaf: Leaf | undefined): Place | undefined => {
+    const at = leaf === undefined ? undefined : i.a.addressOf(leaf);
+    return at === undefined ? undefined : { resident: true, at };
+  };
+  const places = i.params.leaves.map((leaf, j): LeafPlaces => {
+    const n = i.sizes[j]!;
+    const p = resident(leaf) ?? staged(n);
+    const g = resident(i.grads.leaves[j]) ?? staged(n);
+    // the buffer: read from the second step on, in place only beside resident params (staged params are stepped
+    // with a staged buffer); where a resident one is matters to donation even when it is not read
+    const old = i.trace?.leaves[j];
+    const b = old === undefined ? undefined : p.resident ? resident(old) ?? (i.first ? undefined : staged(n)) : i.first ? undefined : staged(n);
+    const outP = p.resident ? undefined : separateOutputs ? staged(n) : p;
+    const outB = p.resident || old === undefined ? undefined : separateOutputs || b === undefined ? staged(n) : b;
+    return { p, g, b, outP, outB };
+  });
+  return { places, bytes };
+};
+
 /**
  * The accelerated step of `lars(o)`, or undefined when this host has no WebAssembly or the options are not ones
  * the kernel takes. `o` must be valid options (lars() attaches this only after its own checks).
  * Leaves already in kernel memory ({@link kernelTree}) are read where they are, and a resident params leaf gets its
  * new value (and its momentum buffer's) in new regions of kernel memory; with donation the old regions are
  * released after the step (when they are whole regions that no other input overlaps), so that steps alternate
- * between two sets of regions. Other leaves are staged: copied in, stepped in place, copied out.
+ * between two sets of regions. Other leaves are staged: copied in, stepped into staging, copied out.
  * @example
  * const larsChain = chain(addWeightDecay(λ), traceMomentum({ momentum: m }), scaleByTrustRatio({ weightDecay: λ }), scaleByLr(α));
  * const opt = { ...larsChain, accelerated: larsAccelerated({ lr: α, momentum: m, dampening: 0, weightDecay: λ, nesterov: false }) };
@@ -121,43 +174,16 @@ export const larsAccelerated = (o: LarsKernelOptions): AcceleratedStep<ChainStat
     const trace = s.trace;
     const count = params.leaves.length;
 
-    // where the inputs are: in kernel memory already (read in place), or staged (copied into a scratch region
-    // after the table); a params leaf in kernel memory keeps its outputs there, others are copied out of staging
+    // where the inputs are (in kernel memory already, or staged in a scratch region after the table); a params
+    // leaf in kernel memory keeps its outputs there, others are copied out of staging
     const sizes = params.leaves.map((leaf) => sizeOf(leaf.shape));
     const sums = align16(LEAF_RECORD_BYTES * count);
     const gammas = sums + 16 * count;
-    const residentPlace = (leaf: Leaf): Place | undefined => {
-      const at = a.addressOf(leaf);
-      return at === undefined ? undefined : { resident: true, at };
-    };
-    const layout = (separateOutputs: boolean) => {
-      let bytes = align16(gammas + 8 * count);
-      const place = (leaf: Leaf | undefined, n: number, mayStayResident = true): Place => {
-        const at = leaf !== undefined && mayStayResident ? a.addressOf(leaf) : undefined;
-        if (at !== undefined) return { resident: true, at };
-        bytes += align16(4 * n);
-        return { resident: false, at: bytes - align16(4 * n) };
-      };
-      const places = params.leaves.map((leaf, j) => {
-        const n = sizes[j]!;
-        const p = place(leaf, n);
-        const g = place(grads.leaves[j], n);
-        // the buffer: read from the second step on, in place only beside resident params (staged params are
-        // stepped with a staged buffer); where a resident one is matters to donation even when it is not read
-        const old = trace?.leaves[j];
-        const b = old === undefined ? undefined : first ? (p.resident ? residentPlace(old) : undefined) : place(old, n, p.resident);
-        // staged params: p′ and b′ into staging of their own (writing over the inputs is slower, see below),
-        // or over p and b when memory is short
-        const outP = p.resident ? undefined : separateOutputs ? place(undefined, n) : p;
-        const outB = p.resident || old === undefined ? undefined : separateOutputs || b === undefined ? place(undefined, n) : b;
-        return { p, g, b, outP, outB };
-      });
-      return { places, bytes };
-    };
-    let { places, bytes } = layout(true);
+    const inputs = { a, params, grads, trace, first, sizes, headerBytes: align16(gammas + 8 * count) };
+    let { places, bytes } = layoutStep(inputs, true);
     let scratch = a.allocate(bytes);
     if (scratch === undefined) {
-      ({ places, bytes } = layout(false));
+      ({ places, bytes } = layoutStep(inputs, false)); // memory is short: staged leaves stepped over their staging
       scratch = a.allocate(bytes);
       if (scratch === undefined) return undefined;
     }
@@ -245,22 +271,9 @@ export const larsAccelerated = (o: LarsKernelOptions): AcceleratedStep<ChainStat
       return leafOf(storage, old.shape);
     };
     const newParams = params.leaves.map((leaf, j) => leafAt(leaf, owners[j]?.p, places[j]!.outP, sizes[j]!));
-    const momentum =
-      trace !== undefined
-        ? Object.freeze({
-            kind: "traceMomentum" as const,
-            count: s.momentum.count + 1,
-            trace: unflatten(grads.def, trace.leaves.map((leaf, j) => leafAt(leaf, owners[j]?.b, places[j]!.outB, sizes[j]!)), grads.paths),
-          })
-        : Object.freeze({ ...s.momentum, count: s.momentum.count + 1 });
+    const buffers = trace && unflatten(grads.def, trace.leaves.map((leaf, j) => leafAt(leaf, owners[j]?.b, places[j]!.outB, sizes[j]!)), grads.paths);
     a.release(scratch);
     for (const owner of dead) a.releaseOwned(owner);
-    const nextState: ChainState = Object.freeze([
-      s.decay,
-      momentum,
-      Object.freeze({ kind: "scaleByTrustRatio" as const, count: s.trustCount + 1, ratios: Object.freeze(ratios) }),
-      Object.freeze({ kind: "scaleByLr" as const, count: s.lrCount + 1, lr: alpha.right }),
-    ]);
-    return [unflatten(params.def, newParams, params.paths), nextState] as const;
+    return [unflatten(params.def, newParams, params.paths), nextState(s, buffers, ratios, alpha.right)] as const;
   };
 };
