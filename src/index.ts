@@ -52,7 +52,7 @@ export * from "./optimizers/larsOptax.js";
 export * from "./optimizers/larsPaper.js";
 
 // kernels: trees placed in the WebAssembly kernel's memory
-export { kernelTree } from "./kernels/kernelMemory.js";
+export { kernelThreads, kernelTree } from "./kernels/kernelMemory.js";
 
 // time travel: checkpoints, recordings, seek, verify, fork, diff
 export * from "./timetravel/stepStats.js";

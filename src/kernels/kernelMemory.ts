@@ -16,6 +16,7 @@ import type { OptimizerError } from "../core/errors.js";
 import { denseValues, isRowMajor, leafOf, sizeOf, type Leaf } from "../core/leaf.js";
 import { flatten, unflatten, type Tree } from "../core/tree.js";
 import { createKernelMemory, instantiateLarsLeaf, type LarsLeafWasm } from "./lars-leaf-wasm.js";
+import type { LarsHelperThread } from "./lars-leaf-pool.js";
 import { WASM_PAGE_BYTES, wasmApi } from "./wasm-api.js";
 
 /** Byte offset and length (a multiple of 16) of a region of kernel memory. */
@@ -50,7 +51,19 @@ export class KernelArena {
   /** the memory is never grown beyond this many bytes (at most 4 GiB, what wasm32 addresses; lower it to cap it) */
   limit = 2 ** 32;
 
+  /** the helper thread (kernelThreads(2)), used for steps of at least `helperMinValues` values */
+  helper: LarsHelperThread | undefined;
+  helperMinValues = 1 << 20;
+
   constructor(readonly kernel: LarsLeafWasm) {}
+
+  /** The helper thread to share a step over leaves of these sizes with, if there is one and the step is big enough. */
+  helperFor(sizes: readonly number[]): LarsHelperThread | undefined {
+    if (this.helper === undefined || sizes.length < 2) return undefined;
+    let values = 0;
+    for (const n of sizes) values += n;
+    return values >= this.helperMinValues ? this.helper : undefined;
+  }
 
   /** The memory's current buffer (remembered, so views of it are recognised). */
   buffer(): ArrayBufferLike {
@@ -256,4 +269,35 @@ export const kernelTree = (tree: Tree): E.Either<OptimizerError, Tree> => {
     return leafOf(owner, leaf.shape);
   });
   return E.right(unflatten(flat.right.def, leaves, flat.right.paths));
+};
+
+/**
+ * How many threads lars()'s compiled step may use: 2 starts a helper thread (Node's worker_threads, over the same
+ * shared memory) that takes leaves from the same queue as the calling thread, largest first, in steps of at least
+ * `minValues` values; 1 stops it. Each leaf still runs whole on one thread, so the bits do not change, and the
+ * caller never waits for a helper that has not started (a busy core costs nothing beyond the one-thread time).
+ * Resolves to the number of threads now in use (1 where there is no WebAssembly or no worker_threads).
+ * @example
+ * await kernelThreads(2); // ResNet-50-sized steps on two cores
+ * await kernelThreads(1); // back to one
+ */
+export const kernelThreads = async (threads: 1 | 2, minValues = 1 << 20): Promise<1 | 2> => {
+  const a = kernelArena();
+  if (a === undefined) return 1;
+  a.helperMinValues = minValues;
+  if (threads === 1) {
+    const helper = a.helper;
+    a.helper = undefined;
+    await helper?.close();
+    return 1;
+  }
+  if (a.helper === undefined) {
+    try {
+      const { startLarsHelperThread } = await import("./lars-leaf-pool.js");
+      a.helper = startLarsHelperThread(a.kernel.memory, 1);
+    } catch {
+      return 1; // no worker_threads in this host
+    }
+  }
+  return a.helper === undefined ? 1 : 2;
 };

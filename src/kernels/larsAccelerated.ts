@@ -177,6 +177,11 @@ export const larsAccelerated = (o: LarsKernelOptions): AcceleratedStep<ChainStat
     // where the inputs are (in kernel memory already, or staged in a scratch region after the table); a params
     // leaf in kernel memory keeps its outputs there, others are copied out of staging
     const sizes = params.leaves.map((leaf) => sizeOf(leaf.shape));
+    // leaf j's record in the table, with its Σ pair and γ, is number at[j]: largest leaves first, so that two
+    // threads taking the next leaf in turn finish together (each leaf runs whole on one thread: the same bits)
+    const helper = a.helperFor(sizes);
+    const at = sizes.map((_, j) => j);
+    if (helper !== undefined) at.slice().sort((i, k) => sizes[k]! - sizes[i]! || i - k).forEach((j, r) => (at[j] = r));
     const sums = align16(LEAF_RECORD_BYTES * count);
     const gammas = sums + 16 * count;
     const inputs = { a, params, grads, trace, first, sizes, headerBytes: align16(gammas + 8 * count) };
@@ -200,7 +205,7 @@ export const larsAccelerated = (o: LarsKernelOptions): AcceleratedStep<ChainStat
       copyIn(p, params.leaves[j]);
       copyIn(g, grads.leaves[j]);
       if (!first) copyIn(b, trace?.leaves[j]);
-      const r = 6 * j;
+      const r = 6 * at[j]!;
       records[r] = address(p);
       records[r + 1] = address(g);
       records[r + 2] = address(b);
@@ -214,16 +219,20 @@ export const larsAccelerated = (o: LarsKernelOptions): AcceleratedStep<ChainStat
     };
 
     // phase 1: the norms; γ as scaleByTrustRatio computes it, every norm checked before anything is written
-    a.kernel.sumSquaresLeaves(table, count, table + sums);
+    if (helper === undefined) a.kernel.sumSquaresLeaves(table, count, table + sums);
+    else {
+      helper.tasks.set([table, count, table + sums]);
+      helper.shareLeaves(count, (r) => a.kernel.sumSquaresLeaves(table + LEAF_RECORD_BYTES * r, 1, table + sums + 16 * r), "norms");
+    }
     const sumsOf = new Float64Array(a.buffer(), table + sums, 2 * count);
     const gammaOf = new Float64Array(a.buffer(), table + gammas, count);
     const ratios: Record<string, number> = {};
     for (let j = 0; j < count; j++) {
-      const pNorm = Math.sqrt(sumsOf[2 * j]!);
-      const gNorm = Math.sqrt(sumsOf[2 * j + 1]!);
+      const pNorm = Math.sqrt(sumsOf[2 * at[j]!]!);
+      const gNorm = Math.sqrt(sumsOf[2 * at[j]! + 1]!);
       if (!(Number.isFinite(pNorm) && Number.isFinite(gNorm))) return fail(); // the generic path's NonFinite Left
       const gamma = seedTrustRatio(numerator.right, wd, pNorm, gNorm);
-      gammaOf[j] = gamma;
+      gammaOf[at[j]!] = gamma;
       ratios[params.paths[j]!] = gamma;
     }
 
@@ -250,15 +259,20 @@ export const larsAccelerated = (o: LarsKernelOptions): AcceleratedStep<ChainStat
       const ownerP = output(params.leaves[j]!, p, n);
       const ownerB = trace === undefined ? undefined : output(trace.leaves[j]!, b, n);
       if (ownerP === undefined || (trace !== undefined && ownerB === undefined)) return null;
-      records[6 * j + 3] = ownerP.byteOffset;
-      records[6 * j + 4] = ownerB?.byteOffset ?? 0;
+      records[6 * at[j]! + 3] = ownerP.byteOffset;
+      records[6 * at[j]! + 4] = ownerB?.byteOffset ?? 0;
       return { p: ownerP, b: ownerB };
     });
     if (owners.includes(null)) return fail();
 
     // phase 2: every leaf's elementwise pass; staged results copied out (into donated storage where the generic
     // path would write)
-    a.kernel.stepLeaves(table, count, table + gammas, wd, m, c, alpha.right, larsLeafFlags({ first, nesterov }));
+    const flags = larsLeafFlags({ first, nesterov });
+    if (helper === undefined) a.kernel.stepLeaves(table, count, table + gammas, wd, m, c, alpha.right, flags);
+    else {
+      helper.tasks.set([table, count, table + gammas, wd, m, c, alpha.right, flags]);
+      helper.shareLeaves(count, (r) => a.kernel.stepLeaves(table + LEAF_RECORD_BYTES * r, 1, table + gammas + 8 * r, wd, m, c, alpha.right, flags), "steps");
+    }
     let reusable: Map<Leaf, unknown> | undefined; // computed on first use: only staged leaves need it
     const donatedStorageOf = (old: Leaf) => (donate ? (reusable ??= donatedStorage(params, grads, state)).get(old) : undefined);
     const leafAt = (old: Leaf, owner: Float32Array | undefined, staged: Place | undefined, n: number): Leaf => {
