@@ -244,6 +244,13 @@ export const kernelArena = (): KernelArena | undefined => {
   return arena;
 };
 
+/** Replaces the arena every step uses (tests that need a memory of known contents); returns the previous one. */
+export const swapKernelArena = (next: KernelArena | undefined): KernelArena | undefined => {
+  const previous = arena;
+  arena = next;
+  return previous;
+};
+
 /**
  * A copy of a tree whose float32 leaves live in the WebAssembly kernel's memory (each a dense Float32Array view
  * there), so that `applyStep` with `lars()` reads them without copying and writes the new params and momentum

@@ -10,7 +10,7 @@ import { setFlagsFromString } from "node:v8";
 import { describe, expect, it } from "vitest";
 import { applyStep, flatten, kernelTree, lars, leafOf, sgd, type ChainState, type Leaf, type Tree } from "larch";
 import { right } from "../compose/bits.js";
-import { KernelArena, kernelArena } from "../../src/kernels/kernelMemory.js";
+import { KernelArena, kernelArena, swapKernelArena } from "../../src/kernels/kernelMemory.js";
 import { createKernelMemory, instantiateLarsLeaf } from "../../src/kernels/lars-leaf-wasm.js";
 import { snapshot } from "../support/trees.js";
 import { handChain, sameBits } from "./lars-step-support.js";
@@ -108,8 +108,10 @@ describe("resident trees (kernelTree)", () => {
   });
 
   it("memory short: resident donated leaves stepped over themselves, staged ones over their staging, else the generic path", () => {
-    // sizes larger than any free region the other tests leave, so that what fits is known
-    const n = 400_003;
+    // a fresh kernel memory for this test, so that what fits is known
+    const fresh = new KernelArena(instantiateLarsLeaf(createKernelMemory(1 << 16)!)!);
+    const previous = swapKernelArena(fresh);
+    const n = 12345;
     const tree = (seed: number): Tree => ({ w: leafOf(values(n, seed), [n]), b: leafOf(values(3, seed), [3]) });
     const generic = handChain(o);
     const once = right(applyStep(generic, tree(2), right(generic.init(tree(1))), tree(1)));
@@ -121,32 +123,31 @@ describe("resident trees (kernelTree)", () => {
       if (r !== undefined) taken++;
       return r;
     } };
-    const limit = arena.limit;
     try {
       // resident and donated: after a first step, no room for new regions, so the donated ones are written over
       const params = right(kernelTree(tree(1)));
       const first = right(applyStep(opt, tree(2), right(opt.init(params)), params)); // not donated: no spare arrays
       const [w, buffer] = [leaves(first[0])[1]!, leaves((first[1][1] as { trace: Tree }).trace)[1]!]; // "w" sorts after "b"
-      arena.limit = arena.end; // the scratch comes back from the first step's, no room for new outputs
+      fresh.limit = fresh.end; // the scratch comes back from the first step's, no room for new outputs
       const second = right(applyStep(opt, tree(3), first[1], first[0], { donate: true }));
       sameBits(second, twice);
       expect(taken).toBe(2);
       expect(leaves(second[0])[1]!.data === w.data).toBe(true);
       expect(leaves((second[1][1] as { trace: Tree }).trace)[1]!.data === buffer.data).toBe(true);
-      // staged: 5 arrays of n do not fit, 3 do
-      arena.limit = arena.end + 4 * 4 * n;
+      // staged (a first step: p, g, p′, b′): 4 arrays of n do not fit, 3 do
+      fresh.limit = fresh.end + 3.5 * 4 * n;
       const staged = right(applyStep(opt, tree(2), right(opt.init(tree(1))), tree(1)));
       sameBits(staged, once);
       expect(taken).toBe(3);
-      expect(leaves(staged[0]).some((l) => arena.holds(l))).toBe(false);
+      expect(leaves(staged[0]).some((l) => fresh.holds(l))).toBe(false);
       // nothing fits: the generic path, same bits
-      arena.limit = arena.end;
+      fresh.limit = fresh.end;
       const other = (seed: number): Tree => ({ w: leafOf(values(3 * n, seed), [3 * n]) });
       const declined = right(applyStep(opt, other(2), right(opt.init(other(1))), other(1)));
       sameBits(declined, right(applyStep(generic, other(2), right(generic.init(other(1))), other(1))));
       expect(taken).toBe(3);
     } finally {
-      arena.limit = limit;
+      swapKernelArena(previous);
     }
   });
 
