@@ -5,11 +5,12 @@
  * are written into the old params' and buffers' storage. Resident: the params (and grads) placed in kernel memory
  * once with kernelTree, so the step reads them in place and writes its outputs there (donated: into the same
  * regions; pure: into new regions, which return to the allocator when the GC has collected the old tree and the
- * program yields, so that row's step awaits one macrotask first, as an async training loop would).
+ * program yields, so that row's step awaits one macrotask first, as an async training loop would). "2 threads":
+ * kernelThreads(2), a helper thread sharing the leaves of steps of 1 M values or more.
  */
 import * as E from "fp-ts/lib/Either.js";
 import ndarray from "ndarray";
-import { applyStep, kernelTree, lars, type ChainState, type GradientTransformation, type Tree } from "../../src/index.js";
+import { applyStep, kernelThreads, kernelTree, lars, type ChainState, type GradientTransformation, type Tree } from "../../src/index.js";
 import type { Peer } from "../peer.js";
 import type { BenchTree } from "../trees.js";
 import { LR, MOMENTUM, WEIGHT_DECAY } from "./hyperparams.js";
@@ -25,10 +26,10 @@ const resident = (tree: Tree): Tree => {
   return placed.right;
 };
 
-function larchWasm(donate: boolean, residency: Residency = "none"): Peer {
+function larchWasm(donate: boolean, residency: Residency = "none", threads: 1 | 2 = 1): Peer {
   const where = residency === "none" ? "" : residency === "params" ? "resident params, " : "resident params and grads, ";
   return {
-    name: `larch applyStep, wasm kernel, ${where}${donate ? "donated" : "pure"}`,
+    name: `larch applyStep, wasm kernel, ${where}${donate ? "donated" : "pure"}${threads === 2 ? ", 2 threads" : ""}`,
     description:
       (donate
         ? "applyStep(lars(), …, { donate: true })"
@@ -42,6 +43,7 @@ function larchWasm(donate: boolean, residency: Residency = "none"): Peer {
           : " on params and grads in kernel memory (kernelTree)"),
     trees: ["resnet50", "resnet50/10", "resnet50x10", "leaves1000"],
     async setup(tree) {
+      if (threads === 2 && (await kernelThreads(2)) !== 2) return { kind: "skipped", reason: "no helper thread on this host" };
       const lars_ = lars({ lr: LR, momentum: MOMENTUM, weightDecay: WEIGHT_DECAY });
       const accelerated = lars_.accelerated;
       if (accelerated === undefined) return { kind: "skipped", reason: "lars() has no WebAssembly step on this host" };
@@ -86,4 +88,6 @@ export const larchWasmPeers: readonly Peer[] = [
   larchWasm(false, "params"),
   larchWasm(true, "params"),
   larchWasm(true, "params and grads"),
+  larchWasm(true, "none", 2),
+  larchWasm(true, "params and grads", 2),
 ];
