@@ -231,6 +231,21 @@
   (func (export "larsLeaves")
     (param $table i32) (param $count i32) (param $wd f64) (param $m f64) (param $c f64) (param $lr f64)
     (param $flags i32) (param $scratch i32)
+    (call $larsLeavesKeeping (local.get $table) (local.get $count) (local.get $wd) (local.get $m) (local.get $c)
+      (local.get $lr) (local.get $flags) (local.get $scratch) (i32.const 0)))
+
+  ;; larsLeavesSums(table, count, wd, m, c, lr, flags, sums): larsLeaves, keeping leaf j's Σp² and Σg² at
+  ;; sums + 16·j, so that a caller can check the norms (and compute γ again, the same bits) after the step.
+  (func (export "larsLeavesSums")
+    (param $table i32) (param $count i32) (param $wd f64) (param $m f64) (param $c f64) (param $lr f64)
+    (param $flags i32) (param $sums i32)
+    (call $larsLeavesKeeping (local.get $table) (local.get $count) (local.get $wd) (local.get $m) (local.get $c)
+      (local.get $lr) (local.get $flags) (local.get $sums) (i32.const 16)))
+
+  ;; larsLeaves with the Σ pair of leaf j written at scratch + stride·j.
+  (func $larsLeavesKeeping
+    (param $table i32) (param $count i32) (param $wd f64) (param $m f64) (param $c f64) (param $lr f64)
+    (param $flags i32) (param $scratch i32) (param $stride i32)
     (local $end i32) (local $pn f64) (local $gn f64) (local $den f64) (local $gamma f64)
     (local.set $end (i32.add (local.get $table) (i32.mul (local.get $count) (i32.const 24))))
     (block $done
@@ -252,6 +267,7 @@
           (i32.load offset=20 (local.get $table))
           (local.get $wd) (local.get $m) (local.get $c) (local.get $gamma) (local.get $lr) (local.get $flags))
         (local.set $table (i32.add (local.get $table) (i32.const 24)))
+        (local.set $scratch (i32.add (local.get $scratch) (local.get $stride)))
         (br $leaves))))
 
   ;; sumSquaresLeaves(table, count, out): Σp² and Σg² (sumSquaresPair) of every leaf of a larsLeaves table, the

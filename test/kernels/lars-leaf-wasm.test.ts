@@ -137,6 +137,49 @@ describe("WebAssembly LARS leaf kernel equals the JS reference bit for bit", () 
     );
   });
 
+  it("larsLeavesSums == larsLeaves leaf by leaf, keeping each leaf's Σ pair (== sumSquares4)", () => {
+    const leaves = fc.array(
+      fc.integer({ min: 0, max: 40 }).chain((n) => {
+        const arr = fc.array(f32, { minLength: n, maxLength: n });
+        return fc.tuple(arr, arr, arr);
+      }),
+      { minLength: 0, maxLength: 6 },
+    );
+    fc.assert(
+      fc.property(leaves, fc.constantFrom(0, 5e-4, 1e300), coefficient, coefficient, coefficient, fc.boolean(), fc.boolean(),
+        (specs, wd, m, c, lr, first, nesterov) => {
+          const [table, sums] = [256, 2048];
+          specs.forEach(([ps, gs, bs], j) => {
+            const at = 4096 + 1024 * j;
+            place(ps, at);
+            place(gs, at + 192);
+            place(bs, at + 384);
+            new Float32Array(memory.buffer, at + 768, ps.length).fill(0);
+            new Int32Array(memory.buffer, table + 24 * j, 6).set([at, at + 192, at + 384, at + 576, at + 768, ps.length]);
+          });
+          kernel.larsLeavesSums(table, specs.length, wd, m, c, lr, larsLeafFlags({ first, nesterov }), sums);
+          specs.forEach(([ps, gs, bs], j) => {
+            const at = 4096 + 1024 * j;
+            const n = ps.length;
+            const params = Float32Array.from(ps);
+            const grads = Float32Array.from(gs);
+            const out = new Float64Array(memory.buffer, sums + 16 * j, 2);
+            expect(Object.is(out[0], sumSquares4(params))).toBe(true);
+            expect(Object.is(out[1], sumSquares4(grads))).toBe(true);
+            const gamma = larsTrustRatio(Math.sqrt(out[0]!), Math.sqrt(out[1]!), wd);
+            const refP = new Float32Array(n);
+            const refB = new Float32Array(n);
+            larsLeafStepReference(params, grads, Float32Array.from(bs), {
+              weightDecay: wd, momentum: m, bufferScale: c, trustRatio: gamma, learningRate: lr, first, nesterov,
+            }, refP, refB);
+            expect(sameFloat32(new Float32Array(memory.buffer, at + 576, n), refP)).toBe(true);
+            expect(sameFloat32(new Float32Array(memory.buffer, at + 768, n), refB)).toBe(true);
+          });
+        }),
+      { numRuns: 200 },
+    );
+  });
+
   it("sumSquaresLeaves + stepLeaves (two phases, γ from JS) == sumSquares4 + reference step, leaf by leaf", () => {
     const leaves = fc.array(
       fc.integer({ min: 0, max: 40 }).chain((n) => {
