@@ -213,29 +213,6 @@ export const larsAccelerated = (o: LarsKernelOptions): AcceleratedStep<ChainStat
       records[r + 4] = address(outB);
       records[r + 5] = sizes[j]!;
     });
-    const fail = (): undefined => {
-      a.release(scratch!);
-      return undefined; // new output regions nobody holds return to the allocator through its registry
-    };
-
-    // phase 1: the norms; γ as scaleByTrustRatio computes it, every norm checked before anything is written
-    if (helper === undefined) a.kernel.sumSquaresLeaves(table, count, table + sums);
-    else {
-      helper.tasks.set([table, count, table + sums]);
-      helper.shareLeaves(count, (r) => a.kernel.sumSquaresLeaves(table + LEAF_RECORD_BYTES * r, 1, table + sums + 16 * r), "norms");
-    }
-    const sumsOf = new Float64Array(a.buffer(), table + sums, 2 * count);
-    const gammaOf = new Float64Array(a.buffer(), table + gammas, count);
-    const ratios: Record<string, number> = {};
-    for (let j = 0; j < count; j++) {
-      const pNorm = Math.sqrt(sumsOf[2 * at[j]!]!);
-      const gNorm = Math.sqrt(sumsOf[2 * at[j]! + 1]!);
-      if (!(Number.isFinite(pNorm) && Number.isFinite(gNorm))) return fail(); // the generic path's NonFinite Left
-      const gamma = seedTrustRatio(numerator.right, wd, pNorm, gNorm);
-      gammaOf[at[j]!] = gamma;
-      ratios[params.paths[j]!] = gamma;
-    }
-
     // resident params: p′ and b′ into new regions (writing over the inputs is slower: measured 30% on a whole
     // ResNet-50 step); a donated input that is a whole region no other input overlaps returns to the allocator
     // after the step, so that donated steps alternate between two sets of regions
@@ -245,13 +222,21 @@ export const larsAccelerated = (o: LarsKernelOptions): AcceleratedStep<ChainStat
         for (const x of [leaf.p, leaf.g, leaf.b]) if (x?.resident) ranges.push([x.at, x.at + 4 * sizes[j]!]);
       });
     const exclusive = new Set(exclusiveRanges(ranges).flatMap((free, i) => (free ? [ranges[i]![0]] : [])));
+    const fresh: Float32Array[] = [];
     const dead: Float32Array[] = [];
+    let overInputs = false;
     const output = (old: Leaf, x: Place | undefined, n: number): Float32Array | undefined => {
-      const fresh = a.ownedArray(n);
-      if (!(donate && x?.resident && a.ownsWhole(old) && (n === 0 || exclusive.has(x.at)))) return fresh;
-      if (fresh === undefined) return old.data as Float32Array; // memory is short: over the donated input itself
-      dead.push(old.data as Float32Array);
-      return fresh;
+      const owner = a.ownedArray(n);
+      if (owner !== undefined) fresh.push(owner);
+      if (!(donate && x?.resident && a.ownsWhole(old) && (n === 0 || exclusive.has(x.at)))) return owner;
+      if (owner !== undefined) dead.push(old.data as Float32Array);
+      else overInputs = true; // memory is short: over the donated input itself
+      return owner ?? (old.data as Float32Array);
+    };
+    const fail = (): undefined => {
+      for (const owner of fresh) a.releaseOwned(owner);
+      a.release(scratch!);
+      return undefined;
     };
     const owners = places.map(({ p, b }, j) => {
       if (!p.resident) return undefined;
@@ -265,14 +250,40 @@ export const larsAccelerated = (o: LarsKernelOptions): AcceleratedStep<ChainStat
     });
     if (owners.includes(null)) return fail();
 
-    // phase 2: every leaf's elementwise pass; staged results copied out (into donated storage where the generic
-    // path would write)
+    // One pass per leaf (norms, the kernel's γ, the step) when every output is fresh memory (new regions, staging)
+    // and γ is the seed's own: the norms are checked afterwards, and a non-finite one leaves only fresh memory
+    // written. Otherwise two passes: every norm, checked, and γ by scaleByTrustRatio's function (a scaleClip),
+    // before any output is written.
     const flags = larsLeafFlags({ first, nesterov });
-    if (helper === undefined) a.kernel.stepLeaves(table, count, table + gammas, wd, m, c, alpha.right, flags);
-    else {
-      helper.tasks.set([table, count, table + gammas, wd, m, c, alpha.right, flags]);
-      helper.shareLeaves(count, (r) => a.kernel.stepLeaves(table + LEAF_RECORD_BYTES * r, 1, table + gammas + 8 * r, wd, m, c, alpha.right, flags), "steps");
+    const lr = alpha.right;
+    const fused = o.scaleClip === undefined && !overInputs;
+    const share = (work: "norms" | "steps" | "fused", tasks: number[], leaf: (r: number) => void) => {
+      if (helper === undefined) return leaf(-1);
+      helper.tasks.set(tasks);
+      helper.shareLeaves(count, leaf, work);
+    };
+    const record = (r: number) => table + LEAF_RECORD_BYTES * Math.max(r, 0);
+    const one = (r: number) => (r < 0 ? count : 1); // r = −1: every leaf in one call
+    if (fused)
+      share("fused", [table, count, wd, m, c, lr, flags, table + sums], (r) =>
+        a.kernel.larsLeavesSums(record(r), one(r), wd, m, c, lr, flags, table + sums + 16 * Math.max(r, 0)));
+    else share("norms", [table, count, table + sums], (r) => a.kernel.sumSquaresLeaves(record(r), one(r), table + sums + 16 * Math.max(r, 0)));
+    const sumsOf = new Float64Array(a.buffer(), table + sums, 2 * count);
+    const gammaOf = new Float64Array(a.buffer(), table + gammas, count);
+    const ratios: Record<string, number> = {};
+    for (let j = 0; j < count; j++) {
+      const pNorm = Math.sqrt(sumsOf[2 * at[j]!]!);
+      const gNorm = Math.sqrt(sumsOf[2 * at[j]! + 1]!);
+      if (!(Number.isFinite(pNorm) && Number.isFinite(gNorm))) return fail(); // the generic path's NonFinite Left
+      const gamma = seedTrustRatio(numerator.right, wd, pNorm, gNorm); // (the fused kernel's γ, the same bits)
+      gammaOf[at[j]!] = gamma;
+      ratios[params.paths[j]!] = gamma;
     }
+    if (!fused)
+      share("steps", [table, count, table + gammas, wd, m, c, lr, flags], (r) =>
+        a.kernel.stepLeaves(record(r), one(r), table + gammas + 8 * Math.max(r, 0), wd, m, c, lr, flags));
+
+    // staged results copied out (into donated storage where the generic path would write)
     let reusable: Map<Leaf, unknown> | undefined; // computed on first use: only staged leaves need it
     const donatedStorageOf = (old: Leaf) => (donate ? (reusable ??= donatedStorage(params, grads, state)).get(old) : undefined);
     const leafAt = (old: Leaf, owner: Float32Array | undefined, staged: Place | undefined, n: number): Leaf => {
@@ -288,6 +299,6 @@ export const larsAccelerated = (o: LarsKernelOptions): AcceleratedStep<ChainStat
     const buffers = trace && unflatten(grads.def, trace.leaves.map((leaf, j) => leafAt(leaf, owners[j]?.b, places[j]!.outB, sizes[j]!)), grads.paths);
     a.release(scratch);
     for (const owner of dead) a.releaseOwned(owner);
-    return [unflatten(params.def, newParams, params.paths), nextState(s, buffers, ratios, alpha.right)] as const;
+    return [unflatten(params.def, newParams, params.paths), nextState(s, buffers, ratios, lr)] as const;
   };
 };
