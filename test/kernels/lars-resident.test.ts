@@ -151,7 +151,7 @@ describe("resident trees (kernelTree)", () => {
     }
   });
 
-  it("the allocator: exact sizes first, then the top, then the smallest free region split; free neighbours merge", () => {
+  it("the allocator: exact sizes first, then the smallest free region split, then the top; free neighbours merge", () => {
     const arena = new KernelArena(instantiateLarsLeaf(createKernelMemory(1 << 16)!)!);
     const a = arena.allocate(40_000)!;
     const b = arena.allocate(80_000)!;
@@ -190,13 +190,17 @@ describe("resident trees (kernelTree)", () => {
     const grads = right(kernelTree(big(2)));
     let state = right(opt.init(params));
     const peaks: number[] = [];
+    const ends: number[] = [];
     for (let t = 0; t < 30; t++) {
       [params, state] = right(applyStep(opt, grads, state, params));
       gc();
       await new Promise((resolve) => setTimeout(resolve, 0)); // the registry's callbacks run here
       peaks.push(arena.inUse);
+      ends.push(arena.end);
     }
     // 30 steps would hold 60 regions of 256 KiB each without recycling
     expect(Math.max(...peaks.slice(10))).toBeLessThan(20 * 4 * (1 << 16));
+    // and the memory stops growing: freed regions are used before new pages
+    expect(ends[29]).toBe(ends[9]);
   });
 });
