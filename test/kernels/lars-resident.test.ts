@@ -95,16 +95,21 @@ describe("resident trees (kernelTree)", () => {
 
   it("the generic path never writes a donated leaf's storage in kernel memory (a region belongs to its own array)", () => {
     const opt = sgd({ lr: 0.1, momentum: 0.9 });
-    // a lone leaf on its own buffer object: the memory grows after it is placed, so later leaves see another one
-    const first = right(kernelTree({ w: leafOf(values(8, 1), [8]) }));
-    right(kernelTree({ big: leafOf(new Float32Array(1 << 20), [1 << 20]) }));
-    const w = leaves(first)[0]!;
-    const before = Array.from(w.data);
-    expect(w.data.buffer).not.toBe(leaves(right(kernelTree({ w: leafOf(values(8, 3), [8]) })))[0]!.data.buffer);
-    const state = right(opt.init(first));
-    const [next] = right(applyStep(opt, { w: leafOf(values(8, 2), [8]) }, state, first, { donate: true }));
-    expect(leaves(next).some((l) => l.data.buffer instanceof SharedArrayBuffer)).toBe(false);
-    expect(Array.from(w.data)).toEqual(before);
+    // a lone leaf on its own buffer object: a fresh memory grows after it is placed, so later leaves see another one
+    const previous = swapKernelArena(new KernelArena(instantiateLarsLeaf(createKernelMemory(1 << 16)!)!));
+    try {
+      const first = right(kernelTree({ w: leafOf(values(8, 1), [8]) }));
+      right(kernelTree({ big: leafOf(new Float32Array(1 << 20), [1 << 20]) }));
+      const w = leaves(first)[0]!;
+      const before = Array.from(w.data);
+      expect(w.data.buffer).not.toBe(leaves(right(kernelTree({ w: leafOf(values(8, 3), [8]) })))[0]!.data.buffer);
+      const state = right(opt.init(first));
+      const [next] = right(applyStep(opt, { w: leafOf(values(8, 2), [8]) }, state, first, { donate: true }));
+      expect(leaves(next).some((l) => l.data.buffer instanceof SharedArrayBuffer)).toBe(false);
+      expect(Array.from(w.data)).toEqual(before);
+    } finally {
+      swapKernelArena(previous);
+    }
   });
 
   it("memory short: resident donated leaves stepped over themselves, staged ones over their staging, else the generic path", () => {
