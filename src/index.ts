@@ -51,6 +51,9 @@ export * from "./optimizers/lamb.js";
 export * from "./optimizers/larsOptax.js";
 export * from "./optimizers/larsPaper.js";
 
+// kernels: trees placed in the WebAssembly kernel's memory
+export { kernelThreads, kernelTree } from "./kernels/kernelMemory.js";
+
 // time travel: checkpoints, recordings, seek, verify, fork, diff
 export * from "./timetravel/stepStats.js";
 export * from "./timetravel/index.js";

@@ -1,10 +1,12 @@
 /**
  * Parity with the seed: every case of ../shared/fixtures/lars-reference.json (PyTorch 1.13 running Holocron's LARS)
- * replayed through the public API, params and momentum buffers compared after every step.
+ * replayed through the public API, params and momentum buffers compared after every step; and the same run through
+ * applyStep (for float32 lars(), its WebAssembly kernel), which must give the same bits as update + applyUpdates.
  */
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, it } from "vitest";
 import {
+  applyStep,
   applyUpdates,
   denseValues,
   lars,
@@ -18,6 +20,7 @@ import {
   type TraceMomentumState,
   type Tree,
 } from "larch";
+import { bitsOf } from "./compose/bits.js";
 import { at, larsOptions, loadReference, makeLeaf, nest, type RefCase } from "./support/reference.js";
 
 const TOLERANCE = { float32: 1e-4, float64: 1e-12 } as const;
@@ -80,6 +83,8 @@ describe("parity with the seed (PyTorch 1.13)", () => {
       const init = opt.init(params);
       if (E.isLeft(init)) throw new Error(init.left.message);
       let state = init.right;
+      // the same run through applyStep (lars()'s compiled kernel for float32 trees), which must give the same bits
+      let [stepped, steppedState] = [params, state];
       let worst = 0;
       for (let t = 0; t < c.steps; t++) {
         const step = opt.update(gradsAt(c, t, params), state, params);
@@ -87,6 +92,11 @@ describe("parity with the seed (PyTorch 1.13)", () => {
         const next = applyUpdates(params, step.right[0]);
         if (E.isLeft(next)) throw new Error(next.left.message);
         [params, state] = [next.right, step.right[1]];
+        const whole = applyStep(opt, gradsAt(c, t, stepped), steppedState, stepped);
+        if (E.isLeft(whole)) throw new Error(whole.left.message);
+        [stepped, steppedState] = whole.right;
+        expect(bitsOf(stepped)).toBe(bitsOf(params));
+        expect(bitsOf(steppedState)).toBe(bitsOf(state));
         const ref = c.trajectory[t]!;
         for (const name of Object.keys(c.params)) {
           worst = Math.max(worst, relError(denseValues(at(params, name)), ref.params[name]!));

@@ -5,8 +5,9 @@ import type { Peer } from "../peer.js";
 import { copyFloor } from "./copy-floor.js";
 import { handLoop } from "./hand-loop.js";
 import { larchPeers } from "./larch.js";
+import { larchWasmPeers } from "./larch-wasm.js";
 import { tfjsCpu, tfjsWasm } from "./tfjs.js";
 import { torchSeed } from "./torch.js";
 import { wasmProbes } from "./wasm-probe.js";
 
-export const PEERS: readonly Peer[] = [copyFloor, torchSeed, handLoop, ...larchPeers, tfjsWasm, tfjsCpu, ...wasmProbes];
+export const PEERS: readonly Peer[] = [copyFloor, torchSeed, handLoop, ...larchPeers, ...larchWasmPeers, tfjsWasm, tfjsCpu, ...wasmProbes];

@@ -1,14 +1,18 @@
 /**
  * Donation (JAX's buffer donation): a caller may hand its old params and state over to a step
  * ({@link applyStep} with `donate: true`), which may then write the new values into their storage instead of
- * fresh arrays. What was handed over is dead: every record, array and leaf of it is remembered here, and any
- * later use of it through larch's API is a `StateReused` Left, never a silently wrong result.
+ * fresh arrays. What was handed over is dead: its leaves, and the records and arrays that hold them, are remembered
+ * here, and any later use of it through larch's API is a `StateReused` Left, never a silently wrong result.
  * @module
  */
 import { optimizerError, type OptimizerError } from "./errors.js";
 import { denseValues, isRowMajor, type FloatArray, type Leaf } from "./leaf.js";
+import type { Flat } from "./tree.js";
 
 const donated = new WeakSet<object>();
+
+const isShared = (buffer: ArrayBufferLike): boolean =>
+  typeof SharedArrayBuffer !== "undefined" && buffer instanceof SharedArrayBuffer;
 
 const isObject = (x: unknown): x is object => typeof x === "object" && x !== null;
 const isView = (x: object): x is Leaf => "data" in x && "offset" in x && "stride" in x;
@@ -64,15 +68,24 @@ export const reusedError = (what: string, path?: string): OptimizerError =>
 
 /**
  * The storage a donating step may overwrite: for each donated leaf whose values are contiguous and whose buffer no
- * other leaf of the step's inputs touches, its dense values; any other leaf gets fresh storage.
+ * other leaf of the step's inputs touches, its dense values; any other leaf gets fresh storage. Storage in a
+ * SharedArrayBuffer is never overwritten: other threads, and views through other buffer objects of the same
+ * memory (a WebAssembly memory shows a new one after each grow), may see it, and a region of kernel memory
+ * (kernelTree) belongs to its own array, not to a view of it.
  */
 export const reusableStorage = (donatedLeaves: readonly Leaf[], allLeaves: readonly Leaf[]): Map<Leaf, FloatArray> => {
   const users = new Map<ArrayBufferLike, number>();
   for (const leaf of allLeaves) users.set(leaf.data.buffer, (users.get(leaf.data.buffer) ?? 0) + 1);
   const out = new Map<Leaf, FloatArray>();
   for (const leaf of donatedLeaves) {
-    if (users.get(leaf.data.buffer) !== 1) continue;
+    if (users.get(leaf.data.buffer) !== 1 || isShared(leaf.data.buffer)) continue;
     if (isRowMajor(leaf)) out.set(leaf, denseValues(leaf));
   }
   return out;
+};
+
+/** The storage a donating step may overwrite: the old params' and state's leaves that nothing else in the step's inputs shares. */
+export const donatedStorage = (params: Flat, grads: Flat, state: unknown): Map<Leaf, FloatArray> => {
+  const stateLeaves = leavesOf(state);
+  return reusableStorage([...params.leaves, ...stateLeaves], [...params.leaves, ...grads.leaves, ...stateLeaves]);
 };

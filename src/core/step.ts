@@ -6,7 +6,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { applyUpdates } from "./apply.js";
-import { leavesOf, markDonated, reusableStorage } from "./donation.js";
+import { donatedStorage, markDonated } from "./donation.js";
 import { BLOCK, freshStorage, planLeaves } from "./elementwise.js";
 import type { OptimizerError } from "./errors.js";
 import { denseValues, dtypeOf, leafOf, type FloatArray, type Leaf } from "./leaf.js";
@@ -92,12 +92,6 @@ const fusedStep = <S>(
     return leafOf(next, leaf.shape);
   });
   return E.right([unflatten(params.right.def, out, params.right.paths), plan.right.finish()] as const);
-};
-
-/** The storage a donating step may overwrite: the old params' and state's leaves that nothing else shares. */
-const donatedStorage = (params: Flat, grads: Flat, state: unknown): Map<Leaf, FloatArray> => {
-  const stateLeaves = leavesOf(state);
-  return reusableStorage([...params.leaves, ...stateLeaves], [...params.leaves, ...grads.leaves, ...stateLeaves]);
 };
 
 /**

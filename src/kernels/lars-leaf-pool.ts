@@ -4,7 +4,9 @@
  * Synchronisation is Atomics.wait/notify on a shared control word (no message per batch).
  *
  * Task layouts (float64 each): sumSquaresPair = [x, y, n, out]; step = [p, g, buf, outP, outB, n, wd, m, c, γ, lr, flags];
- * larsLeaves (one task) = [table, count, wd, m, c, lr, flags, scratch].
+ * larsLeaves (one task) = [table, count, wd, m, c, lr, flags, scratch]; shared sumSquaresLeaves = [table, count, out];
+ * shared stepLeaves = [table, count, gammas, wd, m, c, lr, flags]; shared larsLeavesSums = [table, count, wd, m, c,
+ * lr, flags, sums].
  *
  * Shared leaves (work sharing that never waits for a busy core): both threads take the next leaf of one table from a
  * shared counter, one leaf at a time. The helper first claims the batch (state IDLE → RUNNING); when the caller has
@@ -26,6 +28,9 @@ const enum Kind {
   Step = 2,
   Leaves = 3,
   Shared = 4,
+  SharedNorms = 5,
+  SharedSteps = 6,
+  SharedFused = 7,
 }
 
 /** Control words: 0 sequence, 1 ack, 2 kind, 3 count, 4 next shared leaf, 5 shared state. */
@@ -44,7 +49,8 @@ const { workerData } = require("node:worker_threads");
 const { module, memory, control, tasks } = workerData;
 const ctl = new Int32Array(control);
 const t = new Float64Array(tasks);
-const { sumSquaresPair, step, larsLeaves } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const { sumSquaresPair, step, larsLeaves, larsLeavesSums, sumSquaresLeaves, stepLeaves } =
+  new WebAssembly.Instance(module, { env: { memory } }).exports;
 let seen = 0;
 for (;;) {
   Atomics.wait(ctl, 0, seen);
@@ -56,11 +62,15 @@ for (;;) {
     for (let i = 0, o = 0; i < count; i++, o += ${NORM_TASK}) sumSquaresPair(t[o], t[o + 1], t[o + 2], t[o + 3]);
   } else if (kind === ${Kind.Leaves}) {
     larsLeaves(t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]);
-  } else if (kind === ${Kind.Shared}) {
+  } else if (kind >= ${Kind.Shared}) {
     if (Atomics.compareExchange(ctl, ${STATE}, ${Shared.Idle}, ${Shared.Running}) !== ${Shared.Idle}) continue;
-    const table = t[0], count = t[1];
+    // read what to do only now: a late wake-up may claim a later batch than the one it woke for
+    const kind = Atomics.load(ctl, 2), table = t[0], count = t[1];
     for (let i = Atomics.add(ctl, ${NEXT}, 1); i < count; i = Atomics.add(ctl, ${NEXT}, 1)) {
-      larsLeaves(table + 24 * i, 1, t[2], t[3], t[4], t[5], t[6], t[7]);
+      if (kind === ${Kind.Shared}) larsLeaves(table + 24 * i, 1, t[2], t[3], t[4], t[5], t[6], t[7]);
+      else if (kind === ${Kind.SharedNorms}) sumSquaresLeaves(table + 24 * i, 1, t[2] + 16 * i);
+      else if (kind === ${Kind.SharedSteps}) stepLeaves(table + 24 * i, 1, t[2] + 8 * i, t[3], t[4], t[5], t[6], t[7]);
+      else larsLeavesSums(table + 24 * i, 1, t[2], t[3], t[4], t[5], t[6], t[7] + 16 * i);
     }
     Atomics.store(ctl, ${STATE}, ${Shared.Done});
     Atomics.notify(ctl, ${STATE});
@@ -86,9 +96,12 @@ export interface LarsHelperThread {
   /**
    * Shared leaves: offers the larsLeaves table in tasks[0..7] (one leaf per claim, tasks[7] = the helper's scratch)
    * to the helper and runs leaves on the calling thread through `runLeaf(i)` until none is left; returns when every
-   * leaf is done. Never waits for a helper that has not started.
+   * leaf is done. Never waits for a helper that has not started. With `work` "norms" the helper runs
+   * sumSquaresLeaves on record i (tasks: table, count, out; Σ pair i at out + 16·i), with "steps" stepLeaves
+   * (tasks: table, count, gammas, wd, m, c, lr, flags; γ i at gammas + 8·i), with "fused" larsLeavesSums
+   * (tasks: table, count, wd, m, c, lr, flags, sums; Σ pair i at sums + 16·i).
    */
-  shareLeaves(count: number, runLeaf: (index: number) => void): void;
+  shareLeaves(count: number, runLeaf: (index: number) => void, work?: "lars" | "norms" | "steps" | "fused"): void;
   /** Blocks the calling thread until the last started batch is done. */
   wait(): void;
   close(): Promise<void>;
@@ -114,10 +127,14 @@ export function startLarsHelperThread(memory: WasmMemory, capacity: number): Lar
     startNorms: (count) => start(Kind.Norms, count),
     startStep: (count) => start(Kind.Step, count),
     startLeaves: () => start(Kind.Leaves, 1),
-    shareLeaves(count, runLeaf) {
+    shareLeaves(count, runLeaf, work = "lars") {
+      // the batch (kind, tasks) is written before the claim opens (STATE = Idle), so whoever claims it reads this one
+      ctl[2] = { lars: Kind.Shared, norms: Kind.SharedNorms, steps: Kind.SharedSteps, fused: Kind.SharedFused }[work];
+      ctl[3] = count;
       Atomics.store(ctl, NEXT, 0);
       Atomics.store(ctl, STATE, Shared.Idle);
-      start(Kind.Shared, count);
+      Atomics.add(ctl, 0, 1);
+      Atomics.notify(ctl, 0);
       for (let i = Atomics.add(ctl, NEXT, 1); i < count; i = Atomics.add(ctl, NEXT, 1)) runLeaf(i);
       if (Atomics.compareExchange(ctl, STATE, Shared.Idle, Shared.Cancelled) === Shared.Idle) return;
       for (let s = Atomics.load(ctl, STATE); s !== Shared.Done; s = Atomics.load(ctl, STATE)) Atomics.wait(ctl, STATE, s);

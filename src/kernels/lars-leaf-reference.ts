@@ -31,8 +31,11 @@ export { sumOfSquares as sumSquares4 } from "../core/norm.js";
  * The elementwise LARS pass, written into `outParams` and `outBuffer` (arrays owned by the caller; the inputs are
  * only read, and the outputs may alias params/buffer for in-place use since index i is read before it is written).
  * For each i, f32(·) rounding to float32:
- *   d = f32(g + wd·p);  b = first ? d : f32(m·buf + c·d);  o = nesterov ? f32(d + m·b) : b;
+ *   d = wd = 0 ? g : f32(g + wd·p);
+ *   m = 0: o = d (no buffer: `buffer` is not read, `outBuffer` not written);
+ *   m ≠ 0: b = first ? d : f32(m·buf + c·d);  o = nesterov ? f32(d + m·b) : b;
  *   o = f32(γ·o);  o = f32((−lr)·o);  p' = f32(p + o).
+ * A zero weight decay or momentum skips its stage, as larch's chain does (adding 0·p would turn a −0 into +0).
  */
 export function larsLeafStepReference(
   params: Float32Array,
@@ -46,14 +49,19 @@ export function larsLeafStepReference(
   const { weightDecay: wd, momentum: m, bufferScale: c, trustRatio: gamma, nesterov } = k;
   const negLr = -k.learningRate;
   const useBuffer = !k.first; // when not first, `buffer` must be given
+  const noDecay = wd === 0;
+  const noMomentum = m === 0;
   for (let i = 0; i < params.length; i++) {
     const p = params[i]!;
-    const d = fround(grads[i]! + wd * p); // d = f32(g + wd·p)
-    const b = useBuffer ? fround(m * buffer![i]! + c * d) : d; // b = f32(m·buf + c·d)
-    let o = nesterov ? fround(d + m * b) : b; // o = f32(d + m·b) or b
+    const d = noDecay ? grads[i]! : fround(grads[i]! + wd * p); // d = f32(g + wd·p)
+    let o = d;
+    if (!noMomentum) {
+      const b = useBuffer ? fround(m * buffer![i]! + c * d) : d; // b = f32(m·buf + c·d)
+      o = nesterov ? fround(d + m * b) : b; // o = f32(d + m·b) or b
+      outBuffer[i] = b;
+    }
     o = fround(gamma * o); // o = f32(γ·o)
     o = fround(negLr * o); // o = f32((−lr)·o)
     outParams[i] = p + o; // p' = f32(p + o), rounded by the store
-    outBuffer[i] = b;
   }
 }

@@ -24,6 +24,12 @@ export interface LarsLeafWasm {
    * norms, the seed's trust ratio (larsTrustRatio) and the elementwise pass. `scratch`: 16 free bytes.
    */
   larsLeaves(table: number, count: number, wd: number, m: number, c: number, lr: number, flags: number, scratch: number): void;
+  /** larsLeaves, keeping leaf j's Σp² and Σg² at byte offset sums + 16·j. */
+  larsLeavesSums(table: number, count: number, wd: number, m: number, c: number, lr: number, flags: number, sums: number): void;
+  /** Σp² and Σg² of every leaf of a larsLeaves table (sumSquaresPair), leaf j's pair at byte offset out + 16·j. */
+  sumSquaresLeaves(table: number, count: number, out: number): void;
+  /** The elementwise pass of every leaf of a larsLeaves table, γ of leaf j the float64 at byte offset gammas + 8·j. */
+  stepLeaves(table: number, count: number, gammas: number, wd: number, m: number, c: number, lr: number, flags: number): void;
 }
 
 let cachedModule: WasmModule | undefined;
@@ -57,6 +63,9 @@ export function instantiateLarsLeaf(memory: WasmMemory): LarsLeafWasm | undefine
     sumSquaresPair: exports["sumSquaresPair"] as LarsLeafWasm["sumSquaresPair"],
     step: exports["step"] as LarsLeafWasm["step"],
     larsLeaves: exports["larsLeaves"] as LarsLeafWasm["larsLeaves"],
+    larsLeavesSums: exports["larsLeavesSums"] as LarsLeafWasm["larsLeavesSums"],
+    sumSquaresLeaves: exports["sumSquaresLeaves"] as LarsLeafWasm["sumSquaresLeaves"],
+    stepLeaves: exports["stepLeaves"] as LarsLeafWasm["stepLeaves"],
   };
 }
 

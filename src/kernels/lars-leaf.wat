@@ -73,12 +73,14 @@
 
   ;; step(p, g, buf, outP, outBuf, n, wd, m, c, gamma, lr, flags): the elementwise LARS pass.
   ;; flags bit 0: first step (no buffer yet, `buf` is not read); bit 1: nesterov. For each i:
-  ;;   d  = f32(g + wd·p)
-  ;;   b  = first ? d : f32(m·buf + c·d)          (c = 1 − dampening)
-  ;;   o  = nesterov ? f32(d + m·b) : b
+  ;;   d  = wd = 0 ? g : f32(g + wd·p)
+  ;;   m = 0:  o = d                              (no buffer: `buf` is not read, `outBuf` not written)
+  ;;   m ≠ 0:  b = first ? d : f32(m·buf + c·d)   (c = 1 − dampening);  o = nesterov ? f32(d + m·b) : b
   ;;   o  = f32(γ·o);  o = f32((−lr)·o)
   ;;   p' = f32(p + o);  outBuf = b, outP = p'
   ;; f32(x) of a float64 pair is demote (round to nearest even) then promote back.
+  ;; wd = 0 and m = 0 skip their stage, as larch's chain does (addWeightDecay(0) and traceMomentum({ momentum: 0 })
+  ;; are the identity): g + 0·p is not g when g = −0 (it is +0), and 0·buf + c·d is not d.
   (func $step (export "step")
     (param $p i32) (param $g i32) (param $buf i32) (param $op i32) (param $ob i32) (param $n i32)
     (param $wd f64) (param $m f64) (param $c f64) (param $gamma f64) (param $lr f64) (param $flags i32)
@@ -88,8 +90,10 @@
     (local $p0 v128) (local $p1 v128) (local $d0 v128) (local $d1 v128)
     (local $b0 v128) (local $b1 v128) (local $bf0 v128) (local $bf1 v128)
     (local $o0 v128) (local $o1 v128) (local $cd0 v128) (local $cd1 v128) (local $cIsOne i32)
-    (local $sp f64) (local $sd f64) (local $sb f64) (local $so f64)
+    (local $sp f64) (local $sd f64) (local $sb f64) (local $so f64) (local $noDecay i32) (local $noMomentum i32)
     (local.set $first (i32.and (local.get $flags) (i32.const 1)))
+    (local.set $noDecay (f64.eq (local.get $wd) (f64.const 0)))
+    (local.set $noMomentum (f64.eq (local.get $m) (f64.const 0)))
     (local.set $nest (i32.and (local.get $flags) (i32.const 2)))
     (local.set $cIsOne (f64.eq (local.get $c) (f64.const 1)))
     (local.set $vwd (f64x2.splat (local.get $wd)))
@@ -103,51 +107,66 @@
         (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
         (local.set $pv (v128.load align=4 (local.get $p)))
         (local.set $gv (v128.load align=4 (local.get $g)))
-        (local.set $p0 (f64x2.promote_low_f32x4 (local.get $pv)))
-        (local.set $p1 (f64x2.promote_low_f32x4
-          (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $pv) (local.get $pv))))
-        ;; d = f32(g + wd·p)
-        (local.set $d0 (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero
-          (f64x2.add (f64x2.promote_low_f32x4 (local.get $gv)) (f64x2.mul (local.get $vwd) (local.get $p0))))))
-        (local.set $d1 (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero
-          (f64x2.add
-            (f64x2.promote_low_f32x4
-              (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $gv) (local.get $gv)))
-            (f64x2.mul (local.get $vwd) (local.get $p1))))))
-        ;; b = first ? d : f32(m·buf + c·d); $bf* hold b as float32 in the low half
-        (if (local.get $first)
+        (if (local.get $noDecay)
           (then
-            (local.set $bf0 (f32x4.demote_f64x2_zero (local.get $d0)))
-            (local.set $bf1 (f32x4.demote_f64x2_zero (local.get $d1))))
+            ;; d = g (exact: a float32 promoted)
+            (local.set $d0 (f64x2.promote_low_f32x4 (local.get $gv)))
+            (local.set $d1 (f64x2.promote_low_f32x4
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $gv) (local.get $gv)))))
           (else
-            (local.set $bv (v128.load align=4 (local.get $buf)))
-            ;; c·d is d exactly when c = 1 (no dampening): skip that multiply
-            (if (local.get $cIsOne)
-              (then
-                (local.set $cd0 (local.get $d0))
-                (local.set $cd1 (local.get $d1)))
-              (else
-                (local.set $cd0 (f64x2.mul (local.get $vc) (local.get $d0)))
-                (local.set $cd1 (f64x2.mul (local.get $vc) (local.get $d1)))))
-            (local.set $bf0 (f32x4.demote_f64x2_zero
-              (f64x2.add (f64x2.mul (local.get $vm) (f64x2.promote_low_f32x4 (local.get $bv))) (local.get $cd0))))
-            (local.set $bf1 (f32x4.demote_f64x2_zero
+            (local.set $p0 (f64x2.promote_low_f32x4 (local.get $pv)))
+            (local.set $p1 (f64x2.promote_low_f32x4
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $pv) (local.get $pv))))
+            ;; d = f32(g + wd·p)
+            (local.set $d0 (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero
+              (f64x2.add (f64x2.promote_low_f32x4 (local.get $gv)) (f64x2.mul (local.get $vwd) (local.get $p0))))))
+            (local.set $d1 (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero
               (f64x2.add
-                (f64x2.mul (local.get $vm) (f64x2.promote_low_f32x4
-                  (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $bv) (local.get $bv))))
-                (local.get $cd1))))))
-        (local.set $b0 (f64x2.promote_low_f32x4 (local.get $bf0)))
-        (local.set $b1 (f64x2.promote_low_f32x4 (local.get $bf1)))
-        ;; o = nesterov ? f32(d + m·b) : b
-        (if (local.get $nest)
+                (f64x2.promote_low_f32x4
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $gv) (local.get $gv)))
+                (f64x2.mul (local.get $vwd) (local.get $p1))))))))
+        (if (local.get $noMomentum)
           (then
-            (local.set $o0 (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero
-              (f64x2.add (local.get $d0) (f64x2.mul (local.get $vm) (local.get $b0))))))
-            (local.set $o1 (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero
-              (f64x2.add (local.get $d1) (f64x2.mul (local.get $vm) (local.get $b1)))))))
+            ;; o = d; no buffer
+            (local.set $o0 (local.get $d0))
+            (local.set $o1 (local.get $d1)))
           (else
-            (local.set $o0 (local.get $b0))
-            (local.set $o1 (local.get $b1))))
+            ;; b = first ? d : f32(m·buf + c·d); $bf* hold b as float32 in the low half
+            (if (local.get $first)
+              (then
+                (local.set $bf0 (f32x4.demote_f64x2_zero (local.get $d0)))
+                (local.set $bf1 (f32x4.demote_f64x2_zero (local.get $d1))))
+              (else
+                (local.set $bv (v128.load align=4 (local.get $buf)))
+                ;; c·d is d exactly when c = 1 (no dampening): skip that multiply
+                (if (local.get $cIsOne)
+                  (then
+                    (local.set $cd0 (local.get $d0))
+                    (local.set $cd1 (local.get $d1)))
+                  (else
+                    (local.set $cd0 (f64x2.mul (local.get $vc) (local.get $d0)))
+                    (local.set $cd1 (f64x2.mul (local.get $vc) (local.get $d1)))))
+                (local.set $bf0 (f32x4.demote_f64x2_zero
+                  (f64x2.add (f64x2.mul (local.get $vm) (f64x2.promote_low_f32x4 (local.get $bv))) (local.get $cd0))))
+                (local.set $bf1 (f32x4.demote_f64x2_zero
+                  (f64x2.add
+                    (f64x2.mul (local.get $vm) (f64x2.promote_low_f32x4
+                      (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $bv) (local.get $bv))))
+                    (local.get $cd1))))))
+            (local.set $b0 (f64x2.promote_low_f32x4 (local.get $bf0)))
+            (local.set $b1 (f64x2.promote_low_f32x4 (local.get $bf1)))
+            ;; o = nesterov ? f32(d + m·b) : b
+            (if (local.get $nest)
+              (then
+                (local.set $o0 (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero
+                  (f64x2.add (local.get $d0) (f64x2.mul (local.get $vm) (local.get $b0))))))
+                (local.set $o1 (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero
+                  (f64x2.add (local.get $d1) (f64x2.mul (local.get $vm) (local.get $b1)))))))
+              (else
+                (local.set $o0 (local.get $b0))
+                (local.set $o1 (local.get $b1))))
+            (v128.store align=4 (local.get $ob)
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $bf0) (local.get $bf1)))))
         ;; o = f32(γ·o); o = f32((−lr)·o), left as float32 in the low halves of $o0, $o1
         (local.set $o0 (f32x4.demote_f64x2_zero
           (f64x2.mul (local.get $vnlr) (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero
@@ -161,8 +180,6 @@
         (v128.store align=4 (local.get $op)
           (f32x4.add (local.get $pv)
             (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $o0) (local.get $o1))))
-        (v128.store align=4 (local.get $ob)
-          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $bf0) (local.get $bf1)))
         (local.set $p (i32.add (local.get $p) (i32.const 16)))
         (local.set $g (i32.add (local.get $g) (i32.const 16)))
         (local.set $buf (i32.add (local.get $buf) (i32.const 16)))
@@ -175,24 +192,30 @@
       (loop $tail
         (br_if $tailDone (i32.ge_u (local.get $p) (local.get $end)))
         (local.set $sp (f64.promote_f32 (f32.load (local.get $p))))
-        (local.set $sd (f64.promote_f32 (f32.demote_f64
-          (f64.add (f64.promote_f32 (f32.load (local.get $g))) (f64.mul (local.get $wd) (local.get $sp))))))
-        (if (local.get $first)
-          (then (local.set $sb (local.get $sd)))
+        (if (local.get $noDecay)
+          (then (local.set $sd (f64.promote_f32 (f32.load (local.get $g)))))
           (else
-            (local.set $sb (f64.promote_f32 (f32.demote_f64
-              (f64.add
-                (f64.mul (local.get $m) (f64.promote_f32 (f32.load (local.get $buf))))
-                (f64.mul (local.get $c) (local.get $sd))))))))
-        (if (local.get $nest)
-          (then
-            (local.set $so (f64.promote_f32 (f32.demote_f64
-              (f64.add (local.get $sd) (f64.mul (local.get $m) (local.get $sb)))))))
-          (else (local.set $so (local.get $sb))))
+            (local.set $sd (f64.promote_f32 (f32.demote_f64
+              (f64.add (f64.promote_f32 (f32.load (local.get $g))) (f64.mul (local.get $wd) (local.get $sp))))))))
+        (if (local.get $noMomentum)
+          (then (local.set $so (local.get $sd)))
+          (else
+            (if (local.get $first)
+              (then (local.set $sb (local.get $sd)))
+              (else
+                (local.set $sb (f64.promote_f32 (f32.demote_f64
+                  (f64.add
+                    (f64.mul (local.get $m) (f64.promote_f32 (f32.load (local.get $buf))))
+                    (f64.mul (local.get $c) (local.get $sd))))))))
+            (if (local.get $nest)
+              (then
+                (local.set $so (f64.promote_f32 (f32.demote_f64
+                  (f64.add (local.get $sd) (f64.mul (local.get $m) (local.get $sb)))))))
+              (else (local.set $so (local.get $sb))))
+            (f32.store (local.get $ob) (f32.demote_f64 (local.get $sb)))))
         (local.set $so (f64.promote_f32 (f32.demote_f64 (f64.mul (local.get $gamma) (local.get $so)))))
         (local.set $so (f64.promote_f32 (f32.demote_f64 (f64.mul (f64.neg (local.get $lr)) (local.get $so)))))
         (f32.store (local.get $op) (f32.demote_f64 (f64.add (local.get $sp) (local.get $so))))
-        (f32.store (local.get $ob) (f32.demote_f64 (local.get $sb)))
         (local.set $p (i32.add (local.get $p) (i32.const 4)))
         (local.set $g (i32.add (local.get $g) (i32.const 4)))
         (local.set $buf (i32.add (local.get $buf) (i32.const 4)))
@@ -208,6 +231,21 @@
   (func (export "larsLeaves")
     (param $table i32) (param $count i32) (param $wd f64) (param $m f64) (param $c f64) (param $lr f64)
     (param $flags i32) (param $scratch i32)
+    (call $larsLeavesKeeping (local.get $table) (local.get $count) (local.get $wd) (local.get $m) (local.get $c)
+      (local.get $lr) (local.get $flags) (local.get $scratch) (i32.const 0)))
+
+  ;; larsLeavesSums(table, count, wd, m, c, lr, flags, sums): larsLeaves, keeping leaf j's Σp² and Σg² at
+  ;; sums + 16·j, so that a caller can check the norms (and compute γ again, the same bits) after the step.
+  (func (export "larsLeavesSums")
+    (param $table i32) (param $count i32) (param $wd f64) (param $m f64) (param $c f64) (param $lr f64)
+    (param $flags i32) (param $sums i32)
+    (call $larsLeavesKeeping (local.get $table) (local.get $count) (local.get $wd) (local.get $m) (local.get $c)
+      (local.get $lr) (local.get $flags) (local.get $sums) (i32.const 16)))
+
+  ;; larsLeaves with the Σ pair of leaf j written at scratch + stride·j.
+  (func $larsLeavesKeeping
+    (param $table i32) (param $count i32) (param $wd f64) (param $m f64) (param $c f64) (param $lr f64)
+    (param $flags i32) (param $scratch i32) (param $stride i32)
     (local $end i32) (local $pn f64) (local $gn f64) (local $den f64) (local $gamma f64)
     (local.set $end (i32.add (local.get $table) (i32.mul (local.get $count) (i32.const 24))))
     (block $done
@@ -228,5 +266,40 @@
           (i32.load offset=12 (local.get $table)) (i32.load offset=16 (local.get $table))
           (i32.load offset=20 (local.get $table))
           (local.get $wd) (local.get $m) (local.get $c) (local.get $gamma) (local.get $lr) (local.get $flags))
+        (local.set $table (i32.add (local.get $table) (i32.const 24)))
+        (local.set $scratch (i32.add (local.get $scratch) (local.get $stride)))
+        (br $leaves))))
+
+  ;; sumSquaresLeaves(table, count, out): Σp² and Σg² (sumSquaresPair) of every leaf of a larsLeaves table, the
+  ;; pair of leaf j at out + 16·j. With stepLeaves, the two-phase batched step: every norm first (so a caller can
+  ;; check them and compute γ its own way before anything is written), then every elementwise pass.
+  (func (export "sumSquaresLeaves") (param $table i32) (param $count i32) (param $out i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $table) (i32.mul (local.get $count) (i32.const 24))))
+    (block $done
+      (loop $leaves
+        (br_if $done (i32.ge_u (local.get $table) (local.get $end)))
+        (call $sumSquaresPair (i32.load (local.get $table)) (i32.load offset=4 (local.get $table))
+          (i32.load offset=20 (local.get $table)) (local.get $out))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (local.set $table (i32.add (local.get $table) (i32.const 24)))
+        (br $leaves))))
+
+  ;; stepLeaves(table, count, gammas, wd, m, c, lr, flags): step over every leaf of a larsLeaves table, γ of leaf j
+  ;; the float64 at gammas + 8·j.
+  (func (export "stepLeaves")
+    (param $table i32) (param $count i32) (param $gammas i32) (param $wd f64) (param $m f64) (param $c f64)
+    (param $lr f64) (param $flags i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $table) (i32.mul (local.get $count) (i32.const 24))))
+    (block $done
+      (loop $leaves
+        (br_if $done (i32.ge_u (local.get $table) (local.get $end)))
+        (call $step
+          (i32.load (local.get $table)) (i32.load offset=4 (local.get $table)) (i32.load offset=8 (local.get $table))
+          (i32.load offset=12 (local.get $table)) (i32.load offset=16 (local.get $table))
+          (i32.load offset=20 (local.get $table))
+          (local.get $wd) (local.get $m) (local.get $c) (f64.load (local.get $gammas)) (local.get $lr) (local.get $flags))
+        (local.set $gammas (i32.add (local.get $gammas) (i32.const 8)))
         (local.set $table (i32.add (local.get $table) (i32.const 24)))
         (br $leaves)))))

@@ -6,6 +6,7 @@ import { chain, type ChainState } from "../core/chain.js";
 import { failing } from "../core/elementwise.js";
 import { optimizerError } from "../core/errors.js";
 import type { GradientTransformation } from "../core/transform.js";
+import { larsAccelerated } from "../kernels/larsAccelerated.js";
 import { describeValue, type Schedule } from "../schedules/schedule.js";
 import { addWeightDecay } from "../transforms/addWeightDecay.js";
 import { scaleByLr } from "../transforms/scaleByLr.js";
@@ -44,7 +45,8 @@ const invalidLarsOptions = (o: LarsOptions): string | undefined => {
  *   γ = ‖p‖ / (‖g‖ + λ‖p‖)  (1 where ‖p‖ or that is 0)  {@link scaleByTrustRatio}(λ): u ← γ·u
  *   u ← −αₜ·u                                      {@link scaleByLr}(α)
  *
- * and then p ← p + u ({@link applyUpdates}). It is literally
+ * and then p ← p + u ({@link applyUpdates}). {@link applyStep} runs that whole step through a WebAssembly SIMD kernel
+ * when the trees are float32 (same bits as the chain; float64 trees take the chain's path). It is literally
  * `chain(addWeightDecay(λ), traceMomentum(…), scaleByTrustRatio({ weightDecay: λ, scaleClip }), scaleByLr(α))`.
  * Invalid options (those the seed refuses, and non-finite ones) give a transformation whose init and update
  * return that InvalidOption Left.
@@ -63,7 +65,8 @@ export const lars = (o: LarsOptions): GradientTransformation<ChainState> => {
     scaleByTrustRatio(scaleClip ? { weightDecay, scaleClip } : { weightDecay }),
     scaleByLr(lr),
   );
-  return Object.freeze({ ...larsChain, name: "lars" });
+  const accelerated = larsAccelerated({ lr, momentum, dampening, weightDecay, nesterov, ...(scaleClip ? { scaleClip } : {}) });
+  return Object.freeze({ ...larsChain, name: "lars", ...(accelerated ? { accelerated } : {}) });
 };
 
 registerBuilder("lars", lars);

@@ -4,7 +4,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { checkCount, elementwise, failing, stateOfKind } from "../core/elementwise.js";
-import { optimizerError } from "../core/errors.js";
+import { optimizerError, type OptimizerError } from "../core/errors.js";
 import type { GradientTransformation } from "../core/transform.js";
 import { describeValue, type Schedule } from "../schedules/schedule.js";
 
@@ -18,7 +18,8 @@ export interface ScaleByLrState {
   readonly lr: number;
 }
 
-const INITIAL: ScaleByLrState = Object.freeze({ kind: "scaleByLr", count: 0, lr: NaN });
+// a fresh record per init: a record shared by every state would be marked dead by the first step that donates one
+const initial = (): ScaleByLrState => Object.freeze({ kind: "scaleByLr", count: 0, lr: NaN });
 
 const invalidLr = (lr: number, step?: number) =>
   optimizerError(
@@ -26,6 +27,22 @@ const invalidLr = (lr: number, step?: number) =>
     `Invalid learning rate: ${lr}${step === undefined ? "" : ` at step ${step}`} (must be finite and >= 0)`,
     step === undefined ? {} : { step },
   );
+
+/**
+ * αₜ: the learning rate `lr` (a number or a schedule) at step t, as {@link scaleByLr} reads it: a schedule that
+ * throws, or a value that is negative or not finite, is an InvalidOption Left naming the step.
+ * @example
+ * learningRateAt(0.1, 7) // Right(0.1); learningRateAt((t) => 0.1 / (t + 1), 1) // Right(0.05)
+ */
+export const learningRateAt = (lr: number | Schedule, t: number): E.Either<OptimizerError, number> => {
+  let alpha: number;
+  try {
+    alpha = typeof lr === "number" ? lr : lr(t);
+  } catch (e) {
+    return E.left(optimizerError("InvalidOption", `the learning-rate schedule failed at step ${t}: ${String(e)}`, { step: t }));
+  }
+  return Number.isFinite(alpha) && alpha >= 0 ? E.right(alpha) : E.left(invalidLr(alpha, t));
+};
 
 /**
  * u ← −αₜ·u, where αₜ is `lr` or `lr(t)` for a schedule, t = 0, 1, … counted in the state.
@@ -39,24 +56,19 @@ export const scaleByLr = (lr: number | Schedule): GradientTransformation<ScaleBy
   if (typeof lr === "number" && !(Number.isFinite(lr) && lr >= 0)) return failing(name, hyperparams, invalidLr(lr));
   if (typeof lr !== "number" && typeof lr !== "function")
     return failing(name, hyperparams, optimizerError("InvalidOption", "Invalid learning rate: not a number or a schedule"));
-  const at = typeof lr === "number" ? () => lr : lr;
   return elementwise<ScaleByLrState>({
     name,
     hyperparams,
-    init: () => E.right(INITIAL),
+    init: () => E.right(initial()),
     begin: (state) => {
       const s = stateOfKind<ScaleByLrState>(state, "scaleByLr");
       if (E.isLeft(s)) return s;
       const count = checkCount(name, s.right.count);
       if (E.isLeft(count)) return count;
       const t = count.right;
-      let alpha: number;
-      try {
-        alpha = at(t);
-      } catch (e) {
-        return E.left(optimizerError("InvalidOption", `the learning-rate schedule failed at step ${t}: ${String(e)}`, { step: t }));
-      }
-      if (!(Number.isFinite(alpha) && alpha >= 0)) return E.left(invalidLr(alpha, t));
+      const at = learningRateAt(lr, t);
+      if (E.isLeft(at)) return at;
+      const alpha = at.right;
       const factor = -alpha;
       return E.right({
         leaf: () =>

@@ -32,6 +32,18 @@ export interface TrustRatioState {
 export { scaleClipProblem } from "./trustRatio.js";
 
 /**
+ * The seed's γ of one leaf from its two norms: n(‖p‖) / (‖g‖ + λ‖p‖), and 1 where ‖p‖ = 0 or ‖g‖ + λ‖p‖ = 0,
+ * with n the numerator of {@link trustNumerator} (‖p‖ itself by default). What {@link scaleByTrustRatio} computes,
+ * and what a compiled LARS step computes from its kernel's norms.
+ * @example
+ * const gamma = seedTrustRatio((pNorm) => pNorm, 5e-4, 2, 0.5); // 2 / (0.5 + 5e-4·2)
+ */
+export const seedTrustRatio = (numerator: (paramNorm: number) => number, weightDecay: number, pNorm: number, gNorm: number): number => {
+  const denom = gNorm + weightDecay * pNorm; // ‖g‖ + λ‖p‖
+  return trustRatio(numerator, pNorm, denom, denom === 0); // γ = η‖p‖ / (‖g‖ + λ‖p‖), 1 where ‖p‖ or that is 0
+};
+
+/**
  * The seed's trust ratio, per leaf: u ← γ·u with
  *
  *   γ = η·‖p‖ / (‖g‖ + λ‖p‖),  and γ = 1 where ‖p‖ = 0 or ‖g‖ + λ‖p‖ = 0,
@@ -82,8 +94,7 @@ export const scaleByTrustRatio = (o: TrustRatioOptions = {}): GradientTransforma
           const gNorm = l2Norm(g);
           const finite = finiteNorms(path, step, [["parameter", pNorm], ["gradient", gNorm]]);
           if (E.isLeft(finite)) return finite;
-          const denom = gNorm + weightDecay * pNorm; // ‖g‖ + λ‖p‖
-          const gamma = trustRatio(numerator, pNorm, denom, denom === 0); // γ = η‖p‖ / (‖g‖ + λ‖p‖), 1 where ‖p‖ or that is 0
+          const gamma = seedTrustRatio(numerator, weightDecay, pNorm, gNorm);
           ratios[path] = gamma;
           return E.right(scaleKernel(gamma)); // u ← γ·u
         },

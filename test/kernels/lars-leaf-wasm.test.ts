@@ -86,6 +86,7 @@ describe("WebAssembly LARS leaf kernel equals the JS reference bit for bit", () 
         const b = place(bs, 12288 + 4 * skew);
         const op = 16384 + 4 * skew;
         const ob = 20480 + 4 * skew;
+        new Float32Array(memory.buffer, ob, n).fill(0); // with m = 0 the kernel does not write the buffer
         kernel.step(p, g, b, op, ob, n, k.weightDecay, k.momentum, k.bufferScale, k.trustRatio, k.learningRate,
           larsLeafFlags(k));
         const refP = new Float32Array(n);
@@ -119,6 +120,7 @@ describe("WebAssembly LARS leaf kernel equals the JS reference bit for bit", () 
           const g = place(gs, 8192);
           const b = place(bs, 12288);
           new Int32Array(memory.buffer, 256, 6).set([p, g, b, 16384, 20480, n]);
+          new Float32Array(memory.buffer, 20480, n).fill(0); // with m = 0 the kernel does not write the buffer
           kernel.larsLeaves(256, 1, wd, m, c, lr, larsLeafFlags({ first, nesterov }), 64);
           const params = Float32Array.from(ps);
           const grads = Float32Array.from(gs);
@@ -132,6 +134,96 @@ describe("WebAssembly LARS leaf kernel equals the JS reference bit for bit", () 
           expect(sameFloat32(new Float32Array(memory.buffer, 20480, n), refB)).toBe(true);
         }),
       { numRuns: 300 },
+    );
+  });
+
+  it("larsLeavesSums == larsLeaves leaf by leaf, keeping each leaf's Σ pair (== sumSquares4)", () => {
+    const leaves = fc.array(
+      fc.integer({ min: 0, max: 40 }).chain((n) => {
+        const arr = fc.array(f32, { minLength: n, maxLength: n });
+        return fc.tuple(arr, arr, arr);
+      }),
+      { minLength: 0, maxLength: 6 },
+    );
+    fc.assert(
+      fc.property(leaves, fc.constantFrom(0, 5e-4, 1e300), coefficient, coefficient, coefficient, fc.boolean(), fc.boolean(),
+        (specs, wd, m, c, lr, first, nesterov) => {
+          const [table, sums] = [256, 2048];
+          specs.forEach(([ps, gs, bs], j) => {
+            const at = 4096 + 1024 * j;
+            place(ps, at);
+            place(gs, at + 192);
+            place(bs, at + 384);
+            new Float32Array(memory.buffer, at + 768, ps.length).fill(0);
+            new Int32Array(memory.buffer, table + 24 * j, 6).set([at, at + 192, at + 384, at + 576, at + 768, ps.length]);
+          });
+          kernel.larsLeavesSums(table, specs.length, wd, m, c, lr, larsLeafFlags({ first, nesterov }), sums);
+          specs.forEach(([ps, gs, bs], j) => {
+            const at = 4096 + 1024 * j;
+            const n = ps.length;
+            const params = Float32Array.from(ps);
+            const grads = Float32Array.from(gs);
+            const out = new Float64Array(memory.buffer, sums + 16 * j, 2);
+            expect(Object.is(out[0], sumSquares4(params))).toBe(true);
+            expect(Object.is(out[1], sumSquares4(grads))).toBe(true);
+            const gamma = larsTrustRatio(Math.sqrt(out[0]!), Math.sqrt(out[1]!), wd);
+            const refP = new Float32Array(n);
+            const refB = new Float32Array(n);
+            larsLeafStepReference(params, grads, Float32Array.from(bs), {
+              weightDecay: wd, momentum: m, bufferScale: c, trustRatio: gamma, learningRate: lr, first, nesterov,
+            }, refP, refB);
+            expect(sameFloat32(new Float32Array(memory.buffer, at + 576, n), refP)).toBe(true);
+            expect(sameFloat32(new Float32Array(memory.buffer, at + 768, n), refB)).toBe(true);
+          });
+        }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("sumSquaresLeaves + stepLeaves (two phases, γ from JS) == sumSquares4 + reference step, leaf by leaf", () => {
+    const leaves = fc.array(
+      fc.integer({ min: 0, max: 40 }).chain((n) => {
+        const arr = fc.array(f32, { minLength: n, maxLength: n });
+        return fc.tuple(arr, arr, arr, coefficient);
+      }),
+      { minLength: 0, maxLength: 6 },
+    );
+    fc.assert(
+      fc.property(leaves, coefficient, coefficient, coefficient, coefficient, fc.boolean(), fc.boolean(),
+        (specs, wd, m, c, lr, first, nesterov) => {
+          // leaf j's p, g, b, outP, outB at 4096 + 1024·j + {0, 192, 384, 576, 768} (n ≤ 40)
+          const table = 256;
+          const sums = 2048;
+          const gammas = 3072;
+          specs.forEach(([ps, gs, bs, gamma], j) => {
+            const at = 4096 + 1024 * j;
+            place(ps, at);
+            place(gs, at + 192);
+            place(bs, at + 384);
+            new Float32Array(memory.buffer, at + 768, ps.length).fill(0);
+            new Int32Array(memory.buffer, table + 24 * j, 6).set([at, at + 192, at + 384, at + 576, at + 768, ps.length]);
+            new Float64Array(memory.buffer, gammas + 8 * j, 1)[0] = gamma;
+          });
+          kernel.sumSquaresLeaves(table, specs.length, sums);
+          kernel.stepLeaves(table, specs.length, gammas, wd, m, c, lr, larsLeafFlags({ first, nesterov }));
+          specs.forEach(([ps, gs, bs, gamma], j) => {
+            const at = 4096 + 1024 * j;
+            const n = ps.length;
+            const params = Float32Array.from(ps);
+            const grads = Float32Array.from(gs);
+            const out = new Float64Array(memory.buffer, sums + 16 * j, 2);
+            expect(Object.is(out[0], sumSquares4(params))).toBe(true);
+            expect(Object.is(out[1], sumSquares4(grads))).toBe(true);
+            const refP = new Float32Array(n);
+            const refB = new Float32Array(n);
+            larsLeafStepReference(params, grads, Float32Array.from(bs), {
+              weightDecay: wd, momentum: m, bufferScale: c, trustRatio: gamma, learningRate: lr, first, nesterov,
+            }, refP, refB);
+            expect(sameFloat32(new Float32Array(memory.buffer, at + 576, n), refP)).toBe(true);
+            expect(sameFloat32(new Float32Array(memory.buffer, at + 768, n), refB)).toBe(true);
+          });
+        }),
+      { numRuns: 200 },
     );
   });
 });

@@ -1,0 +1,311 @@
+/**
+ * The kernel's memory: one WebAssembly memory (shared, so it never detaches when it grows) and the one kernel
+ * instance over it, created on first use, plus a small allocator of regions in it.
+ *
+ * A region either holds a resident leaf (from {@link kernelTree}, or a step's output when its params were resident),
+ * owned by one Float32Array view (its "owner"): the region, with its owner, is taken back when a step that was
+ * donated the leaf is done with it (to be handed out again as a whole), or returned to the allocator when the
+ * garbage collector has collected the owner (a FinalizationRegistry;
+ * its callbacks run when the program yields to the event loop, so a synchronous training loop that does not donate
+ * accumulates regions until it yields, or until the memory is full, after which steps fall back to plain arrays).
+ * Or it is a step's scratch, released by the step itself.
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import type { OptimizerError } from "../core/errors.js";
+import { denseValues, isRowMajor, leafOf, sizeOf, type Leaf } from "../core/leaf.js";
+import { flatten, unflatten, type Tree } from "../core/tree.js";
+import { createKernelMemory, instantiateLarsLeaf, type LarsLeafWasm } from "./lars-leaf-wasm.js";
+import type { LarsHelperThread } from "./lars-leaf-pool.js";
+import { WASM_PAGE_BYTES, wasmApi } from "./wasm-api.js";
+
+/** Byte offset and length (a multiple of 16) of a region of kernel memory. */
+export interface Region {
+  readonly at: number;
+  readonly bytes: number;
+}
+
+/** Rounds a byte count up to a multiple of 16 (at least 16: every region starts 16-byte aligned and is distinct). */
+const regionBytes = (bytes: number): number => Math.max(16, Math.ceil(bytes / 16) * 16);
+
+/**
+ * The kernel, its memory and the allocator. Free regions are merged with free neighbours (and given back to the
+ * top when they reach it); a request takes a free region of exactly its size, else splits the smallest free region
+ * large enough, else grows from the top (new pages cost page faults: growing while free regions would do made
+ * pure resident ResNet-50 steps 8x slower).
+ */
+export class KernelArena {
+  /** every SharedArrayBuffer object this memory has shown (a new one after each grow; old ones stay valid) */
+  private readonly buffers = new WeakSet<object>();
+  private readonly owners = new WeakMap<Float32Array, Region>();
+  /** free regions by start (→ bytes), by end (→ start) and by size (→ starts) */
+  private readonly freeAt = new Map<number, number>();
+  private readonly freeEnding = new Map<number, number>();
+  private readonly freeOfSize = new Map<number, Set<number>>();
+  /** owner arrays released by donating steps, by length, kept to be handed out again (creating one costs ~0.5 µs) */
+  private readonly spares = new Map<number, Float32Array[]>();
+  private readonly spareSet = new WeakSet<Float32Array>();
+  private readonly registry = new FinalizationRegistry<Region>((r) => this.release(r));
+  private top = 0;
+  /** bytes in regions handed out and not yet released */
+  inUse = 0;
+  /** the memory is never grown beyond this many bytes (at most 4 GiB, what wasm32 addresses; lower it to cap it) */
+  limit = 2 ** 32;
+
+  /** the helper thread (kernelThreads(2)), used for steps of at least `helperMinValues` values */
+  helper: LarsHelperThread | undefined;
+  helperMinValues = 1 << 20;
+
+  constructor(readonly kernel: LarsLeafWasm) {}
+
+  /** The helper thread to share a step over leaves of these sizes with, if there is one and the step is big enough. */
+  helperFor(sizes: readonly number[]): LarsHelperThread | undefined {
+    if (this.helper === undefined || sizes.length < 2) return undefined;
+    let values = 0;
+    for (const n of sizes) values += n;
+    return values >= this.helperMinValues ? this.helper : undefined;
+  }
+
+  /** The memory's current buffer (remembered, so views of it are recognised). */
+  buffer(): ArrayBufferLike {
+    const b = this.kernel.memory.buffer;
+    this.buffers.add(b);
+    return b;
+  }
+
+  /** A region of at least `bytes`, or undefined when the memory cannot grow that far (4 GiB at most). */
+  allocate(bytes: number): Region | undefined {
+    const size = regionBytes(bytes);
+    const region = this.exactFit(size) ?? this.bestFit(size) ?? this.fromTop(size);
+    if (region === undefined) return this.dropSpares() ? this.allocate(bytes) : undefined;
+    this.inUse += region.bytes;
+    return region;
+  }
+
+  private exactFit(size: number): Region | undefined {
+    const starts = this.freeOfSize.get(size);
+    if (starts === undefined) return undefined;
+    const at = starts.values().next().value as number;
+    this.unfree(at);
+    return { at, bytes: size };
+  }
+
+  private fromTop(size: number): Region | undefined {
+    const end = this.top + size;
+    const have = this.kernel.memory.buffer.byteLength;
+    if (end > this.limit) return undefined;
+    if (end > have) {
+      try {
+        this.kernel.memory.grow(Math.ceil((end - have) / WASM_PAGE_BYTES));
+      } catch {
+        return undefined; // RangeError: beyond the maximum, or the host refused the memory
+      }
+    }
+    const region = { at: this.top, bytes: size };
+    this.top = end;
+    return region;
+  }
+
+  /** The smallest free region of at least `size` bytes, split: its start is handed out, the rest stays free. */
+  private bestFit(size: number): Region | undefined {
+    let best: number | undefined;
+    for (const bytes of this.freeOfSize.keys()) if (bytes >= size && (best === undefined || bytes < best)) best = bytes;
+    if (best === undefined) return undefined;
+    const at = this.freeOfSize.get(best)!.values().next().value as number;
+    this.unfree(at);
+    if (best > size) this.addFree(at + size, best - size);
+    return { at, bytes: size };
+  }
+
+  private addFree(at: number, bytes: number): void {
+    this.freeAt.set(at, bytes);
+    this.freeEnding.set(at + bytes, at);
+    const starts = this.freeOfSize.get(bytes);
+    if (starts) starts.add(at);
+    else this.freeOfSize.set(bytes, new Set([at]));
+  }
+
+  private unfree(at: number): number {
+    const bytes = this.freeAt.get(at)!;
+    this.freeAt.delete(at);
+    this.freeEnding.delete(at + bytes);
+    const starts = this.freeOfSize.get(bytes)!;
+    starts.delete(at);
+    if (starts.size === 0) this.freeOfSize.delete(bytes);
+    return bytes;
+  }
+
+  /** Frees a region, merged with the free regions just before and after it; at the top, the top comes down. */
+  private freeRegion(r: Region): void {
+    let start = r.at;
+    let end = r.at + r.bytes;
+    const before = this.freeEnding.get(start);
+    if (before !== undefined) {
+      this.unfree(before);
+      start = before;
+    }
+    if (this.freeAt.has(end)) end += this.unfree(end);
+    if (end === this.top) this.top = start;
+    else this.addFree(start, end - start);
+  }
+
+  /** Releases every spare array's region (they are dead); false when there was none. */
+  private dropSpares(): boolean {
+    const all = [...this.spares.values()].flat();
+    this.spares.clear();
+    for (const owner of all) {
+      const region = this.owners.get(owner)!;
+      this.owners.delete(owner);
+      this.spareSet.delete(owner);
+      this.registry.unregister(owner);
+      this.freeRegion(region);
+    }
+    return all.length > 0;
+  }
+
+  /** The end of the highest region handed out or free (above it, the memory is unused). */
+  get end(): number {
+    return this.top;
+  }
+
+  /** Returns a region to the allocator. */
+  release(r: Region): void {
+    this.freeRegion(r);
+    this.inUse -= r.bytes;
+  }
+
+  /** A region of `n` float32 values owned by the returned array: released when the GC has collected it. */
+  ownedArray(n: number): Float32Array | undefined {
+    const spare = this.spares.get(n)?.pop();
+    if (spare !== undefined) {
+      this.spareSet.delete(spare);
+      this.inUse += this.owners.get(spare)!.bytes;
+      return spare;
+    }
+    const region = this.allocate(4 * n);
+    if (region === undefined) return undefined;
+    const owner = new Float32Array(this.buffer(), region.at, n);
+    this.owners.set(owner, region);
+    this.registry.register(owner, region, owner);
+    return owner;
+  }
+
+  /**
+   * Takes back an owner array and its region (a donated leaf's, dead now): ownedArray hands both out again. Whatever
+   * still views the array (the dead leaf) sees the values written there later.
+   */
+  releaseOwned(owner: Float32Array): void {
+    const region = this.owners.get(owner);
+    if (region === undefined || this.isSpare(owner)) return;
+    this.inUse -= region.bytes;
+    this.spareSet.add(owner);
+    const list = this.spares.get(owner.length);
+    if (list) list.push(owner);
+    else this.spares.set(owner.length, [owner]);
+  }
+
+  /** True when `owner` was taken back by releaseOwned and not handed out again. */
+  isSpare(owner: Float32Array): boolean {
+    return this.spareSet.has(owner);
+  }
+
+  /** True when the leaf's storage is kernel memory. */
+  holds(leaf: Leaf): boolean {
+    return this.buffers.has(leaf.data.buffer);
+  }
+
+  /** The byte offset of a float32 leaf's values when they lie row-major in kernel memory, else undefined. */
+  addressOf(leaf: Leaf): number | undefined {
+    const data = leaf.data;
+    if (!(data instanceof Float32Array) || !this.buffers.has(data.buffer) || !isRowMajor(leaf)) return undefined;
+    return data.byteOffset + 4 * leaf.offset;
+  }
+
+  /** True when the leaf views the whole of a region this arena owns (so a donating step may write the region). */
+  ownsWhole(leaf: Leaf): boolean {
+    const data = leaf.data;
+    return data instanceof Float32Array && this.owners.has(data) && leaf.offset === 0 && isRowMajor(leaf) && sizeOf(leaf.shape) === data.length;
+  }
+}
+
+let arena: KernelArena | undefined;
+let unavailable = false;
+
+/** The arena, created on first use; undefined when this host has no WebAssembly (or no shared memory). */
+export const kernelArena = (): KernelArena | undefined => {
+  if (arena !== undefined || unavailable) return arena;
+  try {
+    const memory = wasmApi && createKernelMemory(WASM_PAGE_BYTES);
+    const kernel = memory && instantiateLarsLeaf(memory);
+    if (kernel !== undefined) arena = new KernelArena(kernel);
+  } catch {
+    // e.g. no SharedArrayBuffer in a browser page without cross-origin isolation
+  }
+  unavailable = arena === undefined;
+  return arena;
+};
+
+/** Replaces the arena every step uses (tests that need a memory of known contents); returns the previous one. */
+export const swapKernelArena = (next: KernelArena | undefined): KernelArena | undefined => {
+  const previous = arena;
+  arena = next;
+  return previous;
+};
+
+/**
+ * A copy of a tree whose float32 leaves live in the WebAssembly kernel's memory (each a dense Float32Array view
+ * there), so that `applyStep` with `lars()` reads them without copying and writes the new params and momentum
+ * buffers there too: into the donated storage with `{ donate: true }`, else into new regions, which return to the
+ * kernel's memory once the garbage collector has collected their arrays (keep the array, not only a view derived
+ * from it, for as long as you use it). Same values, same bits; float64 leaves, and any leaf when the memory is full
+ * (4 GiB) or the host has no WebAssembly, are returned as they are. A Left when `tree` is not a valid tree.
+ * @example
+ * const placed = kernelTree(params); // Right(the same values, each leaf in kernel memory)
+ * if (E.isRight(placed)) params = placed.right;
+ * // grads written into leaves of another kernelTree are not copied either; with donation nothing is allocated
+ * const step = applyStep(lars({ lr: 0.1, momentum: 0.9 }), grads, state, params, { donate: true });
+ */
+export const kernelTree = (tree: Tree): E.Either<OptimizerError, Tree> => {
+  const flat = flatten(tree);
+  if (E.isLeft(flat)) return flat;
+  const a = kernelArena();
+  const leaves = flat.right.leaves.map((leaf) => {
+    if (a === undefined || !(leaf.data instanceof Float32Array)) return leaf;
+    const owner = a.ownedArray(sizeOf(leaf.shape));
+    if (owner === undefined) return leaf;
+    owner.set(denseValues(leaf));
+    return leafOf(owner, leaf.shape);
+  });
+  return E.right(unflatten(flat.right.def, leaves, flat.right.paths));
+};
+
+/**
+ * How many threads lars()'s compiled step may use: 2 starts a helper thread (Node's worker_threads, over the same
+ * shared memory) that takes leaves from the same queue as the calling thread, largest first, in steps of at least
+ * `minValues` values; 1 stops it. Each leaf still runs whole on one thread, so the bits do not change, and the
+ * caller never waits for a helper that has not started (a busy core costs nothing beyond the one-thread time).
+ * Resolves to the number of threads now in use (1 where there is no WebAssembly or no worker_threads).
+ * @example
+ * await kernelThreads(2); // ResNet-50-sized steps on two cores
+ * await kernelThreads(1); // back to one
+ */
+export const kernelThreads = async (threads: 1 | 2, minValues = 1 << 20): Promise<1 | 2> => {
+  const a = kernelArena();
+  if (a === undefined) return 1;
+  a.helperMinValues = minValues;
+  if (threads === 1) {
+    const helper = a.helper;
+    a.helper = undefined;
+    await helper?.close();
+    return 1;
+  }
+  if (a.helper === undefined) {
+    try {
+      const { startLarsHelperThread } = await import("./lars-leaf-pool.js");
+      a.helper = startLarsHelperThread(a.kernel.memory, 1);
+    } catch {
+      return 1; // no worker_threads in this host
+    }
+  }
+  return a.helper === undefined ? 1 : 2;
+};
