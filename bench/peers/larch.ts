@@ -1,7 +1,8 @@
 /**
- * larch's own LARS step on the benchmark trees, through each of its paths: `update` + `applyUpdates` with the
+ * larch's own LARS step on the benchmark trees, through its JavaScript paths: `update` + `applyUpdates` with the
  * fused chain that `lars()` is, the same four transformations run member by member (`chainUnfused`), and
- * `applyStep` (update and apply in one pass per leaf), pure and with donation.
+ * `applyStep` (update and apply in one pass per leaf) on that chain without lars()'s compiled kernel, pure and
+ * with donation: the generic path every elementwise chain takes. The kernel's rows are in larch-wasm.ts.
  */
 import ndarray from "ndarray";
 import * as E from "fp-ts/lib/Either.js";
@@ -9,6 +10,7 @@ import {
   addWeightDecay,
   applyStep,
   applyUpdates,
+  chain,
   chainUnfused,
   lars,
   scaleByLr,
@@ -31,13 +33,16 @@ const larchTrees = (tree: BenchTree): { params: Tree; grads: Tree } => {
 
 const options = { lr: LR, momentum: MOMENTUM, dampening: DAMPENING, weightDecay: WEIGHT_DECAY };
 const fusedLars = (): GradientTransformation<any> => lars(options);
-const unfusedLars = (): GradientTransformation<any> =>
-  chainUnfused(
+const members = () =>
+  [
     addWeightDecay(WEIGHT_DECAY),
     traceMomentum({ momentum: MOMENTUM, dampening: DAMPENING }),
     scaleByTrustRatio({ weightDecay: WEIGHT_DECAY }),
     scaleByLr(LR),
-  );
+  ] as const;
+/** lars()'s chain as a plain chain: fused, but without the compiled kernel lars() attaches. */
+const genericLars = (): GradientTransformation<any> => chain(...members());
+const unfusedLars = (): GradientTransformation<any> => chainUnfused(...members());
 
 const orThrow = <A>(e: E.Either<{ message: string }, A>): A => {
   if (E.isLeft(e)) throw new Error(e.left.message);
@@ -76,6 +81,6 @@ const ALL: readonly TreeId[] = [...SMALL, "resnet50x10"];
 export const larchPeers: readonly Peer[] = [
   larchPeer("larch lars(): update + applyUpdates", "the fused chain's update (one pass per leaf), then applyUpdates: two passes, new updates, params and state", fusedLars, "update", SMALL),
   larchPeer("larch chainUnfused: update + applyUpdates", "the same four transformations run member by member, each materialising its updates (the reference path)", unfusedLars, "update", SMALL),
-  larchPeer("larch applyStep, pure", "update and apply in one pass per leaf; allocates the new params and state only", fusedLars, "applyStep", ALL),
-  larchPeer("larch applyStep, donated", "as applyStep, with the old params and state handed over: writes into their storage", fusedLars, "donated", ALL),
+  larchPeer("larch applyStep, generic JS path, pure", "lars()'s chain without its kernel: update and apply in one JS pass per leaf; allocates the new params and state only", genericLars, "applyStep", ALL),
+  larchPeer("larch applyStep, generic JS path, donated", "as above, with the old params and state handed over: writes into their storage", genericLars, "donated", ALL),
 ];
