@@ -17,7 +17,7 @@ import { donatedStorage, isDonated } from "../core/donation.js";
 import { checkCount, stateOfKind, stateTreeMatching } from "../core/elementwise.js";
 import { denseValues, leafOf, sizeOf, type Leaf } from "../core/leaf.js";
 import type { AcceleratedStep } from "../core/transform.js";
-import { unflatten, type Flat, type Tree } from "../core/tree.js";
+import { frozenRecord, unflatten, type Flat, type Tree } from "../core/tree.js";
 import type { Schedule } from "../schedules/schedule.js";
 import type { AddWeightDecayState } from "../transforms/addWeightDecay.js";
 import { learningRateAt, type ScaleByLrState } from "../transforms/scaleByLr.js";
@@ -70,13 +70,13 @@ const larsState = (state: ChainState, grads: Flat, m: number): LarsState | undef
 };
 
 /** The chain state after a step, as each member's `finish` builds it (same keys, same frozen records). */
-const nextState = (s: LarsState, buffers: Tree | undefined, ratios: Record<string, number>, lr: number): ChainState =>
+const nextState = (s: LarsState, buffers: Tree | undefined, ratios: { readonly [path: string]: number }, lr: number): ChainState =>
   Object.freeze([
     s.decay,
     buffers === undefined
       ? Object.freeze({ ...s.momentum, count: s.momentum.count + 1 })
       : Object.freeze({ kind: "traceMomentum" as const, count: s.momentum.count + 1, trace: buffers }),
-    Object.freeze({ kind: "scaleByTrustRatio" as const, count: s.trustCount + 1, ratios: Object.freeze(ratios) }),
+    Object.freeze({ kind: "scaleByTrustRatio" as const, count: s.trustCount + 1, ratios }),
     Object.freeze({ kind: "scaleByLr" as const, count: s.lrCount + 1, lr }),
   ]);
 
@@ -270,14 +270,14 @@ export const larsAccelerated = (o: LarsKernelOptions): AcceleratedStep<ChainStat
     else share("norms", [table, count, table + sums], (r) => a.kernel.sumSquaresLeaves(record(r), one(r), table + sums + 16 * Math.max(r, 0)));
     const sumsOf = new Float64Array(a.buffer(), table + sums, 2 * count);
     const gammaOf = new Float64Array(a.buffer(), table + gammas, count);
-    const ratios: Record<string, number> = {};
+    const ratios: number[] = []; // γ of leaf j, in leaf order
     for (let j = 0; j < count; j++) {
       const pNorm = Math.sqrt(sumsOf[2 * at[j]!]!);
       const gNorm = Math.sqrt(sumsOf[2 * at[j]! + 1]!);
       if (!(Number.isFinite(pNorm) && Number.isFinite(gNorm))) return fail(); // the generic path's NonFinite Left
       const gamma = seedTrustRatio(numerator.right, wd, pNorm, gNorm); // (the fused kernel's γ, the same bits)
       gammaOf[at[j]!] = gamma;
-      ratios[params.paths[j]!] = gamma;
+      ratios.push(gamma);
     }
     if (!fused)
       share("steps", [table, count, table + gammas, wd, m, c, lr, flags], (r) =>
@@ -299,6 +299,6 @@ export const larsAccelerated = (o: LarsKernelOptions): AcceleratedStep<ChainStat
     const buffers = trace && unflatten(grads.def, trace.leaves.map((leaf, j) => leafAt(leaf, owners[j]?.b, places[j]!.outB, sizes[j]!)), grads.paths);
     a.release(scratch);
     for (const owner of dead) a.releaseOwned(owner);
-    return [unflatten(params.def, newParams, params.paths), nextState(s, buffers, ratios, lr)] as const;
+    return [unflatten(params.def, newParams, params.paths), nextState(s, buffers, frozenRecord(params.paths, ratios), lr)] as const;
   };
 };

@@ -7,7 +7,7 @@ import { checkCount, elementwise, failing, requireParams, stateOfKind } from "..
 import { optimizerError } from "../core/errors.js";
 import { l2Norm } from "../core/norm.js";
 import type { GradientTransformation } from "../core/transform.js";
-import { flatten } from "../core/tree.js";
+import { flatten, frozenRecord } from "../core/tree.js";
 import { finiteNorms, scaleKernel, trustNumerator, trustRatio } from "./trustRatio.js";
 import { registerBuilder } from "../core/builders.js";
 
@@ -76,7 +76,7 @@ export const scaleByTrustRatio = (o: TrustRatioOptions = {}): GradientTransforma
         Object.freeze({
           kind: "scaleByTrustRatio" as const,
           count: 0,
-          ratios: Object.freeze(Object.fromEntries(flat.paths.map((path) => [path, NaN]))),
+          ratios: frozenRecord(flat.paths, flat.paths.map(() => NaN)),
         }),
       )(flatten(params)),
     begin: (state, trees) => {
@@ -87,18 +87,18 @@ export const scaleByTrustRatio = (o: TrustRatioOptions = {}): GradientTransforma
       const params = requireParams(name, trees);
       if (E.isLeft(params)) return params;
       const step = count.right;
-      const ratios: Record<string, number> = {};
+      const ratios: number[] = []; // γ of leaf i, in leaf order
       return E.right({
-        leaf: ({ path, params: p, grads: g }) => {
+        leaf: ({ index, path, params: p, grads: g }) => {
           const pNorm = l2Norm(p!);
           const gNorm = l2Norm(g);
           const finite = finiteNorms(path, step, [["parameter", pNorm], ["gradient", gNorm]]);
           if (E.isLeft(finite)) return finite;
           const gamma = seedTrustRatio(numerator, weightDecay, pNorm, gNorm);
-          ratios[path] = gamma;
+          ratios[index] = gamma;
           return E.right(scaleKernel(gamma)); // u ← γ·u
         },
-        finish: () => Object.freeze({ kind: "scaleByTrustRatio" as const, count: step + 1, ratios: Object.freeze(ratios) }),
+        finish: () => Object.freeze({ kind: "scaleByTrustRatio" as const, count: step + 1, ratios: frozenRecord(trees.updates.paths, ratios) }),
       });
     },
   });

@@ -8,7 +8,7 @@ import { optimizerError, type OptimizerError } from "../core/errors.js";
 import { allocate, denseValues, dtypeOf, leafOf, type Leaf } from "../core/leaf.js";
 import { l2Norm } from "../core/norm.js";
 import type { GradientTransformation, Step } from "../core/transform.js";
-import { flatten, sameTreeType, unflatten, type Tree } from "../core/tree.js";
+import { flatten, frozenRecord, sameTreeType, unflatten, type Tree } from "../core/tree.js";
 import { finiteNorms, scaleKernel, trustNumerator, trustRatio } from "./trustRatio.js";
 import { registerBuilder } from "../core/builders.js";
 
@@ -63,7 +63,7 @@ export const scaleByUpdateTrustRatio = (o: UpdateTrustRatioOptions = {}): Gradie
     const same = sameTreeType(u.right, p.right, ["updates", "params"]);
     if (E.isLeft(same)) return same;
     const step = count.right;
-    const ratios: Record<string, number> = {};
+    const ratios: number[] = []; // γ of leaf k, in leaf order
     const out: Leaf[] = [];
     for (let k = 0; k < u.right.leaves.length; k++) {
       const leaf = u.right.leaves[k]!;
@@ -74,7 +74,7 @@ export const scaleByUpdateTrustRatio = (o: UpdateTrustRatioOptions = {}): Gradie
       const finite = finiteNorms(path, step, [["parameter", pNorm], ["update", uNorm]]);
       if (E.isLeft(finite)) return finite;
       const gamma = trustRatio(numerator, pNorm, uNorm + eps, uNorm === 0); // γ = η‖p‖ / (‖u‖ + ε), 1 where ‖p‖ or ‖u‖ is 0
-      ratios[path] = gamma;
+      ratios.push(gamma);
       const kernel = scaleKernel(gamma);
       if (kernel === null) {
         out.push(leaf);
@@ -87,7 +87,7 @@ export const scaleByUpdateTrustRatio = (o: UpdateTrustRatioOptions = {}): Gradie
     }
     return E.right([
       unflatten(u.right.def, out, u.right.paths),
-      Object.freeze({ kind: "scaleByUpdateTrustRatio" as const, count: step + 1, ratios: Object.freeze(ratios) }),
+      Object.freeze({ kind: "scaleByUpdateTrustRatio" as const, count: step + 1, ratios: frozenRecord(u.right.paths, ratios) }),
     ] as const);
   };
   return Object.freeze({
@@ -98,7 +98,7 @@ export const scaleByUpdateTrustRatio = (o: UpdateTrustRatioOptions = {}): Gradie
         Object.freeze({
           kind: "scaleByUpdateTrustRatio" as const,
           count: 0,
-          ratios: Object.freeze(Object.fromEntries(flat.paths.map((path) => [path, NaN]))),
+          ratios: frozenRecord(flat.paths, flat.paths.map(() => NaN)),
         }),
       )(flatten(params)),
     update,
