@@ -33,7 +33,11 @@ export const allocate = (dtype: Dtype, size: number): FloatArray =>
  * @example
  * sizeOf([3, 4]) === 12; sizeOf([]) === 1
  */
-export const sizeOf = (shape: readonly number[]): number => shape.reduce((n, d) => n * d, 1);
+export const sizeOf = (shape: readonly number[]): number => {
+  let n = 1;
+  for (let k = 0; k < shape.length; k++) n *= shape[k]!;
+  return n;
+};
 
 /**
  * A contiguous row-major leaf over `data` (which it takes, not copies). The view, its shape and its strides are
