@@ -87,7 +87,9 @@ export const larchWasmPeers: readonly Peer[] = [
   larchWasm(true),
   larchWasm(false, "params"),
   larchWasm(true, "params"),
+  larchWasm(false, "params and grads"),
   larchWasm(true, "params and grads"),
   larchWasm(true, "none", 2),
+  larchWasm(false, "params and grads", 2),
   larchWasm(true, "params and grads", 2),
 ];
