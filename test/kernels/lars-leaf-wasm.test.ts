@@ -48,6 +48,46 @@ function place(values: readonly number[], at: number): number {
   return at;
 }
 
+
+/** Leaf j's p, g, b, outP, outB at 4096 + 1024·j + {0, 192, 384, 576, 768} (n ≤ 40), its record at table + 24·j. */
+const placeLeaves = (specs: readonly (readonly [number[], number[], number[], ...unknown[]])[], table: number): void =>
+  specs.forEach(([ps, gs, bs], j) => {
+    const at = 4096 + 1024 * j;
+    place(ps, at);
+    place(gs, at + 192);
+    place(bs, at + 384);
+    new Float32Array(memory.buffer, at + 768, ps.length).fill(0);
+    new Int32Array(memory.buffer, table + 24 * j, 6).set([at, at + 192, at + 384, at + 576, at + 768, ps.length]);
+  });
+
+/**
+ * After a batched call over leaves laid out by placeLeaves: each leaf's Σ pair at sums + 16·j equals sumSquares4,
+ * and its p′, b′ equal the reference step with the γ that `gammaOf` gives for that pair.
+ */
+const expectLeavesLikeReference = (
+  specs: readonly (readonly [number[], number[], number[], ...unknown[]])[],
+  sums: number,
+  o: { wd: number; m: number; c: number; lr: number; first: boolean; nesterov: boolean },
+  gammaOf: (sum: Float64Array, j: number) => number,
+): void =>
+  specs.forEach(([ps, gs, bs], j) => {
+    const at = 4096 + 1024 * j;
+    const n = ps.length;
+    const params = Float32Array.from(ps);
+    const grads = Float32Array.from(gs);
+    const sum = new Float64Array(memory.buffer, sums + 16 * j, 2);
+    expect(Object.is(sum[0], sumSquares4(params))).toBe(true);
+    expect(Object.is(sum[1], sumSquares4(grads))).toBe(true);
+    const refP = new Float32Array(n);
+    const refB = new Float32Array(n);
+    larsLeafStepReference(params, grads, Float32Array.from(bs), {
+      weightDecay: o.wd, momentum: o.m, bufferScale: o.c, trustRatio: gammaOf(sum, j), learningRate: o.lr,
+      first: o.first, nesterov: o.nesterov,
+    }, refP, refB);
+    expect(sameFloat32(new Float32Array(memory.buffer, at + 576, n), refP)).toBe(true);
+    expect(sameFloat32(new Float32Array(memory.buffer, at + 768, n), refB)).toBe(true);
+  });
+
 describe("WebAssembly LARS leaf kernel equals the JS reference bit for bit", () => {
   it("sumSquaresPair == sumSquares4 for both arrays", () => {
     fc.assert(
@@ -149,32 +189,10 @@ describe("WebAssembly LARS leaf kernel equals the JS reference bit for bit", () 
       fc.property(leaves, fc.constantFrom(0, 5e-4, 1e300), coefficient, coefficient, coefficient, fc.boolean(), fc.boolean(),
         (specs, wd, m, c, lr, first, nesterov) => {
           const [table, sums] = [256, 2048];
-          specs.forEach(([ps, gs, bs], j) => {
-            const at = 4096 + 1024 * j;
-            place(ps, at);
-            place(gs, at + 192);
-            place(bs, at + 384);
-            new Float32Array(memory.buffer, at + 768, ps.length).fill(0);
-            new Int32Array(memory.buffer, table + 24 * j, 6).set([at, at + 192, at + 384, at + 576, at + 768, ps.length]);
-          });
+          placeLeaves(specs, table);
           kernel.larsLeavesSums(table, specs.length, wd, m, c, lr, larsLeafFlags({ first, nesterov }), sums);
-          specs.forEach(([ps, gs, bs], j) => {
-            const at = 4096 + 1024 * j;
-            const n = ps.length;
-            const params = Float32Array.from(ps);
-            const grads = Float32Array.from(gs);
-            const out = new Float64Array(memory.buffer, sums + 16 * j, 2);
-            expect(Object.is(out[0], sumSquares4(params))).toBe(true);
-            expect(Object.is(out[1], sumSquares4(grads))).toBe(true);
-            const gamma = larsTrustRatio(Math.sqrt(out[0]!), Math.sqrt(out[1]!), wd);
-            const refP = new Float32Array(n);
-            const refB = new Float32Array(n);
-            larsLeafStepReference(params, grads, Float32Array.from(bs), {
-              weightDecay: wd, momentum: m, bufferScale: c, trustRatio: gamma, learningRate: lr, first, nesterov,
-            }, refP, refB);
-            expect(sameFloat32(new Float32Array(memory.buffer, at + 576, n), refP)).toBe(true);
-            expect(sameFloat32(new Float32Array(memory.buffer, at + 768, n), refB)).toBe(true);
-          });
+          expectLeavesLikeReference(specs, sums, { wd, m, c, lr, first, nesterov }, (sum) =>
+            larsTrustRatio(Math.sqrt(sum[0]!), Math.sqrt(sum[1]!), wd));
         }),
       { numRuns: 200 },
     );
@@ -191,37 +209,14 @@ describe("WebAssembly LARS leaf kernel equals the JS reference bit for bit", () 
     fc.assert(
       fc.property(leaves, coefficient, coefficient, coefficient, coefficient, fc.boolean(), fc.boolean(),
         (specs, wd, m, c, lr, first, nesterov) => {
-          // leaf j's p, g, b, outP, outB at 4096 + 1024·j + {0, 192, 384, 576, 768} (n ≤ 40)
           const table = 256;
           const sums = 2048;
           const gammas = 3072;
-          specs.forEach(([ps, gs, bs, gamma], j) => {
-            const at = 4096 + 1024 * j;
-            place(ps, at);
-            place(gs, at + 192);
-            place(bs, at + 384);
-            new Float32Array(memory.buffer, at + 768, ps.length).fill(0);
-            new Int32Array(memory.buffer, table + 24 * j, 6).set([at, at + 192, at + 384, at + 576, at + 768, ps.length]);
-            new Float64Array(memory.buffer, gammas + 8 * j, 1)[0] = gamma;
-          });
+          placeLeaves(specs, table);
+          specs.forEach(([, , , gamma], j) => (new Float64Array(memory.buffer, gammas + 8 * j, 1)[0] = gamma));
           kernel.sumSquaresLeaves(table, specs.length, sums);
           kernel.stepLeaves(table, specs.length, gammas, wd, m, c, lr, larsLeafFlags({ first, nesterov }));
-          specs.forEach(([ps, gs, bs, gamma], j) => {
-            const at = 4096 + 1024 * j;
-            const n = ps.length;
-            const params = Float32Array.from(ps);
-            const grads = Float32Array.from(gs);
-            const out = new Float64Array(memory.buffer, sums + 16 * j, 2);
-            expect(Object.is(out[0], sumSquares4(params))).toBe(true);
-            expect(Object.is(out[1], sumSquares4(grads))).toBe(true);
-            const refP = new Float32Array(n);
-            const refB = new Float32Array(n);
-            larsLeafStepReference(params, grads, Float32Array.from(bs), {
-              weightDecay: wd, momentum: m, bufferScale: c, trustRatio: gamma, learningRate: lr, first, nesterov,
-            }, refP, refB);
-            expect(sameFloat32(new Float32Array(memory.buffer, at + 576, n), refP)).toBe(true);
-            expect(sameFloat32(new Float32Array(memory.buffer, at + 768, n), refB)).toBe(true);
-          });
+          expectLeavesLikeReference(specs, sums, { wd, m, c, lr, first, nesterov }, (_sum, j) => specs[j]![3]);
         }),
       { numRuns: 200 },
     );
