@@ -85,14 +85,19 @@ const fusedStep = <S>(
   const storage = reusable ? (old: Leaf) => reusable.get(old) ?? freshStorage(old) : freshStorage;
   const kernels = planLeaves(plan.right, trees, grads.right, storage);
   if (E.isLeft(kernels)) return kernels;
-  const scratch = { float32: new Float32Array(BLOCK), float64: new Float64Array(BLOCK) };
   const out = params.right.leaves.map((leaf, i) => {
     const next = storage(leaf);
-    applyLeaf(kernels.right[i]!, denseValues(leaf), denseValues(grads.right.leaves[i]!), next, scratch[dtypeOf(leaf)]);
+    applyLeaf(kernels.right[i]!, denseValues(leaf), denseValues(grads.right.leaves[i]!), next, SCRATCH[dtypeOf(leaf)]);
     return leafOf(next, leaf.shape);
   });
   return E.right([unflatten(params.right.def, out, params.right.paths), plan.right.finish()] as const);
 };
+
+/**
+ * The block of u, one per dtype, shared by every step: a step uses it only between reading a block of g and storing
+ * that block of p′, and kernels never start another step, so no two uses overlap (no allocation per step).
+ */
+const SCRATCH = { float32: new Float32Array(BLOCK), float64: new Float64Array(BLOCK) } as const;
 
 /**
  * One leaf: per block, u ← g; u ← k(u) (the fused members' kernels); p′ ← p + u. `next` may be `p`'s own
