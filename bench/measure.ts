@@ -57,3 +57,38 @@ export async function timeSteps(step: () => void | Promise<void>, steps: number,
     allocatedBytesPerStep: median(allocated),
   };
 }
+
+/**
+ * Times a short step in its steady state, as a training loop runs it: warm-up for `warmupMs` (so the JIT has
+ * compiled the step's code), then `samples` batches of `batch` back-to-back steps with no GC forced between them
+ * (the collections the step causes fall inside the batches, as they would in training); each sample is a batch's
+ * mean. Allocation is measured as in {@link timeSteps}, on a few steps alone after the batches.
+ */
+export async function timeStepsSteady(
+  step: () => void | Promise<void>,
+  o: { readonly warmupMs: number; readonly batch: number; readonly samples: number },
+): Promise<StepStats> {
+  const gc = collector();
+  const until = performance.now() + o.warmupMs;
+  while (performance.now() < until) await step();
+  const means: number[] = [];
+  for (let i = 0; i < o.samples; i++) {
+    const t0 = performance.now();
+    for (let k = 0; k < o.batch; k++) await step();
+    means.push((performance.now() - t0) / o.batch);
+  }
+  const allocated: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    gc();
+    const before = liveBytes();
+    await step();
+    allocated.push(Math.max(0, liveBytes() - before));
+  }
+  return {
+    steps: o.samples * o.batch,
+    medianMs: median(means),
+    minMs: Math.min(...means),
+    maxMs: Math.max(...means),
+    allocatedBytesPerStep: median(allocated),
+  };
+}

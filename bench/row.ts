@@ -3,7 +3,7 @@
  * JIT state belong to that row alone) and prints one JSON line: a RowResult.
  * Usage: tsx bench/row.ts PEER_NAME TREE_ID
  */
-import { timeSteps } from "./measure.js";
+import { timeSteps, timeStepsSteady } from "./measure.js";
 import { PEERS } from "./peers/index.js";
 import type { RowResult } from "./row-result.js";
 import { TREE_IDS, buildTree, type TreeId } from "./trees.js";
@@ -21,9 +21,12 @@ async function measureRow(peerName: string, treeId: TreeId): Promise<RowResult> 
       return { ...base, status: "ok", ...setup.result, maxMs: setup.result.maxMs ?? null,
         allocatedBytesPerStep: null, peakRssBytes: setup.result.peakRssBytes ?? null, note: setup.result.note ?? null };
     case "step": {
-      // one warm-up step is plenty when a step moves gigabytes (the 10x tree)
+      // a tree of small leaves measures per-call overhead: steady state, batches of back-to-back steps; otherwise
+      // each step alone after a GC (one warm-up step is plenty when a step moves gigabytes, the 10x tree)
       const warmup = tree.values > 1e8 ? Math.min(1, peer.warmup ?? 3) : (peer.warmup ?? 3);
-      const stats = await timeSteps(() => setup.step(), peer.steps ?? 10, warmup);
+      const stats = tree.values < 1e6
+        ? await timeStepsSteady(() => setup.step(), { warmupMs: 1500, batch: 50, samples: peer.steps ?? 10 })
+        : await timeSteps(() => setup.step(), peer.steps ?? 10, warmup);
       await setup.teardown?.();
       return { ...base, status: "ok", ...stats, peakRssBytes: process.resourceUsage().maxRSS * 1024,
         note: setup.note ?? null };

@@ -39,18 +39,69 @@ export const sizeOf = (shape: readonly number[]): number => {
   return n;
 };
 
+/** The row-major strides of a shape: strideₖ = ∏_{j>k} dⱼ. */
+const rowMajorStride = (shape: readonly number[]): number[] => {
+  const stride = new Array<number>(shape.length);
+  for (let k = shape.length - 1, s = 1; k >= 0; k--) {
+    stride[k] = s;
+    s *= shape[k]!;
+  }
+  return stride;
+};
+
+/** Frozen row-major strides by frozen shape, so that every leaf of one shape larch makes shares the two arrays. */
+const frozenStrides = new WeakMap<readonly number[], readonly number[]>();
+
+/** ndarray's view constructor for a dtype and rank 1 to 4, taken from a view ndarray() made (see {@link leafOf}). */
+type ViewConstructor = new (data: FloatArray, ...extentsStridesOffset: number[]) => Leaf;
+const viewConstructors = new Map<string, ViewConstructor>();
+const viewConstructor = (data: FloatArray, rank: number): ViewConstructor => {
+  const key = `${data instanceof Float32Array ? "f32" : "f64"}${rank}`;
+  let ctor = viewConstructors.get(key);
+  if (ctor === undefined) {
+    ctor = (Object.getPrototypeOf(ndarray(data.subarray(0, 0), new Array<number>(rank).fill(0))) as { constructor: ViewConstructor }).constructor;
+    viewConstructors.set(key, ctor);
+  }
+  return ctor;
+};
+
+/** A new row-major view of rank 1 to 4 through ndarray's own constructor (its arguments: data, extents, strides, offset). */
+const newView = (data: FloatArray, d: readonly number[], s: readonly number[]): Leaf => {
+  const View = viewConstructor(data, d.length);
+  switch (d.length) {
+    case 1:
+      return new View(data, d[0]!, s[0]!, 0);
+    case 2:
+      return new View(data, d[0]!, d[1]!, s[0]!, s[1]!, 0);
+    case 3:
+      return new View(data, d[0]!, d[1]!, d[2]!, s[0]!, s[1]!, s[2]!, 0);
+    default:
+      return new View(data, d[0]!, d[1]!, d[2]!, d[3]!, s[0]!, s[1]!, s[2]!, s[3]!, 0);
+  }
+};
+
 /**
  * A contiguous row-major leaf over `data` (which it takes, not copies). The view, its shape and its strides are
  * frozen: only the values in its storage could still be written, and larch never writes a leaf it has returned.
+ * A frozen `shape` (any larch leaf's) is shared, with its strides, by the new leaf: a step makes its new leaves
+ * without freezing anything but the views. Ranks 1 to 4 are built by ndarray's view constructor directly (what
+ * `ndarray()` calls after finding the dtype by name, which costs six times the construction; test/core/leaf.test.ts
+ * holds the two equal), other ranks by `ndarray()`.
  * @example
  * const weight = leafOf(Float32Array.of(1, 2, 3, 4, 5, 6), [2, 3]);
  */
 export const leafOf = (data: FloatArray, shape: readonly number[]): Leaf => {
-  const leaf = ndarray(data, [...shape]) as Leaf;
-  if (shape.length > 0) {
-    Object.freeze(leaf.shape);
-    Object.freeze(leaf.stride);
+  if (shape.length === 0) return Object.freeze(ndarray(data, []) as Leaf);
+  const frozen = Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
+  let stride = frozenStrides.get(frozen);
+  if (stride === undefined) {
+    stride = Object.freeze(rowMajorStride(frozen));
+    frozenStrides.set(frozen, stride);
   }
+  const leaf = frozen.length <= 4 ? newView(data, frozen, stride) : (ndarray(data, [...frozen]) as Leaf);
+  // ndarray's views keep shape and stride as plain fields: the shared frozen arrays take their place
+  (leaf as { shape: readonly number[] }).shape = frozen;
+  (leaf as { stride: readonly number[] }).stride = stride;
   return Object.freeze(leaf);
 };
 

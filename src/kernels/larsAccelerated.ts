@@ -288,8 +288,8 @@ export const larsAccelerated = (o: LarsKernelOptions): AcceleratedStep<ChainStat
     const donatedStorageOf = (old: Leaf) => (donate ? (reusable ??= donatedStorage(params, grads, state)).get(old) : undefined);
     const leafAt = (old: Leaf, owner: Float32Array | undefined, staged: Place | undefined, n: number): Leaf => {
       if (owner !== undefined) return leafOf(owner, old.shape);
-      // (never storage in kernel memory: views of it through different buffer objects could alias unseen)
-      const donated = a.holds(old) ? undefined : (donatedStorageOf(old) as Float32Array | undefined);
+      // (donatedStorage never offers storage in kernel memory, a SharedArrayBuffer: views of it could alias unseen)
+      const donated = donatedStorageOf(old) as Float32Array | undefined;
       const storage = donated ?? new Float32Array(n);
       const from = address(staged) / 4;
       storage.set(heap.subarray(from, from + n));
