@@ -52,41 +52,39 @@ const rowMajorStride = (shape: readonly number[]): number[] => {
 /** Frozen row-major strides by frozen shape, so that every leaf of one shape larch makes shares the two arrays. */
 const frozenStrides = new WeakMap<readonly number[], readonly number[]>();
 
-/** ndarray's view constructor for a dtype and rank 1 to 4, taken from a view ndarray() made (see {@link leafOf}). */
-type ViewConstructor = new (data: FloatArray, ...extentsStridesOffset: number[]) => Leaf;
-const viewConstructors = new Map<string, ViewConstructor>();
-const viewConstructor = (data: FloatArray, rank: number): ViewConstructor => {
-  const key = `${data instanceof Float32Array ? "f32" : "f64"}${rank}`;
-  let ctor = viewConstructors.get(key);
-  if (ctor === undefined) {
-    ctor = (Object.getPrototypeOf(ndarray(data.subarray(0, 0), new Array<number>(rank).fill(0))) as { constructor: ViewConstructor }).constructor;
-    viewConstructors.set(key, ctor);
+/** Makes a view with ndarray's own fields (data, shape, stride, offset, in that order) on ndarray's prototype. */
+type ViewMaker = new (data: FloatArray, shape: readonly number[], stride: readonly number[]) => Leaf;
+
+/**
+ * A constructor of views sharing the prototype of ndarray's views of that dtype and rank (so they have ndarray's
+ * methods, and `instanceof` holds), one per dtype and rank. ndarray's own constructor copies the shape and strides
+ * into two new arrays, which a leaf that shares frozen ones would throw away.
+ */
+const viewMaker = (prototype: object): ViewMaker => {
+  function LeafView(this: Record<string, unknown>, data: FloatArray, shape: readonly number[], stride: readonly number[]) {
+    this.data = data;
+    this.shape = shape;
+    this.stride = stride;
+    this.offset = 0;
   }
-  return ctor;
+  LeafView.prototype = prototype;
+  return LeafView as unknown as ViewMaker;
 };
 
-/** A new row-major view of rank 1 to 4 through ndarray's own constructor (its arguments: data, extents, strides, offset). */
-const newView = (data: FloatArray, d: readonly number[], s: readonly number[]): Leaf => {
-  const View = viewConstructor(data, d.length);
-  switch (d.length) {
-    case 1:
-      return new View(data, d[0]!, s[0]!, 0);
-    case 2:
-      return new View(data, d[0]!, d[1]!, s[0]!, s[1]!, 0);
-    case 3:
-      return new View(data, d[0]!, d[1]!, d[2]!, s[0]!, s[1]!, s[2]!, 0);
-    default:
-      return new View(data, d[0]!, d[1]!, d[2]!, d[3]!, s[0]!, s[1]!, s[2]!, s[3]!, 0);
-  }
+/** The view makers, at 2·rank for float32 and 2·rank + 1 for float64. */
+const viewMakers: (ViewMaker | undefined)[] = [];
+const viewMakerFor = (data: FloatArray, rank: number): ViewMaker => {
+  const key = 2 * rank + (data instanceof Float32Array ? 0 : 1);
+  return (viewMakers[key] ??= viewMaker(Object.getPrototypeOf(ndarray(data.subarray(0, 0), new Array<number>(rank).fill(0))) as object));
 };
 
 /**
  * A contiguous row-major leaf over `data` (which it takes, not copies). The view, its shape and its strides are
  * frozen: only the values in its storage could still be written, and larch never writes a leaf it has returned.
  * A frozen `shape` (any larch leaf's) is shared, with its strides, by the new leaf: a step makes its new leaves
- * without freezing anything but the views. Ranks 1 to 4 are built by ndarray's view constructor directly (what
- * `ndarray()` calls after finding the dtype by name, which costs six times the construction; test/core/leaf.test.ts
- * holds the two equal), other ranks by `ndarray()`.
+ * without freezing or allocating anything but the views. The views are ndarray's (its prototype, its fields), built
+ * without `ndarray()`, which finds the dtype by name at six times the cost of the construction (test/core/leaf.test.ts
+ * holds the two equal).
  * @example
  * const weight = leafOf(Float32Array.of(1, 2, 3, 4, 5, 6), [2, 3]);
  */
@@ -98,11 +96,8 @@ export const leafOf = (data: FloatArray, shape: readonly number[]): Leaf => {
     stride = Object.freeze(rowMajorStride(frozen));
     frozenStrides.set(frozen, stride);
   }
-  const leaf = frozen.length <= 4 ? newView(data, frozen, stride) : (ndarray(data, [...frozen]) as Leaf);
-  // ndarray's views keep shape and stride as plain fields: the shared frozen arrays take their place
-  (leaf as { shape: readonly number[] }).shape = frozen;
-  (leaf as { stride: readonly number[] }).stride = stride;
-  return Object.freeze(leaf);
+  const View = viewMakerFor(data, frozen.length);
+  return Object.freeze(new View(data, frozen, stride));
 };
 
 /**

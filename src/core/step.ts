@@ -111,7 +111,7 @@ const applyLeaf = (kernel: BlockKernel | null, p: FloatArray, g: FloatArray, nex
   }
   for (let lo = 0; lo < size; lo += BLOCK) {
     const hi = Math.min(size, lo + BLOCK);
-    scratch.set(g.subarray(lo, hi)); // u ← g
+    scratch.set(hi - lo === g.length ? g : g.subarray(lo, hi)); // u ← g (a leaf of one block: no view of g)
     kernel(scratch, lo, hi); // u ← k(u)
     for (let i = lo, j = 0; i < hi; i++, j++) next[i] = p[i]! + scratch[j]!; // p′ = p + u
   }

@@ -192,20 +192,24 @@ export const sameStructure = (
       `tree structures differ at ${showPath(path)}: ${names[0]} has ${describe(x)}, ${names[1]} has ${describe(y)}`,
       { path },
     );
-  const walk = (x: TreeDef, y: TreeDef, path: string): OptimizerError | undefined => {
-    if (x.t !== y.t) return mismatch(path, x, y);
+  // the first difference, with the keys and indices leading to it (innermost first): no path is built unless one is found
+  type Difference = { readonly x: TreeDef; readonly y: TreeDef; readonly at: (string | number)[] };
+  const walk = (x: TreeDef, y: TreeDef): Difference | undefined => {
+    if (x === y) return undefined;
+    if (x.t !== y.t) return { x, y, at: [] };
     if (x.t === "leaf" || y.t === "leaf") return undefined;
-    if (x.items.length !== y.items.length) return mismatch(path, x, y);
-    if (x.t === "record" && y.t === "record" && x.keys.some((k, i) => k !== y.keys[i])) return mismatch(path, x, y);
+    if (x.items.length !== y.items.length) return { x, y, at: [] };
+    if (x.t === "record" && y.t === "record") for (let i = 0; i < x.keys.length; i++) if (x.keys[i] !== y.keys[i]) return { x, y, at: [] };
     for (let i = 0; i < x.items.length; i++) {
-      const sub = x.t === "record" ? joinKey(path, x.keys[i]!) : joinIndex(path, i);
-      const found = walk(x.items[i]!, y.items[i]!, sub);
-      if (found) return found;
+      const found = walk(x.items[i]!, y.items[i]!);
+      if (found) return found.at.push(x.t === "record" ? x.keys[i]! : i), found;
     }
     return undefined;
   };
-  const found = walk(a, b, "");
-  return found ? E.left(found) : E.right(undefined);
+  const found = walk(a, b);
+  if (found === undefined) return E.right(undefined);
+  const path = found.at.reduceRight<string>((p, k) => (typeof k === "number" ? joinIndex(p, k) : joinKey(p, k)), "");
+  return E.left(mismatch(path, found.x, found.y));
 };
 
 /**
@@ -219,23 +223,27 @@ export const sameLeafType = (
   path: string,
   names: readonly [string, string],
 ): E.Either<OptimizerError, void> => {
-  if (a.shape.length !== b.shape.length || a.shape.some((d, k) => d !== b.shape[k]))
-    return E.left(
-      optimizerError(
-        "ShapeMismatch",
-        `shapes differ at ${showPath(path)}: ${names[0]} [${a.shape.join(", ")}], ${names[1]} [${b.shape.join(", ")}]`,
-        { path },
-      ),
+  const problem = leafTypeProblem(a, b, path, names);
+  return problem === undefined ? E.right(undefined) : E.left(problem);
+};
+
+const sameShape = (a: readonly number[], b: readonly number[]): boolean => {
+  if (a === b) return true; // leaves larch made from one another share their frozen shape
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
+};
+
+const leafTypeProblem = (a: Leaf, b: Leaf, path: string, names: readonly [string, string]): OptimizerError | undefined => {
+  if (!sameShape(a.shape, b.shape))
+    return optimizerError(
+      "ShapeMismatch",
+      `shapes differ at ${showPath(path)}: ${names[0]} [${a.shape.join(", ")}], ${names[1]} [${b.shape.join(", ")}]`,
+      { path },
     );
   if (dtypeOf(a) !== dtypeOf(b))
-    return E.left(
-      optimizerError(
-        "DtypeMismatch",
-        `dtypes differ at ${showPath(path)}: ${names[0]} ${dtypeOf(a)}, ${names[1]} ${dtypeOf(b)}`,
-        { path },
-      ),
-    );
-  return E.right(undefined);
+    return optimizerError("DtypeMismatch", `dtypes differ at ${showPath(path)}: ${names[0]} ${dtypeOf(a)}, ${names[1]} ${dtypeOf(b)}`, { path });
+  return undefined;
 };
 
 /**
@@ -248,8 +256,8 @@ export const sameTreeType = (a: Flat, b: Flat, names: readonly [string, string])
   const structure = a.def === b.def ? E.right(undefined) : sameStructure(a.def, b.def, names);
   if (E.isLeft(structure)) return structure;
   for (let i = 0; i < a.leaves.length; i++) {
-    const leaf = sameLeafType(a.leaves[i]!, b.leaves[i]!, a.paths[i]!, names);
-    if (E.isLeft(leaf)) return leaf;
+    const problem = leafTypeProblem(a.leaves[i]!, b.leaves[i]!, a.paths[i]!, names);
+    if (problem !== undefined) return E.left(problem);
   }
   return E.right(undefined);
 };

@@ -94,6 +94,9 @@ const exclusiveRanges = (ranges: readonly (readonly [number, number])[]): boolea
   return exclusive;
 };
 
+/** Leaves of at most this many values are copied out of kernel memory by a loop, larger ones through a view and `set`. */
+const SMALL_COPY = 64;
+
 /** Rounds a byte count up to a multiple of 16 (every array starts 16-byte aligned). */
 const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
@@ -292,7 +295,8 @@ export const larsAccelerated = (o: LarsKernelOptions): AcceleratedStep<ChainStat
       const donated = donatedStorageOf(old) as Float32Array | undefined;
       const storage = donated ?? new Float32Array(n);
       const from = address(staged) / 4;
-      storage.set(heap.subarray(from, from + n));
+      if (n > SMALL_COPY) storage.set(heap.subarray(from, from + n));
+      else for (let k = 0; k < n; k++) storage[k] = heap[from + k]!; // (no view object for a few values)
       return leafOf(storage, old.shape);
     };
     const newParams = params.leaves.map((leaf, j) => leafAt(leaf, owners[j]?.p, places[j]!.outP, sizes[j]!));

@@ -83,15 +83,15 @@ export const scaleByAdam = (o: ScaleByAdamOptions = {}): GradientTransformation<
       const mus: Leaf[] = [];
       const nus: Leaf[] = [];
       return E.right({
-        leaf: ({ index, shape, stateStorage }) => {
+        leaf: ({ index, stateStorage }) => {
           const oldM = mu.right.leaves[index]!;
           const oldV = nu.right.leaves[index]!;
           const m = denseValues(oldM);
           const v = denseValues(oldV);
           const nm = stateStorage(oldM);
           const nv = stateStorage(oldV);
-          mus.push(leafOf(nm, shape));
-          nus.push(leafOf(nv, shape));
+          mus.push(leafOf(nm, oldM.shape)); // the old moments' frozen shapes, shared
+          nus.push(leafOf(nv, oldV.shape));
           return E.right((u, lo, hi) => {
             for (let i = lo, j = 0; i < hi; i++, j++) {
               const g = u[j]!;

@@ -92,8 +92,10 @@ export const scaleByTrustRatio = (o: TrustRatioOptions = {}): GradientTransforma
         leaf: ({ index, path, params: p, grads: g }) => {
           const pNorm = l2Norm(p!);
           const gNorm = l2Norm(g);
-          const finite = finiteNorms(path, step, [["parameter", pNorm], ["gradient", gNorm]]);
-          if (E.isLeft(finite)) return finite;
+          if (!(Number.isFinite(pNorm) && Number.isFinite(gNorm))) {
+            const finite = finiteNorms(path, step, [["parameter", pNorm], ["gradient", gNorm]]);
+            if (E.isLeft(finite)) return finite;
+          }
           const gamma = seedTrustRatio(numerator, weightDecay, pNorm, gNorm);
           ratios[index] = gamma;
           return E.right(scaleKernel(gamma)); // u ← γ·u

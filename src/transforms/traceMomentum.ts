@@ -63,11 +63,11 @@ export const traceMomentum = (o: TraceMomentumOptions): GradientTransformation<T
       const first = count.right === 0;
       const buffers: Leaf[] = [];
       return E.right({
-        leaf: ({ index, shape, stateStorage }) => {
+        leaf: ({ index, stateStorage }) => {
           const old = trace.right.leaves[index]!;
           const b = denseValues(old);
           const nb = stateStorage(old);
-          buffers.push(leafOf(nb, shape));
+          buffers.push(leafOf(nb, old.shape)); // the old buffer's frozen shape, shared
           return E.right((u, lo, hi) => {
             if (first) for (let i = lo, j = 0; i < hi; i++, j++) nb[i] = u[j]!; // b ← u
             else for (let i = lo, j = 0; i < hi; i++, j++) nb[i] = m * b[i]! + c * u[j]!; // b ← m·b + (1 − d)·u
