@@ -1,0 +1,41 @@
+;; The memory traffic of a LARS step and nothing more, for bench/peers/traffic-floor.ts: NOT larch's numerics
+;; (float32 arithmetic, a float32 sum of squares), only its loads and stores, with arithmetic too cheap to limit it.
+(module
+  (import "env" "memory" (memory 1 65536 shared))
+  ;; sums(x, y, n, out): reads x[0..n) and y[0..n) once (n a multiple of 4); writes Σx² and Σy² (float32) at out, out+4
+  (func (export "sums") (param $x i32) (param $y i32) (param $n i32) (param $out i32)
+    (local $end i32) (local $sx v128) (local $sy v128) (local $v v128)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $v (v128.load (local.get $x)))
+      (local.set $sx (f32x4.add (local.get $sx) (f32x4.mul (local.get $v) (local.get $v))))
+      (local.set $v (v128.load (local.get $y)))
+      (local.set $sy (f32x4.add (local.get $sy) (f32x4.mul (local.get $v) (local.get $v))))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (br $l)))
+    (f32.store (local.get $out) (f32x4.extract_lane 0 (local.get $sx)))
+    (f32.store offset=4 (local.get $out) (f32x4.extract_lane 0 (local.get $sy))))
+  ;; step(p, g, b, op, ob, n, wd, m, gamma, lr): reads p, g, b once, writes op and ob once:
+  ;; d = g + wd·p; b' = m·b + d; p' = p + (−lr)·γ·b' (float32)
+  (func (export "step") (param $p i32) (param $g i32) (param $b i32) (param $op i32) (param $ob i32) (param $n i32)
+    (param $wd f32) (param $m f32) (param $gamma f32) (param $lr f32)
+    (local $end i32) (local $vwd v128) (local $vm v128) (local $vs v128) (local $pv v128) (local $bv v128)
+    (local.set $vwd (f32x4.splat (local.get $wd)))
+    (local.set $vm (f32x4.splat (local.get $m)))
+    (local.set $vs (f32x4.splat (f32.mul (f32.neg (local.get $lr)) (local.get $gamma))))
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $pv (v128.load (local.get $p)))
+      (local.set $bv (f32x4.add (f32x4.mul (local.get $vm) (v128.load (local.get $b)))
+        (f32x4.add (v128.load (local.get $g)) (f32x4.mul (local.get $vwd) (local.get $pv)))))
+      (v128.store (local.get $ob) (local.get $bv))
+      (v128.store (local.get $op) (f32x4.add (local.get $pv) (f32x4.mul (local.get $vs) (local.get $bv))))
+      (local.set $p (i32.add (local.get $p) (i32.const 16)))
+      (local.set $g (i32.add (local.get $g) (i32.const 16)))
+      (local.set $b (i32.add (local.get $b) (i32.const 16)))
+      (local.set $op (i32.add (local.get $op) (i32.const 16)))
+      (local.set $ob (i32.add (local.get $ob) (i32.const 16)))
+      (br $l)))))
