@@ -93,6 +93,9 @@ export const flatten = (tree: unknown): E.Either<OptimizerError, Flat> => {
   return known ? E.right(known) : flattenAnew(tree);
 };
 
+/** Every leaf's structure, and the walk's result for it: one frozen value, not two new objects per leaf. */
+const LEAF: E.Either<OptimizerError, TreeDef> = Object.freeze(E.right(Object.freeze({ t: "leaf" as const })));
+
 const flattenAnew = (tree: unknown): E.Either<OptimizerError, Flat> => {
   const paths: string[] = [];
   const leaves: Leaf[] = [];
@@ -103,7 +106,7 @@ const flattenAnew = (tree: unknown): E.Either<OptimizerError, Flat> => {
       if (problem !== undefined) return E.left(invalid(path, problem));
       paths.push(path);
       leaves.push(node as Leaf);
-      return E.right({ t: "leaf" });
+      return LEAF;
     }
     if (Array.isArray(node)) {
       const items: TreeDef[] = [];

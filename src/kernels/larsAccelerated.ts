@@ -94,7 +94,7 @@ const exclusiveRanges = (ranges: readonly (readonly [number, number])[]): boolea
   return exclusive;
 };
 
-/** Leaves of at most this many values are copied out of kernel memory by a loop, larger ones through a view and `set`. */
+/** Leaves of at most this many values are copied out of kernel memory by a loop (no view object), larger ones by `set`. */
 const SMALL_COPY = 64;
 
 /** Rounds a byte count up to a multiple of 16 (every array starts 16-byte aligned). */
