@@ -19,6 +19,7 @@ import {
   scaleByLr,
   scaleByTrustRatio,
   sgd,
+  skipNonFinite,
   traceMomentum,
   type GradientTransformation,
   type Leaf,
@@ -149,6 +150,10 @@ describe("donation", () => {
     expect(trace(s2).data).toBe(trace(s1).data);
     expect(isDonated(params) && isDonated(p1) && isDonated(state) && isDonated(s1)).toBe(true);
     expect(isDonated(p2) || isDonated(s2) || isDonated(grads)).toBe(false);
+    // a leaf larch made (p1's) is dead too, wherever it is used again
+    expect(isDonated(w(p1)) && isDonated(trace(s1))).toBe(true);
+    const again = flatten({ kept: w(p1) });
+    expect(E.isLeft(again) && again.left.kind).toBe("StateReused");
   });
 
   it("refuses a donated state or params tree with StateReused, everywhere they can be passed", () => {
@@ -168,6 +173,27 @@ describe("donation", () => {
     expect(E.isLeft(leafUse) && leafUse.left.message).toMatch(/fresh.*donated/);
     // the step's own results go on working
     expect(E.isRight(applyStep(opt, grads, s1, p1))).toBe(true);
+  });
+
+  it("keeps alive what the step's results still hold: a skipped step's unchanged state, a leaf that is also a gradient", () => {
+    // a skipped step (NaN gradient) returns the inner state as it was: its momentum buffers stay usable
+    const skipping = skipNonFinite(opt);
+    const { params, grads } = setup();
+    const [p1, s1] = right(applyStep(skipping, grads, right(skipping.init(params)), params, { donate: true }));
+    const nan = { w: dense([0.1, 0.2, 0.3, NaN]), b: dense([0.01, 0.02]) };
+    const [p2, s2] = right(applyStep(skipping, nan, s1, p1, { donate: true }));
+    expect(isDonated(s1) && isDonated(p1)).toBe(true);
+    const [p3] = right(applyStep(skipping, grads, s2, p2, { donate: true }));
+    const fresh = setup(); // the same three steps without donation
+    const [q1, t1] = right(applyStep(skipping, fresh.grads, right(skipping.init(fresh.params)), fresh.params));
+    const [q2, t2] = right(applyStep(skipping, nan, t1, q1));
+    expect(bits(p3)).toEqual(bits(right(applyStep(skipping, fresh.grads, t2, q2))[0]));
+    // a params leaf that is also the gradient is still held by the caller's grads: not dead, not overwritten
+    const shared = dense([1, 2]);
+    const before = Array.from(shared.data);
+    const mixed = { w: dense([1, 2, 3, 4]), b: shared };
+    right(applyStep(opt, { w: dense([0.1, 0.2, 0.3, 0.4]), b: shared }, right(opt.init(mixed)), mixed, { donate: true }));
+    expect([isDonated(shared), isDonated(mixed.w), Array.from(shared.data)]).toEqual([false, true, before]);
   });
 
   it("gives fresh storage to leaves that share a buffer or are strided views, and still computes the same bits", () => {

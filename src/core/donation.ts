@@ -1,15 +1,20 @@
 /**
  * Donation (JAX's buffer donation): a caller may hand its old params and state over to a step
  * ({@link applyStep} with `donate: true`), which may then write the new values into their storage instead of
- * fresh arrays. What was handed over is dead: its leaves, and the records and arrays that hold them, are remembered
- * here, and any later use of it through larch's API is a `StateReused` Left, never a silently wrong result.
+ * fresh arrays. What was handed over is dead: its leaves, and the records and arrays that hold them, are marked
+ * (a leaf larch made through its {@link LeafLife}, anything else in a WeakSet here), and any later use of it through
+ * larch's API is a `StateReused` Left, never a silently wrong result.
  * @module
  */
+import { builtTrees } from "./builtTrees.js";
 import { optimizerError, type OptimizerError } from "./errors.js";
-import { denseValues, isRowMajor, type FloatArray, type Leaf } from "./leaf.js";
+import { denseValues, isRowMajor, LIFE, type FloatArray, type Leaf, type LeafLife } from "./leaf.js";
 import type { Flat } from "./tree.js";
 
+/** Dead records, arrays and leaves without a {@link LeafLife} (leaves the caller made); larch's own leaves die through their life. */
 const donated = new WeakSet<object>();
+
+const lifeOf = (x: object): LeafLife | undefined => (x as { [LIFE]?: LeafLife })[LIFE];
 
 const isShared = (buffer: ArrayBufferLike): boolean =>
   typeof SharedArrayBuffer !== "undefined" && buffer instanceof SharedArrayBuffer;
@@ -20,16 +25,33 @@ const isView = (x: object): x is Leaf => "data" in x && "offset" in x && "stride
 /**
  * Every leaf reachable from `value`, and every record or array on a path to one (typed arrays are not entered).
  * Records without leaves (a step count, a learning rate) are left out: reusing them cannot read overwritten
- * storage, and they may be constants shared between optimizers.
+ * storage, and they may be constants shared between optimizers. Of a tree larch built, its root and its leaves:
+ * its inner records are never used alone without being walked to their (dead) leaves.
  */
 const holdersOf = (value: unknown, into: Set<object>): boolean => {
   if (!isObject(value) || ArrayBuffer.isView(value)) return false;
   if (into.has(value)) return true;
   if (isView(value)) return into.add(value), true;
+  const built = builtTrees.get(value);
+  if (built !== undefined) {
+    for (const leaf of built.leaves) into.add(leaf);
+    if (built.leaves.length > 0) into.add(value);
+    return built.leaves.length > 0;
+  }
   let holds = false;
   for (const item of Array.isArray(value) ? value : Object.values(value)) holds = holdersOf(item, into) || holds;
   if (holds) into.add(value);
   return holds;
+};
+
+/** Takes out of `dead` every object `value` reaches (what a step's results still hold), as {@link holdersOf} finds them. */
+const spare = (value: unknown, dead: Set<object>): void => {
+  if (dead.size === 0 || !isObject(value) || ArrayBuffer.isView(value)) return;
+  dead.delete(value);
+  if (isView(value)) return;
+  const built = builtTrees.get(value);
+  if (built !== undefined) for (const leaf of built.leaves) dead.delete(leaf);
+  else for (const item of Array.isArray(value) ? value : Object.values(value)) spare(item, dead);
 };
 
 /** Every leaf reachable from `value` (a state record, a tree), each once. */
@@ -44,11 +66,14 @@ export const leavesOf = (value: unknown): Leaf[] => {
  * those the step's results still hold (a transformation may return an unchanged part of its state).
  */
 export const markDonated = (handedOver: readonly unknown[], kept: readonly unknown[]): void => {
-  const live = new Set<object>();
-  for (const k of kept) holdersOf(k, live);
   const dead = new Set<object>();
   for (const h of handedOver) holdersOf(h, dead);
-  for (const x of dead) if (!live.has(x)) donated.add(x);
+  for (const k of kept) spare(k, dead);
+  for (const x of dead) {
+    const life = lifeOf(x);
+    if (life !== undefined) life.dead = true;
+    else donated.add(x);
+  }
 };
 
 /**
@@ -56,7 +81,7 @@ export const markDonated = (handedOver: readonly unknown[], kept: readonly unkno
  * @example
  * isDonated(oldState) // true after applyStep(opt, grads, oldState, params, { donate: true })
  */
-export const isDonated = (value: unknown): boolean => isObject(value) && donated.has(value);
+export const isDonated = (value: unknown): boolean => isObject(value) && (lifeOf(value)?.dead === true || donated.has(value));
 
 /** The Left for a donated value used again; `what` names it ("state", "params", "leaf fc.weight"). */
 export const reusedError = (what: string, path?: string): OptimizerError =>

@@ -5,6 +5,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
+import { builtTrees } from "./builtTrees.js";
 import { isDonated, reusedError } from "./donation.js";
 import { optimizerError, showPath, type OptimizerError } from "./errors.js";
 import { dtypeOf, type Leaf } from "./leaf.js";
@@ -75,12 +76,6 @@ const joinKey = (prefix: string, key: string): string => (prefix === "" ? key : 
 const joinIndex = (prefix: string, i: number): string => `${prefix}[${i}]`;
 
 /**
- * Trees that larch built itself, with their flat form. They are frozen at every level and so are their leaves'
- * views, so their structure cannot change: taking them apart again can be skipped.
- */
-const built = new WeakMap<object, Flat>();
-
-/**
  * Takes a tree apart into its structure and its leaves (depth first, sorted keys).
  * A value that is not a tree of valid leaves is a Left naming its path; a tree or leaf that was donated to an
  * earlier step is a `StateReused` Left.
@@ -89,7 +84,7 @@ const built = new WeakMap<object, Flat>();
  */
 export const flatten = (tree: unknown): E.Either<OptimizerError, Flat> => {
   if (isDonated(tree)) return E.left(reusedError("tree"));
-  const known = typeof tree === "object" && tree !== null ? built.get(tree) : undefined;
+  const known = typeof tree === "object" && tree !== null ? builtTrees.get(tree) : undefined;
   return known ? E.right(known) : flattenAnew(tree);
 };
 
@@ -153,7 +148,7 @@ export const unflatten = (def: TreeDef, leaves: readonly Leaf[], paths?: readonl
   };
   const tree = build(def);
   if (paths !== undefined && def.t !== "leaf" && leaves.every((leaf) => Object.isFrozen(leaf)))
-    built.set(tree as object, Object.freeze({ def, paths, leaves }));
+    builtTrees.set(tree as object, Object.freeze({ def, paths, leaves }));
   return tree;
 };
 
