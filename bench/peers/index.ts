@@ -8,7 +8,7 @@ import { larchPeers } from "./larch.js";
 import { larchWasmPeers } from "./larch-wasm.js";
 import { tfjsCpu, tfjsWasm } from "./tfjs.js";
 import { torchSeed } from "./torch.js";
-import { trafficFloor } from "./traffic-floor.js";
+import { trafficFloors } from "./traffic-floor.js";
 import { wasmProbes } from "./wasm-probe.js";
 
-export const PEERS: readonly Peer[] = [copyFloor, trafficFloor, torchSeed, handLoop, ...larchPeers, ...larchWasmPeers, tfjsWasm, tfjsCpu, ...wasmProbes];
+export const PEERS: readonly Peer[] = [copyFloor, ...trafficFloors, torchSeed, handLoop, ...larchPeers, ...larchWasmPeers, tfjsWasm, tfjsCpu, ...wasmProbes];
