@@ -1,10 +1,31 @@
 /**
- * Trees that larch built itself (`unflatten`), with their flat form. They are frozen at every level, and so are
+ * Trees that larch built itself (`unflatten`) carry their flat form. They are frozen at every level, and so are
  * their leaves' views, so their structure cannot change: taking them apart again (`flatten`), or finding the leaves
  * they hold (donation), can read the flat form instead of walking them.
+ *
+ * The flat form is a hidden own property of the tree (a symbol key, not enumerable: spreading or assigning the tree
+ * does not copy it), not an entry in a WeakMap: V8's young-generation collector keeps a WeakMap's values alive, so
+ * every step's trees outlived their step and were promoted to the old generation (3 ms scavenges on a 1000-leaf
+ * tree, against 0.8 ms with the property).
  * @module
  */
 import type { Flat } from "./tree.js";
 
-/** A built tree → its flat form. */
-export const builtTrees = new WeakMap<object, Flat>();
+const FLAT: unique symbol = Symbol("larch.flat");
+
+/**
+ * Gives a tree its flat form; call it before the tree is frozen.
+ * @example
+ * rememberFlat(record, { def, paths, leaves }); Object.freeze(record);
+ */
+export const rememberFlat = (tree: object, flat: Flat): void => {
+  Object.defineProperty(tree, FLAT, { value: flat });
+};
+
+/**
+ * The flat form of a tree larch built (its own, never one it inherits), or undefined for any other value.
+ * @example
+ * builtFlat(unflatten(def, leaves, paths)) // { def, paths, leaves }
+ */
+export const builtFlat = (tree: object): Flat | undefined =>
+  Object.prototype.hasOwnProperty.call(tree, FLAT) ? (tree as { [FLAT]: Flat })[FLAT] : undefined;

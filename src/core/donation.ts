@@ -6,7 +6,7 @@
  * larch's API is a `StateReused` Left, never a silently wrong result.
  * @module
  */
-import { builtTrees } from "./builtTrees.js";
+import { builtFlat } from "./builtTrees.js";
 import { optimizerError, type OptimizerError } from "./errors.js";
 import { denseValues, isRowMajor, LIFE, type FloatArray, type Leaf, type LeafLife } from "./leaf.js";
 import type { Flat } from "./tree.js";
@@ -32,7 +32,7 @@ const holdersOf = (value: unknown, into: Set<object>): boolean => {
   if (!isObject(value) || ArrayBuffer.isView(value)) return false;
   if (into.has(value)) return true;
   if (isView(value)) return into.add(value), true;
-  const built = builtTrees.get(value);
+  const built = builtFlat(value);
   if (built !== undefined) {
     for (const leaf of built.leaves) into.add(leaf);
     if (built.leaves.length > 0) into.add(value);
@@ -49,7 +49,7 @@ const spare = (value: unknown, dead: Set<object>): void => {
   if (dead.size === 0 || !isObject(value) || ArrayBuffer.isView(value)) return;
   dead.delete(value);
   if (isView(value)) return;
-  const built = builtTrees.get(value);
+  const built = builtFlat(value);
   if (built !== undefined) for (const leaf of built.leaves) dead.delete(leaf);
   else for (const item of Array.isArray(value) ? value : Object.values(value)) spare(item, dead);
 };

@@ -5,7 +5,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { builtTrees } from "./builtTrees.js";
+import { builtFlat, rememberFlat } from "./builtTrees.js";
 import { isDonated, reusedError } from "./donation.js";
 import { optimizerError, showPath, type OptimizerError } from "./errors.js";
 import { dtypeOf, type Leaf } from "./leaf.js";
@@ -84,7 +84,7 @@ const joinIndex = (prefix: string, i: number): string => `${prefix}[${i}]`;
  */
 export const flatten = (tree: unknown): E.Either<OptimizerError, Flat> => {
   if (isDonated(tree)) return E.left(reusedError("tree"));
-  const known = typeof tree === "object" && tree !== null ? builtTrees.get(tree) : undefined;
+  const known = typeof tree === "object" && tree !== null ? builtFlat(tree) : undefined;
   return known ? E.right(known) : flattenAnew(tree);
 };
 
@@ -135,21 +135,15 @@ const flattenAnew = (tree: unknown): E.Either<OptimizerError, Flat> => {
  * const copy = pipe(flatten(params), E.map(({ def, leaves, paths }) => unflatten(def, leaves.map(copyLeaf), paths)));
  */
 export const unflatten = (def: TreeDef, leaves: readonly Leaf[], paths?: readonly string[]): Tree => {
+  const flat = paths !== undefined && leaves.every((leaf) => Object.isFrozen(leaf)) ? Object.freeze({ def, paths, leaves }) : undefined;
   let next = 0;
-  const build = (d: TreeDef): Tree => {
-    switch (d.t) {
-      case "leaf":
-        return leaves[next++]!;
-      case "array":
-        return Object.freeze(d.items.map(build));
-      case "record":
-        return frozenRecord(d.keys, d.items.map(build));
-    }
+  const build = (d: TreeDef, root: boolean): Tree => {
+    if (d.t === "leaf") return leaves[next++]!;
+    const node = d.t === "array" ? d.items.map((item) => build(item, false)) : plainRecord(d.keys, d.items.map((item) => build(item, false)));
+    if (root && flat !== undefined) rememberFlat(node, flat);
+    return Object.freeze(node);
   };
-  const tree = build(def);
-  if (paths !== undefined && def.t !== "leaf" && leaves.every((leaf) => Object.isFrozen(leaf)))
-    builtTrees.set(tree as object, Object.freeze({ def, paths, leaves }));
-  return tree;
+  return build(def, true);
 };
 
 /** Records with at least this many keys are built without a prototype first (see {@link frozenRecord}). */
@@ -162,12 +156,15 @@ const LARGE_RECORD = 32;
  * @example
  * frozenRecord(["fc.bias", "fc.weight"], [0.5, 2]) // Object.freeze({ "fc.bias": 0.5, "fc.weight": 2 })
  */
-export const frozenRecord = <V>(keys: readonly string[], values: readonly V[]): { readonly [key: string]: V } => {
+export const frozenRecord = <V>(keys: readonly string[], values: readonly V[]): { readonly [key: string]: V } =>
+  Object.freeze(plainRecord(keys, values));
+
+const plainRecord = <V>(keys: readonly string[], values: readonly V[]): Record<string, V> => {
   const large = keys.length >= LARGE_RECORD;
   const out: Record<string, V> = large ? Object.create(null) : {};
   for (let i = 0; i < keys.length; i++) out[keys[i]!] = values[i]!;
   if (large) Object.setPrototypeOf(out, Object.prototype);
-  return Object.freeze(out);
+  return out;
 };
 
 const describe = (d: TreeDef): string =>

@@ -8,6 +8,7 @@ import { optimizerError, showPath, type OptimizerError } from "../core/errors.js
 import { MAX_DEPTH, specialSpelling, type StructureNode } from "./stateStructure.js";
 import type { Leaf } from "../core/leaf.js";
 import { arrayPath, isPlainRecord, leafProblem, looksLikeNdarray, recordPath } from "./stateValue.js";
+import { builtFlat } from "../core/builtTrees.js";
 
 /** A leaf with its path in the state. */
 export interface PathLeaf {
@@ -71,7 +72,8 @@ export const flattenState = (state: unknown): E.Either<OptimizerError, FlatState
   const walkRecord = (value: object, path: string, depth: number): E.Either<OptimizerError, StructureNode> => {
     if (!isPlainRecord(value)) return bad(path, `an instance of ${describe(value)}, not a plain record`);
     const keys = Object.keys(value);
-    if (Reflect.ownKeys(value).length !== keys.length)
+    // (a tree larch built carries its flat form under a hidden key of its own: a cache, not state)
+    if (Reflect.ownKeys(value).length !== keys.length + (builtFlat(value) === undefined ? 0 : 1))
       return bad(path, "a record with symbol or non-enumerable keys");
     const entries: [string, StructureNode][] = [];
     for (const key of keys.sort()) {
