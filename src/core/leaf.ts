@@ -49,8 +49,23 @@ const rowMajorStride = (shape: readonly number[]): number[] => {
   return stride;
 };
 
-/** Frozen row-major strides by frozen shape, so that every leaf of one shape larch makes shares the two arrays. */
-const frozenStrides = new WeakMap<readonly number[], readonly number[]>();
+/**
+ * A shape larch made carries its frozen row-major strides under this key (hidden, own), so that every leaf made
+ * from it shares the two arrays (a WeakMap would cost an entry per new shape, and V8's young-generation collector
+ * keeps a WeakMap's values alive).
+ */
+const STRIDE: unique symbol = Symbol("larch.stride");
+
+/** A frozen copy of a shape, carrying its frozen strides. */
+const frozenShape = (shape: readonly number[]): readonly number[] => {
+  const copy = [...shape];
+  Object.defineProperty(copy, STRIDE, { value: Object.freeze(rowMajorStride(copy)) });
+  return Object.freeze(copy);
+};
+
+/** The frozen strides a shape larch made carries, or undefined for any other array. */
+const strideOf = (shape: readonly number[]): readonly number[] | undefined =>
+  Object.prototype.hasOwnProperty.call(shape, STRIDE) ? (shape as { [STRIDE]?: readonly number[] })[STRIDE] : undefined;
 
 /**
  * Whether a leaf larch made may still be used: set dead when it is handed over to a donating step
@@ -94,7 +109,7 @@ const viewMakerFor = (data: FloatArray, rank: number): ViewMaker => {
 /**
  * A contiguous row-major leaf over `data` (which it takes, not copies). The view, its shape and its strides are
  * frozen: only the values in its storage could still be written, and larch never writes a leaf it has returned.
- * A frozen `shape` (any larch leaf's) is shared, with its strides, by the new leaf: a step makes its new leaves
+ * The shape of a leaf larch made is shared, with its strides, by the new leaf: a step makes its new leaves
  * without freezing or allocating anything but the views. The views are ndarray's (its prototype, its fields), built
  * without `ndarray()`, which finds the dtype by name at six times the cost of the construction (test/core/leaf.test.ts
  * holds the two equal).
@@ -103,14 +118,9 @@ const viewMakerFor = (data: FloatArray, rank: number): ViewMaker => {
  */
 export const leafOf = (data: FloatArray, shape: readonly number[]): Leaf => {
   if (shape.length === 0) return Object.freeze(ndarray(data, []) as Leaf);
-  const frozen = Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
-  let stride = frozenStrides.get(frozen);
-  if (stride === undefined) {
-    stride = Object.freeze(rowMajorStride(frozen));
-    frozenStrides.set(frozen, stride);
-  }
-  const View = viewMakerFor(data, frozen.length);
-  return Object.freeze(new View(data, frozen, stride));
+  const own = strideOf(shape) === undefined ? frozenShape(shape) : shape;
+  const View = viewMakerFor(data, own.length);
+  return Object.freeze(new View(data, own, strideOf(own)!));
 };
 
 /**
