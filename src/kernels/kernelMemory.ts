@@ -213,7 +213,7 @@ export class KernelArena {
    * True when the leaf's storage is kernel memory, as far as a step needs to know: an array this arena made (every
    * leaf of kernelTree and of a resident step's results), or a view of kernel memory of more than 64 bytes. Smaller
    * arrays that are not the arena's own are taken to be plain: reading `.buffer` makes V8 move such an array off
-   * its heap (0.1 µs, a quarter of a 1000-leaf step's time went there), and a step that stages a leaf it could have
+   * its heap (0.1 µs each: a sixth of a 1000-leaf step's time went there), and a step that stages a leaf it could have
    * read in place gives the same bits.
    */
   holds(leaf: Leaf): boolean {
