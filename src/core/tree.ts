@@ -88,6 +88,13 @@ export const flatten = (tree: unknown): E.Either<OptimizerError, Flat> => {
   return known ? E.right(known) : flattenAnew(tree);
 };
 
+/** A record's keys in sorted order; most records list theirs in order already, and checking costs less than sorting. */
+const sortedKeys = (record: object): string[] => {
+  const keys = Object.keys(record);
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) return keys.sort();
+  return keys;
+};
+
 /** Every leaf's structure, and the walk's result for it: one frozen value, not two new objects per leaf. */
 const LEAF: E.Either<OptimizerError, TreeDef> = Object.freeze(E.right(Object.freeze({ t: "leaf" as const })));
 
@@ -113,7 +120,7 @@ const flattenAnew = (tree: unknown): E.Either<OptimizerError, Flat> => {
       return E.right({ t: "array", items });
     }
     if (isPlainRecord(node)) {
-      const keys = Object.keys(node).sort();
+      const keys = sortedKeys(node);
       const items: TreeDef[] = [];
       for (const key of keys) {
         const item = walk(node[key], joinKey(path, key));
