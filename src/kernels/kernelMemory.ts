@@ -38,6 +38,8 @@ export class KernelArena {
   /** every SharedArrayBuffer object this memory has shown (a new one after each grow; old ones stay valid) */
   private readonly buffers = new WeakSet<object>();
   private readonly owners = new WeakMap<Float32Array, Region>();
+  /** whether any owner array was ever handed out: until then no caller can hold a view of kernel memory */
+  private ownersMade = false;
   /** free regions by start (→ bytes), by end (→ start) and by size (→ starts) */
   private readonly freeAt = new Map<number, number>();
   private readonly freeEnding = new Map<number, number>();
@@ -186,6 +188,7 @@ export class KernelArena {
     if (region === undefined) return undefined;
     const owner = new Float32Array(this.buffer(), region.at, n);
     this.owners.set(owner, region);
+    this.ownersMade = true;
     this.registry.register(owner, region, owner);
     return owner;
   }
@@ -214,9 +217,10 @@ export class KernelArena {
    * leaf of kernelTree and of a resident step's results), or a view of kernel memory of more than 64 bytes. Smaller
    * arrays that are not the arena's own are taken to be plain: reading `.buffer` makes V8 move such an array off
    * its heap (0.1 µs each: a sixth of a 1000-leaf step's time went there), and a step that stages a leaf it could have
-   * read in place gives the same bits.
+   * read in place gives the same bits. Until the arena has made an array of its own, no caller can hold any.
    */
   holds(leaf: Leaf): boolean {
+    if (!this.ownersMade) return false;
     const data = leaf.data;
     return (data instanceof Float32Array && this.owners.has(data)) || (data.byteLength > 64 && this.buffers.has(data.buffer));
   }
