@@ -25,7 +25,8 @@ import { seedTrustRatio, type TrustRatioState } from "../transforms/scaleByTrust
 import type { TraceMomentumState } from "../transforms/traceMomentum.js";
 import { trustNumerator } from "../transforms/trustRatio.js";
 import { LEAF_RECORD_BYTES } from "./lars-tree-batched.js";
-import { kernelArena, type KernelArena } from "./kernelMemory.js";
+import { kernelArena, type KernelArena, type Region } from "./kernelMemory.js";
+import type { LarsHelperThread } from "./lars-leaf-pool.js";
 import { larsLeafFlags } from "./lars-leaf-wasm.js";
 import { wasmApi } from "./wasm-api.js";
 
@@ -148,6 +149,199 @@ const layoutStep = (
   return { places, bytes };
 };
 
+/** One step's working set, once its inputs are accepted and its scratch region (table, Σ pairs, γ, staging) is allocated. */
+interface StepFrame {
+  readonly a: KernelArena;
+  readonly params: Flat;
+  readonly grads: Flat;
+  readonly state: ChainState;
+  /** the momentum buffers (undefined when m = 0) */
+  readonly trace: Flat | undefined;
+  readonly first: boolean;
+  readonly donate: boolean;
+  readonly sizes: readonly number[];
+  /** leaf j's record in the table, with its Σ pair and γ, is number at[j] */
+  readonly at: readonly number[];
+  readonly places: readonly LeafPlaces[];
+  readonly scratch: Region;
+  /** byte offsets in the scratch region of the Σ pairs and the γs (the table is at its start) */
+  readonly sums: number;
+  readonly gammas: number;
+  readonly heap: Float32Array;
+  readonly helper: LarsHelperThread | undefined;
+}
+
+/** The byte address of an array: its place in kernel memory, or in the frame's scratch region when staged; 0 for none. */
+const address = (f: StepFrame, x: Place | undefined): number => (x === undefined ? 0 : x.resident ? x.at : f.scratch.at + x.at);
+
+/**
+ * Lays the step out and allocates its scratch region: staged outputs beside the inputs, or, when memory is short,
+ * over them. Undefined when even that does not fit.
+ */
+const frameStep = (
+  a: KernelArena,
+  i: { params: Flat; grads: Flat; state: ChainState; trace: Flat | undefined; first: boolean; donate: boolean },
+): StepFrame | undefined => {
+  const count = i.params.leaves.length;
+  const sizes = i.params.leaves.map((leaf) => sizeOf(leaf.shape));
+  // largest leaves first when a helper thread shares the step, so that two threads taking the next leaf in turn
+  // finish together (each leaf runs whole on one thread: the same bits)
+  const helper = a.helperFor(sizes);
+  const at = sizes.map((_, j) => j);
+  if (helper !== undefined) at.slice().sort((j, k) => sizes[k]! - sizes[j]! || j - k).forEach((j, r) => (at[j] = r));
+  const sums = align16(LEAF_RECORD_BYTES * count);
+  const gammas = sums + 16 * count;
+  const inputs = { a, params: i.params, grads: i.grads, trace: i.trace, first: i.first, sizes, headerBytes: align16(gammas + 8 * count) };
+  let { places, bytes } = layoutStep(inputs, true);
+  let scratch = a.allocate(bytes);
+  if (scratch === undefined) {
+    ({ places, bytes } = layoutStep(inputs, false)); // memory is short: staged leaves stepped over their staging
+    scratch = a.allocate(bytes);
+    if (scratch === undefined) return undefined;
+  }
+  return { a, ...i, sizes, at, places, scratch, sums, gammas, heap: new Float32Array(a.buffer()), helper };
+};
+
+/** Copies the staged inputs into the scratch region and writes the table (resident params' outputs come later). */
+const stageInputs = (f: StepFrame): Int32Array => {
+  const copyIn = (x: Place | undefined, leaf: Leaf | undefined) => {
+    if (x !== undefined && !x.resident && leaf !== undefined) f.heap.set(denseValues(leaf), address(f, x) / 4);
+  };
+  const records = new Int32Array(f.a.buffer(), f.scratch.at, 6 * f.sizes.length);
+  f.places.forEach(({ p, g, b, outP, outB }, j) => {
+    copyIn(p, f.params.leaves[j]);
+    copyIn(g, f.grads.leaves[j]);
+    if (!f.first) copyIn(b, f.trace?.leaves[j]);
+    const r = 6 * f.at[j]!;
+    records[r] = address(f, p);
+    records[r + 1] = address(f, g);
+    records[r + 2] = address(f, b);
+    records[r + 3] = address(f, outP);
+    records[r + 4] = address(f, outB);
+    records[r + 5] = f.sizes[j]!;
+  });
+  return records;
+};
+
+/** The regions of kernel memory a resident step writes: leaf j's new p and b (or none for a staged leaf). */
+interface ResidentOutputs {
+  readonly owners: readonly ({ readonly p: Float32Array; readonly b: Float32Array | undefined } | undefined)[];
+  /** regions handed out for this step, taken back if it fails */
+  readonly fresh: readonly Float32Array[];
+  /** donated inputs' arrays, taken back once the step is done */
+  readonly dead: readonly Float32Array[];
+  /** whether some output is written over its donated input (memory was short) */
+  readonly overInputs: boolean;
+}
+
+/**
+ * Resident params get p′ and b′ in new regions (writing over the inputs is slower: measured 30% on a whole ResNet-50
+ * step); a donated input that is a whole region no other input overlaps returns to the allocator after the step,
+ * so that donated steps alternate between two sets of regions. Undefined (with nothing left allocated) when memory
+ * is short even for that.
+ */
+const residentOutputs = (f: StepFrame, records: Int32Array): ResidentOutputs | undefined => {
+  const { a, sizes, trace } = f;
+  const ranges: [number, number][] = [];
+  if (f.donate)
+    f.places.forEach((leaf, j) => {
+      for (const x of [leaf.p, leaf.g, leaf.b]) if (x?.resident) ranges.push([x.at, x.at + 4 * sizes[j]!]);
+    });
+  const exclusive = new Set(exclusiveRanges(ranges).flatMap((free, i) => (free ? [ranges[i]![0]] : [])));
+  const fresh: Float32Array[] = [];
+  const dead: Float32Array[] = [];
+  let overInputs = false;
+  const output = (old: Leaf, x: Place | undefined, n: number): Float32Array | undefined => {
+    const owner = a.ownedArray(n);
+    if (owner !== undefined) fresh.push(owner);
+    if (!(f.donate && x?.resident && a.ownsWhole(old) && (n === 0 || exclusive.has(x.at)))) return owner;
+    if (owner !== undefined) dead.push(old.data as Float32Array);
+    else overInputs = true; // memory is short: over the donated input itself
+    return owner ?? (old.data as Float32Array);
+  };
+  const owners = f.places.map(({ p, b }, j) => {
+    if (!p.resident) return undefined;
+    const n = sizes[j]!;
+    const ownerP = output(f.params.leaves[j]!, p, n);
+    const ownerB = trace === undefined ? undefined : output(trace.leaves[j]!, b, n);
+    if (ownerP === undefined || (trace !== undefined && ownerB === undefined)) return null;
+    records[6 * f.at[j]! + 3] = ownerP.byteOffset;
+    records[6 * f.at[j]! + 4] = ownerB?.byteOffset ?? 0;
+    return { p: ownerP, b: ownerB };
+  });
+  if (!owners.includes(null)) return { owners: owners as ResidentOutputs["owners"], fresh, dead, overInputs };
+  for (const owner of fresh) a.releaseOwned(owner);
+  return undefined;
+};
+
+/**
+ * Runs the kernel over every leaf and returns γ of each leaf in leaf order, or undefined when a norm is not finite.
+ * One pass per leaf (norms, the kernel's γ, the step) when `fused`: every output is fresh memory, so a non-finite
+ * norm found afterwards leaves only fresh memory written. Otherwise two passes: every norm, checked, and γ by
+ * scaleByTrustRatio's function (`gammaOf`), before any output is written.
+ */
+const runKernel = (
+  f: StepFrame,
+  k: { wd: number; m: number; c: number; lr: number; flags: number; fused: boolean },
+  gammaOf: (pNorm: number, gNorm: number) => number,
+): number[] | undefined => {
+  const { a, helper, at } = f;
+  const { wd, m, c, lr, flags } = k;
+  const count = f.sizes.length;
+  const table = f.scratch.at;
+  const sums = table + f.sums;
+  const gammas = table + f.gammas;
+  const share = (work: "norms" | "steps" | "fused", tasks: number[], leaf: (r: number) => void) => {
+    if (helper === undefined) return leaf(-1);
+    helper.tasks.set(tasks);
+    helper.shareLeaves(count, leaf, work);
+  };
+  const record = (r: number) => table + LEAF_RECORD_BYTES * Math.max(r, 0);
+  const one = (r: number) => (r < 0 ? count : 1); // r = −1: every leaf in one call
+  if (k.fused)
+    share("fused", [table, count, wd, m, c, lr, flags, sums], (r) =>
+      a.kernel.larsLeavesSums(record(r), one(r), wd, m, c, lr, flags, sums + 16 * Math.max(r, 0)));
+  else share("norms", [table, count, sums], (r) => a.kernel.sumSquaresLeaves(record(r), one(r), sums + 16 * Math.max(r, 0)));
+  const sumsOf = new Float64Array(a.buffer(), sums, 2 * count);
+  const gammaAt = new Float64Array(a.buffer(), gammas, count);
+  const ratios: number[] = []; // γ of leaf j, in leaf order
+  for (let j = 0; j < count; j++) {
+    const pNorm = Math.sqrt(sumsOf[2 * at[j]!]!);
+    const gNorm = Math.sqrt(sumsOf[2 * at[j]! + 1]!);
+    if (!(Number.isFinite(pNorm) && Number.isFinite(gNorm))) return undefined; // the generic path's NonFinite Left
+    const gamma = gammaOf(pNorm, gNorm); // (the fused kernel's γ, the same bits)
+    gammaAt[at[j]!] = gamma;
+    ratios.push(gamma);
+  }
+  if (!k.fused)
+    share("steps", [table, count, gammas, wd, m, c, lr, flags], (r) =>
+      a.kernel.stepLeaves(record(r), one(r), gammas + 8 * Math.max(r, 0), wd, m, c, lr, flags));
+  return ratios;
+};
+
+/** The new params and buffers: resident outputs as they are, staged ones copied out (into donated storage where the generic path would write). */
+const collectOutputs = (f: StepFrame, resident: ResidentOutputs): { params: Tree; buffers: Tree | undefined } => {
+  let reusable: Map<Leaf, unknown> | undefined; // computed on first use: only staged leaves need it
+  const donatedStorageOf = (old: Leaf) => (f.donate ? (reusable ??= donatedStorage(f.params, f.grads, f.state)).get(old) : undefined);
+  const leafAt = (old: Leaf, owner: Float32Array | undefined, staged: Place | undefined, n: number): Leaf => {
+    if (owner !== undefined) return leafOf(owner, old.shape);
+    // (donatedStorage never offers storage in kernel memory, a SharedArrayBuffer: views of it could alias unseen)
+    const donated = donatedStorageOf(old) as Float32Array | undefined;
+    const storage = donated ?? new Float32Array(n);
+    const from = address(f, staged) / 4;
+    if (n > SMALL_COPY) storage.set(f.heap.subarray(from, from + n));
+    else for (let k = 0; k < n; k++) storage[k] = f.heap[from + k]!; // (no view object for a few values)
+    return leafOf(storage, old.shape);
+  };
+  const { owners } = resident;
+  const params = f.params.leaves.map((leaf, j) => leafAt(leaf, owners[j]?.p, f.places[j]!.outP, f.sizes[j]!));
+  const buffers = f.trace?.leaves.map((leaf, j) => leafAt(leaf, owners[j]?.b, f.places[j]!.outB, f.sizes[j]!));
+  return {
+    params: unflatten(f.params.def, params, f.params.paths),
+    buffers: buffers && unflatten(f.grads.def, buffers, f.grads.paths),
+  };
+};
+
 /**
  * The accelerated step of `lars(o)`, or undefined when this host has no WebAssembly or the options are not ones
  * the kernel takes. `o` must be valid options (lars() attaches this only after its own checks).
@@ -165,6 +359,7 @@ export const larsAccelerated = (o: LarsKernelOptions): AcceleratedStep<ChainStat
   if (E.isLeft(numerator)) return undefined;
   const { weightDecay: wd, momentum: m, nesterov } = o;
   const c = 1 - o.dampening;
+  const gammaOf = (pNorm: number, gNorm: number) => seedTrustRatio(numerator.right, wd, pNorm, gNorm);
   return (grads, state, params, donate) => {
     if (!params.leaves.every((leaf) => leaf.data instanceof Float32Array)) return undefined; // grads: same dtypes
     const s = larsState(state, grads, m);
@@ -174,135 +369,24 @@ export const larsAccelerated = (o: LarsKernelOptions): AcceleratedStep<ChainStat
     const a = kernelArena();
     if (a === undefined) return undefined;
     const first = s.momentum.count === 0;
-    const trace = s.trace;
-    const count = params.leaves.length;
-
-    // where the inputs are (in kernel memory already, or staged in a scratch region after the table); a params
-    // leaf in kernel memory keeps its outputs there, others are copied out of staging
-    const sizes = params.leaves.map((leaf) => sizeOf(leaf.shape));
-    // leaf j's record in the table, with its Σ pair and γ, is number at[j]: largest leaves first, so that two
-    // threads taking the next leaf in turn finish together (each leaf runs whole on one thread: the same bits)
-    const helper = a.helperFor(sizes);
-    const at = sizes.map((_, j) => j);
-    if (helper !== undefined) at.slice().sort((i, k) => sizes[k]! - sizes[i]! || i - k).forEach((j, r) => (at[j] = r));
-    const sums = align16(LEAF_RECORD_BYTES * count);
-    const gammas = sums + 16 * count;
-    const inputs = { a, params, grads, trace, first, sizes, headerBytes: align16(gammas + 8 * count) };
-    let { places, bytes } = layoutStep(inputs, true);
-    let scratch = a.allocate(bytes);
-    if (scratch === undefined) {
-      ({ places, bytes } = layoutStep(inputs, false)); // memory is short: staged leaves stepped over their staging
-      scratch = a.allocate(bytes);
-      if (scratch === undefined) return undefined;
-    }
-    const table = scratch.at;
-    const address = (x: Place | undefined): number => (x === undefined ? 0 : x.resident ? x.at : table + x.at);
-
-    // copy the staged inputs in; the table (resident params' outP and outB come later)
-    const heap = new Float32Array(a.buffer());
-    const copyIn = (x: Place | undefined, leaf: Leaf | undefined) => {
-      if (x !== undefined && !x.resident && leaf !== undefined) heap.set(denseValues(leaf), address(x) / 4);
-    };
-    const records = new Int32Array(a.buffer(), table, 6 * count);
-    places.forEach(({ p, g, b, outP, outB }, j) => {
-      copyIn(p, params.leaves[j]);
-      copyIn(g, grads.leaves[j]);
-      if (!first) copyIn(b, trace?.leaves[j]);
-      const r = 6 * at[j]!;
-      records[r] = address(p);
-      records[r + 1] = address(g);
-      records[r + 2] = address(b);
-      records[r + 3] = address(outP);
-      records[r + 4] = address(outB);
-      records[r + 5] = sizes[j]!;
-    });
-    // resident params: p′ and b′ into new regions (writing over the inputs is slower: measured 30% on a whole
-    // ResNet-50 step); a donated input that is a whole region no other input overlaps returns to the allocator
-    // after the step, so that donated steps alternate between two sets of regions
-    const ranges: [number, number][] = [];
-    if (donate)
-      places.forEach((leaf, j) => {
-        for (const x of [leaf.p, leaf.g, leaf.b]) if (x?.resident) ranges.push([x.at, x.at + 4 * sizes[j]!]);
-      });
-    const exclusive = new Set(exclusiveRanges(ranges).flatMap((free, i) => (free ? [ranges[i]![0]] : [])));
-    const fresh: Float32Array[] = [];
-    const dead: Float32Array[] = [];
-    let overInputs = false;
-    const output = (old: Leaf, x: Place | undefined, n: number): Float32Array | undefined => {
-      const owner = a.ownedArray(n);
-      if (owner !== undefined) fresh.push(owner);
-      if (!(donate && x?.resident && a.ownsWhole(old) && (n === 0 || exclusive.has(x.at)))) return owner;
-      if (owner !== undefined) dead.push(old.data as Float32Array);
-      else overInputs = true; // memory is short: over the donated input itself
-      return owner ?? (old.data as Float32Array);
-    };
-    const fail = (): undefined => {
-      for (const owner of fresh) a.releaseOwned(owner);
-      a.release(scratch!);
-      return undefined;
-    };
-    const owners = places.map(({ p, b }, j) => {
-      if (!p.resident) return undefined;
-      const n = sizes[j]!;
-      const ownerP = output(params.leaves[j]!, p, n);
-      const ownerB = trace === undefined ? undefined : output(trace.leaves[j]!, b, n);
-      if (ownerP === undefined || (trace !== undefined && ownerB === undefined)) return null;
-      records[6 * at[j]! + 3] = ownerP.byteOffset;
-      records[6 * at[j]! + 4] = ownerB?.byteOffset ?? 0;
-      return { p: ownerP, b: ownerB };
-    });
-    if (owners.includes(null)) return fail();
-
-    // One pass per leaf (norms, the kernel's γ, the step) when every output is fresh memory (new regions, staging)
-    // and γ is the seed's own: the norms are checked afterwards, and a non-finite one leaves only fresh memory
-    // written. Otherwise two passes: every norm, checked, and γ by scaleByTrustRatio's function (a scaleClip),
-    // before any output is written.
-    const flags = larsLeafFlags({ first, nesterov });
+    const f = frameStep(a, { params, grads, state, trace: s.trace, first, donate });
+    if (f === undefined) return undefined;
+    const records = stageInputs(f);
+    const resident = residentOutputs(f, records);
+    // the seed's γ fused into the kernel's pass unless a scaleClip needs the transform's own, or an output is
+    // written over its input (then every norm must be checked before anything is written)
+    const fused = o.scaleClip === undefined && resident !== undefined && !resident.overInputs;
     const lr = alpha.right;
-    const fused = o.scaleClip === undefined && !overInputs;
-    const share = (work: "norms" | "steps" | "fused", tasks: number[], leaf: (r: number) => void) => {
-      if (helper === undefined) return leaf(-1);
-      helper.tasks.set(tasks);
-      helper.shareLeaves(count, leaf, work);
-    };
-    const record = (r: number) => table + LEAF_RECORD_BYTES * Math.max(r, 0);
-    const one = (r: number) => (r < 0 ? count : 1); // r = −1: every leaf in one call
-    if (fused)
-      share("fused", [table, count, wd, m, c, lr, flags, table + sums], (r) =>
-        a.kernel.larsLeavesSums(record(r), one(r), wd, m, c, lr, flags, table + sums + 16 * Math.max(r, 0)));
-    else share("norms", [table, count, table + sums], (r) => a.kernel.sumSquaresLeaves(record(r), one(r), table + sums + 16 * Math.max(r, 0)));
-    const sumsOf = new Float64Array(a.buffer(), table + sums, 2 * count);
-    const gammaOf = new Float64Array(a.buffer(), table + gammas, count);
-    const ratios: number[] = []; // γ of leaf j, in leaf order
-    for (let j = 0; j < count; j++) {
-      const pNorm = Math.sqrt(sumsOf[2 * at[j]!]!);
-      const gNorm = Math.sqrt(sumsOf[2 * at[j]! + 1]!);
-      if (!(Number.isFinite(pNorm) && Number.isFinite(gNorm))) return fail(); // the generic path's NonFinite Left
-      const gamma = seedTrustRatio(numerator.right, wd, pNorm, gNorm); // (the fused kernel's γ, the same bits)
-      gammaOf[at[j]!] = gamma;
-      ratios.push(gamma);
+    const ratios = resident && runKernel(f, { wd, m, c, lr, flags: larsLeafFlags({ first, nesterov }), fused }, gammaOf);
+    if (resident === undefined || ratios === undefined) {
+      // memory too short, or a non-finite norm: nothing visible was written; the generic path decides
+      for (const owner of resident?.fresh ?? []) a.releaseOwned(owner);
+      a.release(f.scratch);
+      return undefined;
     }
-    if (!fused)
-      share("steps", [table, count, table + gammas, wd, m, c, lr, flags], (r) =>
-        a.kernel.stepLeaves(record(r), one(r), table + gammas + 8 * Math.max(r, 0), wd, m, c, lr, flags));
-
-    // staged results copied out (into donated storage where the generic path would write)
-    let reusable: Map<Leaf, unknown> | undefined; // computed on first use: only staged leaves need it
-    const donatedStorageOf = (old: Leaf) => (donate ? (reusable ??= donatedStorage(params, grads, state)).get(old) : undefined);
-    const leafAt = (old: Leaf, owner: Float32Array | undefined, staged: Place | undefined, n: number): Leaf => {
-      if (owner !== undefined) return leafOf(owner, old.shape);
-      // (donatedStorage never offers storage in kernel memory, a SharedArrayBuffer: views of it could alias unseen)
-      const donated = donatedStorageOf(old) as Float32Array | undefined;
-      const storage = donated ?? new Float32Array(n);
-      const from = address(staged) / 4;
-      if (n > SMALL_COPY) storage.set(heap.subarray(from, from + n));
-      else for (let k = 0; k < n; k++) storage[k] = heap[from + k]!; // (no view object for a few values)
-      return leafOf(storage, old.shape);
-    };
-    const newParams = params.leaves.map((leaf, j) => leafAt(leaf, owners[j]?.p, places[j]!.outP, sizes[j]!));
-    const buffers = trace && unflatten(grads.def, trace.leaves.map((leaf, j) => leafAt(leaf, owners[j]?.b, places[j]!.outB, sizes[j]!)), grads.paths);
-    a.release(scratch);
-    for (const owner of dead) a.releaseOwned(owner);
-    return [unflatten(params.def, newParams, params.paths), nextState(s, buffers, frozenRecord(params.paths, ratios), lr)] as const;
+    const out = collectOutputs(f, resident);
+    a.release(f.scratch);
+    for (const owner of resident.dead) a.releaseOwned(owner);
+    return [out.params, nextState(s, out.buffers, frozenRecord(params.paths, ratios), lr)] as const;
   };
 };

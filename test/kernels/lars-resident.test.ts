@@ -186,6 +186,20 @@ describe("resident trees (kernelTree)", () => {
     expect(arena.inUse).toBe(inUse);
   });
 
+  it("a step refused for a NaN gives back every region it took (its new outputs' and its scratch)", () => {
+    const opt = lars(o);
+    const params = right(kernelTree(plainTree(1)));
+    const [p1, s1] = right(applyStep(opt, right(kernelTree(plainTree(2))), right(opt.init(params)), params));
+    const nan = plainTree(3);
+    const first = leaves(nan)[0]!;
+    (first.data as Float32Array)[first.offset] = NaN; // before the tree is placed: a NaN gradient in kernel memory
+    const bad = right(kernelTree(nan));
+    const inUse = arena.inUse;
+    const step = applyStep(opt, bad, s1, p1);
+    expect(E.isLeft(step) && step.left.kind).toBe("NonFinite");
+    expect(arena.inUse).toBe(inUse);
+  });
+
   it("pure steps: regions of collected trees return to the allocator once the program yields", async () => {
     setFlagsFromString("--expose-gc");
     const gc = runInNewContext("gc") as () => void;
