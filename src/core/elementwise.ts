@@ -23,7 +23,7 @@ import type {
   StepTrees,
   UpdateContext,
 } from "./transform.js";
-import { flatten, sameTreeType, unflatten, type Flat, type Tree } from "./tree.js";
+import { flatten, flattenLike, sameTreeType, unflatten, type Flat, type Tree } from "./tree.js";
 
 /** Elements per block: small enough that a block of every array a kernel touches stays in the L1/L2 cache. */
 export const BLOCK = 2048;
@@ -38,18 +38,14 @@ const withTrees = <A>(
   if (E.isLeft(u)) return u;
   let p: Flat | undefined;
   if (params !== undefined) {
-    const flat = flatten(params);
+    const flat = flattenLike(u.right, params, ["updates", "params"]);
     if (E.isLeft(flat)) return flat;
-    const same = sameTreeType(u.right, flat.right, ["updates", "params"]);
-    if (E.isLeft(same)) return same;
     p = flat.right;
   }
   let g = u.right;
   if (context !== undefined && context.grads !== updates) {
-    const flat = flatten(context.grads);
+    const flat = flattenLike(u.right, context.grads, ["updates", "gradient"]);
     if (E.isLeft(flat)) return flat;
-    const same = sameTreeType(u.right, flat.right, ["updates", "gradient"]);
-    if (E.isLeft(same)) return same;
     g = flat.right;
   }
   return then({ updates: u.right, params: p }, g);

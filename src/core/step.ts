@@ -11,7 +11,7 @@ import { BLOCK, freshStorage, planLeaves } from "./elementwise.js";
 import type { OptimizerError } from "./errors.js";
 import { denseValues, dtypeOf, leafOf, type FloatArray, type Leaf } from "./leaf.js";
 import type { AcceleratedStep, AppliedStep, BlockKernel, Fusable, GradientTransformation } from "./transform.js";
-import { flatten, sameTreeType, unflatten, type Flat, type Tree } from "./tree.js";
+import { flatten, flattenLike, unflatten, type Flat, type Tree } from "./tree.js";
 
 /** Options of {@link applyStep}. */
 export interface ApplyStepOptions {
@@ -72,10 +72,8 @@ const fusedStep = <S>(
 ): E.Either<OptimizerError, AppliedStep<S>> => {
   const grads = flatten(gradTree);
   if (E.isLeft(grads)) return grads;
-  const params = flatten(paramTree);
+  const params = flattenLike(grads.right, paramTree, ["grads", "params"]);
   if (E.isLeft(params)) return params;
-  const same = sameTreeType(grads.right, params.right, ["grads", "params"]);
-  if (E.isLeft(same)) return same;
   const fast = accelerated?.(grads.right, state, params.right, donate);
   if (fast !== undefined) return E.right(fast);
   const trees = { updates: grads.right, params: params.right };

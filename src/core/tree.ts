@@ -265,6 +265,19 @@ export const sameTreeType = (a: Flat, b: Flat, names: readonly [string, string])
 };
 
 /**
+ * Flattens `tree` and requires it to have `like`'s type (structure, and leaf by leaf shape and dtype): the flat
+ * tree, or the first Left of {@link flatten} or {@link sameTreeType}, `names` labelling `like` and `tree`.
+ * @example
+ * const params = flattenLike(grads, paramTree, ["grads", "params"]); // grads: Flat
+ */
+export const flattenLike = (like: Flat, tree: unknown, names: readonly [string, string]): E.Either<OptimizerError, Flat> => {
+  const flat = flatten(tree);
+  if (E.isLeft(flat)) return flat;
+  const same = sameTreeType(like, flat.right, names);
+  return E.isLeft(same) ? same : flat;
+};
+
+/**
  * Maps a function over the leaves of one or more trees of the same type, leaf by leaf:
  * `out[path] = f([t₀[path], t₁[path], …], path)`. Any structure/shape/dtype mismatch, or a Left from `f`, is the result.
  * @example

@@ -7,7 +7,7 @@ import { stateOfKind } from "../core/elementwise.js";
 import { optimizerError, showPath, type OptimizerError } from "../core/errors.js";
 import type { Leaf } from "../core/leaf.js";
 import { specOf, type GradientTransformation, type Step, type UpdateContext } from "../core/transform.js";
-import { flatten, sameTreeType, unflatten, type Flat, type Tree } from "../core/tree.js";
+import { flatten, flattenLike, unflatten, type Flat, type Tree } from "../core/tree.js";
 
 /** A tree with the params' structure whose leaves are labels. */
 export type LabelTree = string | readonly LabelTree[] | { readonly [key: string]: LabelTree };
@@ -144,12 +144,8 @@ export const partition = (
       const trees: Record<"u" | "p" | "g", Flat | undefined> = { u: undefined, p: undefined, g: undefined };
       for (const [key, tree] of [["u", updates], ["p", params], ["g", context?.grads]] as const) {
         if (tree === undefined) continue;
-        const flat = flatten(tree);
+        const flat = trees.u ? flattenLike(trees.u, tree, ["updates", key === "p" ? "params" : "gradient"]) : flatten(tree);
         if (E.isLeft(flat)) return flat;
-        if (trees.u) {
-          const same = sameTreeType(trees.u, flat.right, ["updates", key === "p" ? "params" : "gradient"]);
-          if (E.isLeft(same)) return same;
-        }
         trees[key] = flat.right;
       }
       const u = trees.u!;

@@ -8,7 +8,7 @@ import { optimizerError, type OptimizerError } from "../core/errors.js";
 import { allocate, denseValues, dtypeOf, leafOf, type Leaf } from "../core/leaf.js";
 import { l2Norm } from "../core/norm.js";
 import type { GradientTransformation, Step } from "../core/transform.js";
-import { flatten, frozenRecord, sameTreeType, unflatten, type Tree } from "../core/tree.js";
+import { flatten, flattenLike, frozenRecord, unflatten, type Tree } from "../core/tree.js";
 import { finiteNorms, scaleKernel, trustNumerator, trustRatio } from "./trustRatio.js";
 import { registerBuilder } from "../core/builders.js";
 
@@ -58,10 +58,8 @@ export const scaleByUpdateTrustRatio = (o: UpdateTrustRatioOptions = {}): Gradie
       return E.left(optimizerError("MissingParams", `${name} needs the params: call update(updates, state, params)`));
     const u = flatten(updates);
     if (E.isLeft(u)) return u;
-    const p = flatten(params);
+    const p = flattenLike(u.right, params, ["updates", "params"]);
     if (E.isLeft(p)) return p;
-    const same = sameTreeType(u.right, p.right, ["updates", "params"]);
-    if (E.isLeft(same)) return same;
     const step = count.right;
     const ratios: number[] = []; // γ of leaf k, in leaf order
     const out: Leaf[] = [];
