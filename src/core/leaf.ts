@@ -110,7 +110,7 @@ const viewMakerFor = (data: FloatArray, rank: number): ViewMaker => {
  * A contiguous row-major leaf over `data` (which it takes, not copies). The view, its shape and its strides are
  * frozen: only the values in its storage could still be written, and larch never writes a leaf it has returned.
  * The shape of a leaf larch made is shared, with its strides, by the new leaf: a step makes its new leaves
- * without freezing or allocating anything but the views. The views are ndarray's (its prototype, its fields), built
+ * without freezing or allocating anything but the views and their life records. The views are ndarray's (its prototype, its fields), built
  * without `ndarray()`, which finds the dtype by name at six times the cost of the construction (test/core/leaf.test.ts
  * holds the two equal).
  * @example
