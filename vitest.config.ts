@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
@@ -12,9 +13,13 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
-    testTimeout: 20_000,
+    // a limit to catch a hang, not to time anything: on a loaded two-core machine sound tests took over 20 s
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
     // the library keeps no mutable module state, so test files may share loaded modules (3x faster)
     isolate: false,
+    // vitest's default is one worker fewer than the cores (one on two); the main process only waits, so use them all
+    maxWorkers: Math.max(2, availableParallelism()),
     setupFiles: ["test/support/fast-check-seed.ts"],
     reporters: ["default", "./test/support/summary-reporter.ts"],
   },
