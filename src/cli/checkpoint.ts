@@ -8,7 +8,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { encodeState } from "../timetravel/encodeState.js";
 import { seek } from "../timetravel/seek.js";
 import { parseArgs } from "./args.js";
-import { ok, one, openRecordingFile, stepOperand, type Result } from "./command.js";
+import { notTheInput, ok, one, openRecordingFile, stepOperand, type Result } from "./command.js";
 
 /** `larch checkpoint FILE@t[:branch] -o state.safetensors`: seeks step t and writes its checkpoint, with meta { step, branch, optimizer }. */
 export const checkpoint = (argv: readonly string[]): Result => {
@@ -20,6 +20,8 @@ export const checkpoint = (argv: readonly string[]): Result => {
   if (at === undefined) return E.left(`expected FILE@step or FILE@step:branch, got "${spec.right}"`);
   const out = args.right.options.get("out");
   if (out === undefined) return E.left("give the output file with -o state.safetensors");
+  const same = notTheInput(out, at.file);
+  if (E.isLeft(same)) return same;
   const { step, branch } = at;
   const rec = openRecordingFile(at.file, args.right);
   if (E.isLeft(rec)) return rec;

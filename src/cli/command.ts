@@ -4,6 +4,7 @@
  * only main.ts prints and exits.
  * @module
  */
+import { statSync } from "node:fs";
 import * as E from "fp-ts/lib/Either.js";
 import { readRecording, type Recording } from "../timetravel/recordingReader.js";
 import type { Args } from "./args.js";
@@ -43,4 +44,22 @@ export interface StepOperand {
 export const stepOperand = (spec: string): StepOperand | undefined => {
   const m = /^(.*)@(\d+)(?::(\d+))?$/.exec(spec);
   return m === null ? undefined : { file: m[1]!, step: Number(m[2]), branch: m[3] === undefined ? 0 : Number(m[3]) };
+};
+
+/**
+ * A Left when the output file `out` is the input `input` — the same file after following symbolic links, or a
+ * hard link to it (same device and inode) — which writing would destroy.
+ */
+export const notTheInput = (out: string, input: string): E.Either<string, void> => {
+  let a: { dev: number; ino: number };
+  let b: { dev: number; ino: number };
+  try {
+    a = statSync(out);
+    b = statSync(input);
+  } catch {
+    return E.right(undefined); // the output does not exist yet (or the input cannot be read: said when it is opened)
+  }
+  return a.dev === b.dev && a.ino === b.ino
+    ? E.left(`the output ${out} is the recording it reads (${input}); give another file with -o`)
+    : E.right(undefined);
 };

@@ -4,7 +4,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { parseArgs, wholeNumber } from "./args.js";
-import { ok, one, openRecordingFile, type Result } from "./command.js";
+import { notTheInput, ok, one, openRecordingFile, type Result } from "./command.js";
 import { writeReport } from "./reportFromRecording.js";
 
 /** `larch report FILE -o report.html [--branch b]`: the HTML report of a recording. */
@@ -15,6 +15,8 @@ export const report = (argv: readonly string[]): Result => {
   if (E.isLeft(file)) return file;
   const out = args.right.options.get("out");
   if (out === undefined) return E.left("give the output file with -o report.html");
+  const same = notTheInput(out, file.right);
+  if (E.isLeft(same)) return same;
   const branch = wholeNumber("branch", args.right.options.get("branch"));
   if (E.isLeft(branch)) return branch;
   const rec = openRecordingFile(file.right, args.right);

@@ -21,8 +21,15 @@ export const verifyCommand = (argv: readonly string[]): Result => {
     (b) => `branch ${b.branch}: ${b.stepsReplayed} steps replayed, ${b.keyframesCompared} keyframes identical${b.note ? ` (${b.note})` : ""}`,
   );
   const d = report.right.divergence;
+  const u = report.right.unread;
+  const unread =
+    u === null
+      ? []
+      : [`NOT VERIFIED, could not be read: the file is cut short at byte ${u.at} (${u.bytes} bytes unread, holding ${u.steps} more step${u.steps === 1 ? "" : "s"})`];
   if (d !== null)
-    return ok([...lines, `DIVERGES at step ${d.step} of branch ${d.branch}, leaf ${d.path === "" ? "<none>" : d.path}: ${d.message}`].join("\n"), 1);
-  return ok([...lines, `${file.right}: OK, the replay reproduces the recording bit for bit`].join("\n"));
+    return ok([...lines, `DIVERGES at step ${d.step} of branch ${d.branch}, leaf ${d.path === "" ? "<none>" : d.path}: ${d.message}`, ...unread].join("\n"), 1);
+  return ok(
+    [...lines, u === null ? `${file.right}: OK, the replay reproduces the recording bit for bit` : `${file.right}: OK up to byte ${u.at}, the replay reproduces the steps read bit for bit`, ...unread].join("\n"),
+  );
 };
 

@@ -8,9 +8,10 @@ import { optimizerError, type OptimizerError } from "../core/errors.js";
 import type { GradientTransformation } from "../core/transform.js";
 import { checkStateShape } from "./checkStateShape.js";
 import { openFrameWriter } from "./frameWriter.js";
-import { keyframeBytes, metaJson, runSettings, stepRecorder, type Recorder, type RecordingOptions } from "./recorder.js";
-import { jsonPayload, stepPayload } from "./recordingFrame.js";
-import { FRAME, type BranchHeader } from "./recordingLayout.js";
+import { keyframeBytes, metaJson, recordingOptions, runSettings, stepRecorder, type Recorder, type RecordingOptions } from "./recorder.js";
+import { jsonPayloadOf, stepPayload } from "./recordingFrame.js";
+import { FRAME, LAYOUT_V1, LAYOUT_V2, type BranchHeader } from "./recordingLayout.js";
+import { optionsArg, recordingArg, stepArg, transformationArg } from "./timeTravelArgs.js";
 import type { Recording } from "./recordingReader.js";
 import { seek, type RunPoint } from "./seek.js";
 
@@ -35,34 +36,54 @@ export const fork = <S>(
   rec: Recording,
   step: number,
   optimizer: GradientTransformation<S>,
-  options: ForkOptions = {},
+  options?: ForkOptions,
 ): E.Either<OptimizerError, { readonly recorder: Recorder<S>; readonly start: RunPoint & { readonly state: S } }> => {
+  const recording = recordingArg(rec, "fork");
+  if (E.isLeft(recording)) return recording;
+  const at = stepArg(step, "fork");
+  if (E.isLeft(at)) return at;
+  const opt = transformationArg<S>(optimizer, "fork");
+  if (E.isLeft(opt)) return opt;
+  const o = optionsArg<ForkOptions>(options, "fork");
+  if (E.isLeft(o)) return o;
+  const from = o.right.from ?? 0;
+  if (o.right.parentOptimizer !== undefined) {
+    const given = transformationArg(o.right.parentOptimizer, "fork", "parentOptimizer");
+    if (E.isLeft(given)) return given;
+  }
   if (rec.truncatedAt !== null)
     return E.left(optimizerError("InvalidOption", `${rec.path} ends in a cut-short frame; it cannot be appended to (copy its intact part first)`));
-  const parent = rec.branches.get(options.from ?? 0);
-  if (parent === undefined) return E.left(optimizerError("InvalidOption", `${rec.path} has no branch ${options.from ?? 0} to fork from`));
-  const start = seek(rec, step, { branch: parent.branch, ...(options.parentOptimizer ? { optimizer: options.parentOptimizer } : {}) });
+  const parent = rec.branches.get(from);
+  if (parent === undefined) return E.left(optimizerError("InvalidOption", `${rec.path} has no branch ${String(from)} to fork from`));
+  const start = seek(rec, step, { branch: parent.branch, ...(o.right.parentOptimizer ? { optimizer: o.right.parentOptimizer } : {}) });
   if (E.isLeft(start)) return start;
   const expected = optimizer.init(start.right.params);
   if (E.isLeft(expected)) return expected;
   const fits = checkStateShape(expected.right, start.right.state);
   if (E.isLeft(fits))
     return E.left(optimizerError("StateMismatch", `the new optimizer cannot continue from step ${step}: ${fits.left.message}`, { step }));
-  const meta = metaJson(options.meta);
+  const settingsOf = recordingOptions(o.right, parent);
+  if (E.isLeft(settingsOf)) return settingsOf;
+  const meta = metaJson(o.right.meta);
   if (E.isLeft(meta)) return meta;
-  const settings = runSettings(optimizer, { keyframeEvery: options.keyframeEvery ?? parent.keyframeEvery, recordGrads: options.recordGrads ?? parent.recordGrads });
+  const settings = runSettings(optimizer, settingsOf.right);
   const branch = Math.max(...rec.branches.keys()) + 1;
   const header: BranchHeader = { branch, parent: parent.branch, forkStep: step, ...settings, meta: meta.right };
   const keyframe = keyframeBytes(start.right, step, branch, settings);
   if (E.isLeft(keyframe)) return keyframe;
-  const writer = openFrameWriter(rec.path, "append");
+  const payload = jsonPayloadOf(header);
+  if (E.isLeft(payload)) return payload;
+  // the branch is appended in the file's own format (a format-1 recording gets format-1 frames)
+  const writer = openFrameWriter(rec.path, "append", rec.header.format === LAYOUT_V1.format ? LAYOUT_V1 : LAYOUT_V2);
   if (E.isLeft(writer)) return writer;
-  const wrote = [writer.right.append(FRAME.branch, jsonPayload(header)), writer.right.append(FRAME.keyframe, stepPayload(branch, step, keyframe.right))];
-  for (const w of wrote)
-    if (E.isLeft(w)) {
-      writer.right.close();
-      return w;
-    }
+  const wrote = writer.right.append([
+    [FRAME.branch, payload.right],
+    [FRAME.keyframe, stepPayload(branch, step, keyframe.right)],
+  ]);
+  if (E.isLeft(wrote)) {
+    writer.right.close();
+    return wrote;
+  }
   const state = start.right.state as S;
   const paths = rec.header.leaves.map((l) => l.path);
   return E.right({

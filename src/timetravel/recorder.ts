@@ -11,18 +11,22 @@ import { specOf, type GradientTransformation, type Step } from "../core/transfor
 import { flatten, type Tree } from "../core/tree.js";
 import { encodeState } from "./encodeState.js";
 import { metaToJson } from "./checkpointMeta.js";
-import { openFrameWriter, type FrameWriter } from "./frameWriter.js";
-import { jsonPayload, stepPayload } from "./recordingFrame.js";
-import { FRAME, RECORDING_FORMAT, RECORDING_MAGIC, type RecordingHeader, type RunSettings } from "./recordingLayout.js";
+import { nodeIo, openFrameWriter, type FrameWriter, type WriterIo } from "./frameWriter.js";
+import { jsonPayloadOf, stepPayload } from "./recordingFrame.js";
+import { optionsArg, transformationArg } from "./timeTravelArgs.js";
+import { FRAME, LAYOUT_V2, type RecordingHeader, type RunSettings } from "./recordingLayout.js";
 import { encodeStats } from "./statsFrame.js";
 import { stepStats } from "./stepStats.js";
 import type { Json } from "./stateValue.js";
 
 /** Options of {@link openRecording}. */
 export interface RecordingOptions {
-  /** K ≥ 1: a full keyframe `{ params, state }` is written before every step t with t mod K = 0. */
+  /** K ≥ 1: a full keyframe `{ params, state }` is written before every step t with t mod K = 0 (default 20). */
   readonly keyframeEvery: number;
-  /** Record each step's gradient (as large as the params): needed to seek between keyframes and to verify. */
+  /**
+   * Record each step's gradient (as large as the params): needed to seek between keyframes and to verify
+   * (default true).
+   */
   readonly recordGrads: boolean;
   /** Free-form JSON describing the run (title, dataset, seed, ...); no timestamps, so runs stay byte-identical. */
   readonly meta?: unknown;
@@ -60,12 +64,21 @@ export interface Recorder<S = unknown> {
   close(): E.Either<OptimizerError, RecordingSummary>;
 }
 
+/** The defaults of {@link RecordingOptions}: a keyframe every 20 steps, gradients recorded (so any step can be sought). */
+export const RECORDING_DEFAULTS = Object.freeze({ keyframeEvery: 20, recordGrads: true });
+
 const checkSettings = (o: RecordingOptions): E.Either<OptimizerError, void> =>
-  Number.isSafeInteger(o.keyframeEvery) && o.keyframeEvery >= 1 && o.keyframeEvery < 2 ** 32
+  typeof o.keyframeEvery === "number" && Number.isSafeInteger(o.keyframeEvery) && o.keyframeEvery >= 1 && o.keyframeEvery < 2 ** 32
     ? typeof o.recordGrads === "boolean"
       ? E.right(undefined)
-      : E.left(optimizerError("InvalidOption", "recordGrads must be true or false"))
-    : E.left(optimizerError("InvalidOption", `keyframeEvery must be a whole number >= 1, got ${String(o.keyframeEvery)}`));
+      : E.left(optimizerError("InvalidOption", `recordGrads must be true or false, got ${typeof o.recordGrads}`))
+    : E.left(optimizerError("InvalidOption", `keyframeEvery must be a whole number >= 1, got ${typeof o.keyframeEvery === "number" ? String(o.keyframeEvery) : typeof o.keyframeEvery}`));
+
+/** The options with their defaults, checked. */
+export const recordingOptions = (given: Partial<RecordingOptions>, defaults: Omit<RecordingOptions, "meta"> = RECORDING_DEFAULTS): E.Either<OptimizerError, RecordingOptions> => {
+  const o = { ...given, keyframeEvery: given.keyframeEvery ?? defaults.keyframeEvery, recordGrads: given.recordGrads ?? defaults.recordGrads };
+  return E.map(() => o)(checkSettings(o));
+};
 
 /** The JSON meta, or a Left saying where it is not JSON. */
 export const metaJson = (meta: unknown): E.Either<OptimizerError, Json> =>
@@ -105,12 +118,8 @@ export const stepRecorder = <S>(
   let last: { params: Tree; updates: Tree } | undefined;
   let closed = false;
 
-  const writeKeyframe = (step: number, params: Tree, state: unknown): E.Either<OptimizerError, void> => {
-    const bytes = keyframeBytes({ params, state }, step, branch, settings);
-    if (E.isLeft(bytes)) return bytes;
-    lastKeyframe = step;
-    return writer.append(FRAME.keyframe, stepPayload(branch, step, bytes.right));
-  };
+  const keyframeFrame = (step: number, params: Tree, state: unknown): E.Either<OptimizerError, readonly [number, Uint8Array]> =>
+    E.map((bytes: Uint8Array) => [FRAME.keyframe, stepPayload(branch, step, bytes)] as const)(keyframeBytes({ params, state }, step, branch, settings));
 
   return {
     path,
@@ -126,18 +135,23 @@ export const stepRecorder = <S>(
       if (E.isLeft(stats)) return stats;
       const body = encodeStats(paths, stats.right, extras);
       if (E.isLeft(body)) return body;
-      if (lastKeyframe !== t && (t % settings.keyframeEvery === 0 || state !== lastState)) {
-        const written = writeKeyframe(t, params, state);
-        if (E.isLeft(written)) return written;
+      // the step's frames are appended together: a failed write leaves the file at the step before, t unchanged
+      const frames: (readonly [number, Uint8Array])[] = [];
+      const keyframed = lastKeyframe !== t && (t % settings.keyframeEvery === 0 || state !== lastState);
+      if (keyframed) {
+        const frame = keyframeFrame(t, params, state);
+        if (E.isLeft(frame)) return frame;
+        frames.push(frame.right);
       }
       if (settings.recordGrads) {
         const g = encodeState(grads);
         if (E.isLeft(g)) return g;
-        const written = writer.append(FRAME.grads, stepPayload(branch, t, g.right));
-        if (E.isLeft(written)) return written;
+        frames.push([FRAME.grads, stepPayload(branch, t, g.right)]);
       }
-      const written = writer.append(FRAME.stats, stepPayload(branch, t, body.right));
-      if (E.isLeft(written)) return written;
+      frames.push([FRAME.stats, stepPayload(branch, t, body.right)]);
+      const written = writer.append(frames);
+      if (E.isLeft(written)) return E.left({ ...written.left, step: t });
+      if (keyframed) lastKeyframe = t;
       last = { params, updates };
       lastState = next;
       t++;
@@ -146,13 +160,18 @@ export const stepRecorder = <S>(
     close: () => {
       if (closed) return E.left(optimizerError("InvalidOption", `the recording ${path} is already closed`));
       closed = true;
+      const frames: (readonly [number, Uint8Array])[] = [];
       if (last !== undefined && lastKeyframe !== t) {
         const params = applyUpdates(last.params, last.updates); // p_T = p_{T−1} + u_{T−1}
-        if (E.isLeft(params)) return params;
-        const written = writeKeyframe(t, params.right, lastState);
-        if (E.isLeft(written)) return written;
+        const frame = E.isLeft(params) ? params : keyframeFrame(t, params.right, lastState);
+        if (E.isLeft(frame)) {
+          writer.close();
+          return frame;
+        }
+        frames.push(frame.right);
       }
-      const ended = writer.append(FRAME.end, stepPayload(branch, t, new Uint8Array(0)));
+      frames.push([FRAME.end, stepPayload(branch, t, new Uint8Array(0))]);
+      const ended = writer.append(frames);
       const shut = writer.close();
       if (E.isLeft(ended)) return ended;
       if (E.isLeft(shut)) return shut;
@@ -164,8 +183,10 @@ export const stepRecorder = <S>(
 /**
  * Starts recording a run of `optimizer` on params shaped like `params0` into the file `path` (created or
  * replaced): writes the magic and the header frame (format, optimizer spec, K, recordGrads, the leaves' paths,
- * shapes and dtypes, `meta`). Every later step costs one stats frame of 12 + 8 + 8·(3 + 5L) bytes for L leaves,
- * plus a gradient checkpoint when `recordGrads`, plus a `{ params, state }` checkpoint every K steps.
+ * shapes and dtypes, `meta`). Every later step costs one stats frame of 16 + 8 + 8·(3 + 5L) bytes for L leaves,
+ * plus a gradient checkpoint when `recordGrads`, plus a `{ params, state }` checkpoint every K steps. Options
+ * default to {@link RECORDING_DEFAULTS}. While the recorder is open, the file is locked: a second recorder (or
+ * fork) of it is refused. A write that fails (a full disk) is a Left, and the file is cut back to the step before.
  * @example
  * const rec = openRecording("out/run.larch", opt, params, { keyframeEvery: 20, recordGrads: true });
  * // each step: const [u, s] = rec.step(grads, state, params, { loss }); params = applyUpdates(params, u)
@@ -174,27 +195,44 @@ export const openRecording = <S>(
   path: string,
   optimizer: GradientTransformation<S>,
   params0: Tree,
-  options: RecordingOptions,
+  options?: Partial<RecordingOptions>,
+): E.Either<OptimizerError, Recorder<S>> => openRecordingWith(nodeIo, path, optimizer, params0, options);
+
+/** {@link openRecording} writing through `io` (tests pass one whose writes fail). */
+export const openRecordingWith = <S>(
+  io: WriterIo,
+  path: unknown,
+  optimizer: unknown,
+  params0: unknown,
+  options?: unknown,
 ): E.Either<OptimizerError, Recorder<S>> => {
-  const ok = checkSettings(options);
-  if (E.isLeft(ok)) return ok;
-  const flat = flatten(params0);
+  if (typeof path !== "string" || path === "")
+    return E.left(optimizerError("InvalidOption", `openRecording needs a file path, got ${path === "" ? "an empty string" : path === null ? "null" : typeof path}`));
+  const opt = transformationArg<S>(optimizer, "openRecording");
+  if (E.isLeft(opt)) return opt;
+  const given = optionsArg<RecordingOptions>(options, "openRecording");
+  if (E.isLeft(given)) return given;
+  const o = recordingOptions(given.right);
+  if (E.isLeft(o)) return o;
+  const flat = flatten(params0 as Tree);
   if (E.isLeft(flat)) return flat;
-  const meta = metaJson(options.meta);
+  const meta = metaJson(o.right.meta);
   if (E.isLeft(meta)) return meta;
-  const settings = runSettings(optimizer, options);
+  const settings = runSettings(opt.right, o.right);
   const header: RecordingHeader = {
-    format: RECORDING_FORMAT,
+    format: LAYOUT_V2.format,
     ...settings,
     leaves: flat.right.paths.map((p, i) => ({ path: p, shape: [...flat.right.leaves[i]!.shape], dtype: dtypeOf(flat.right.leaves[i]!) })),
     meta: meta.right,
   };
-  const writer = openFrameWriter(path, "create", new TextEncoder().encode(RECORDING_MAGIC));
+  const payload = jsonPayloadOf(header);
+  if (E.isLeft(payload)) return payload;
+  const writer = openFrameWriter(path, "create", LAYOUT_V2, io);
   if (E.isLeft(writer)) return writer;
-  const written = writer.right.append(FRAME.header, jsonPayload(header));
+  const written = writer.right.append([[FRAME.header, payload.right]]);
   if (E.isLeft(written)) {
     writer.right.close();
     return written;
   }
-  return E.right(stepRecorder(writer.right, path, optimizer, settings, flat.right.paths, 0, 0));
+  return E.right(stepRecorder(writer.right, path, opt.right, settings, flat.right.paths, 0, 0));
 };

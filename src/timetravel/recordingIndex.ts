@@ -6,16 +6,16 @@
 import { fstatSync, readSync } from "node:fs";
 import * as E from "fp-ts/lib/Either.js";
 import { optimizerError, type OptimizerError } from "../core/errors.js";
-import { frameIntact } from "./recordingFrame.js";
+import { frameIntact, headIntact } from "./recordingFrame.js";
 import {
   FRAME,
-  FRAME_HEAD_BYTES,
-  FRAME_OVERHEAD,
-  RECORDING_FORMAT,
-  RECORDING_MAGIC,
+  FRAME_TAIL_BYTES,
+  LAYOUT_V2,
   STEP_PREFIX_BYTES,
   frameName,
+  layoutOfMagic,
   type BranchHeader,
+  type FrameLayout,
   type RecordingHeader,
   type RunSettings,
 } from "./recordingLayout.js";
@@ -64,13 +64,25 @@ export interface BranchFrames {
   readonly grads: ReadonlyMap<number, FrameRef>;
 }
 
+/** The part of a file a reader could not read: from `at` to the end, holding `steps` more steps (stats frames). */
+export interface UnreadTail {
+  /** byte offset where reading stopped (the start of the cut-short frame) */
+  readonly at: number;
+  /** bytes from there to the end of the file */
+  readonly bytes: number;
+  /** whole steps found in those bytes (intact stats frames, and the step whose stats frame is cut short) */
+  readonly steps: number;
+}
+
 /** What one pass over a recording finds. */
 export interface RecordingIndex {
   readonly header: RecordingHeader;
+  readonly layout: FrameLayout;
   readonly branches: ReadonlyMap<number, BranchInfo>;
   readonly frames: ReadonlyMap<number, BranchFrames>;
   readonly fileBytes: number;
   readonly truncatedAt: number | null;
+  readonly unread: UnreadTail | null;
 }
 
 /** The error of a file that is not an intact recording, saying what is wrong and where. */
@@ -103,11 +115,11 @@ const isSettings = (x: Record<string, unknown>): boolean =>
   (x["keyframeEvery"] as number) >= 1 &&
   typeof x["recordGrads"] === "boolean";
 
-const checkHeader = (x: unknown): string | undefined => {
+const checkHeader = (x: unknown, layout: FrameLayout): string | undefined => {
   if (!isPlainRecord(x)) return "its header frame is not a JSON object";
-  if (x["format"] !== RECORDING_FORMAT)
+  if (x["format"] !== layout.format)
     return typeof x["format"] === "string" && /^larch-recording\/\d+$/.test(x["format"])
-      ? `it is in format "${x["format"]}"; this larch reads "${RECORDING_FORMAT}" (a newer larch may read it)`
+      ? `its header says format "${x["format"]}" but its frames are laid out as "${layout.format}"`
       : "its header names no larch-recording format";
   if (!isSettings(x)) return "its header lacks the optimizer, keyframeEvery or recordGrads";
   const leaves = x["leaves"];
@@ -134,48 +146,119 @@ interface MutableBranch {
   ended: number | null;
 }
 
+/** Whether the bytes at `offset` begin a whole, intact frame of `layout` within `size` bytes (its head is `head`). */
+const intactFrameAt = (fd: number, offset: number, head: Uint8Array, size: number, layout: FrameLayout): { readonly type: number; readonly length: number } | undefined => {
+  const view = new DataView(head.buffer, head.byteOffset, layout.headBytes);
+  const type = view.getUint32(0, true);
+  const length = view.getUint32(4, true);
+  if (type < FRAME.header || type > FRAME.end || offset + layout.headBytes + length + FRAME_TAIL_BYTES > size || !headIntact(head.subarray(0, layout.headBytes), layout)) return undefined;
+  return frameIntact(readAt(fd, offset, layout.headBytes + length + FRAME_TAIL_BYTES)) ? { type, length } : undefined;
+};
+
+/**
+ * The whole frames after a break at `from` (a frame that could not be read): the first intact frame after it,
+ * found byte by byte (reading the file a megabyte at a time), then the frames back to back from there. Counts
+ * their stats frames (steps). A crash leaves no whole frame after a cut one, so finding one means the break is
+ * damage, not a cut.
+ */
+const framesAfter = (fd: number, from: number, size: number, layout: FrameLayout): { readonly first: number | null; readonly steps: number } => {
+  const CHUNK = 1 << 20;
+  const last = size - layout.headBytes - FRAME_TAIL_BYTES; // the last offset a frame could start at
+  for (let base = from + 1; base <= last; base += CHUNK) {
+    const window = readAt(fd, base, Math.min(CHUNK, last - base + 1) + layout.headBytes - 1);
+    const count = Math.min(CHUNK, last - base + 1);
+    for (let i = 0; i < count; i++) {
+      // a type is 1..6 in a 32-bit little-endian word: a cheap filter before the checks
+      if (window[i]! < FRAME.header || window[i]! > FRAME.end || window[i + 1] !== 0 || window[i + 2] !== 0 || window[i + 3] !== 0) continue;
+      const frame = intactFrameAt(fd, base + i, window.subarray(i, i + layout.headBytes), size, layout);
+      if (frame === undefined) continue;
+      // found one: the rest follow back to back
+      let steps = 0;
+      let at = base + i;
+      for (let f: typeof frame | undefined = frame; f !== undefined; ) {
+        if (f.type === FRAME.stats) steps++;
+        at += layout.headBytes + f.length + FRAME_TAIL_BYTES;
+        f = at <= last ? intactFrameAt(fd, at, readAt(fd, at, layout.headBytes), size, layout) : undefined;
+      }
+      return { first: base + i, steps };
+    }
+  }
+  return { first: null, steps: 0 };
+};
+
 /**
  * The index of the recording open as `fd`, or a Left saying what is wrong — not a recording, a newer format, a
- * frame whose CRC-32 does not match (a flipped bit), a frame cut short at the end (a crashed run; see
+ * frame whose CRC-32 does not match (a flipped bit), a frame head whose own CRC-32 does not match (a damaged type
+ * or length, told apart from a cut), a frame cut short at the end (a crashed run; see
  * {@link ReadOptions.allowTruncated}), a step frame of an unknown branch, a duplicate or missing step.
  */
 export const indexFrames = (path: string, fd: number, options: ReadOptions): E.Either<OptimizerError, RecordingIndex> => {
   const size = fstatSync(fd).size;
-  const magic = new TextDecoder().decode(readAt(fd, 0, RECORDING_MAGIC.length));
-  if (magic !== RECORDING_MAGIC) return E.left(corrupt(path, `it does not begin with "${RECORDING_MAGIC}"`));
+  const magic = new TextDecoder().decode(readAt(fd, 0, LAYOUT_V2.magic.length));
+  const layout = layoutOfMagic(magic);
+  if (layout === undefined)
+    return E.left(
+      corrupt(path, /^larchr/.test(magic) ? `it begins with "${magic}", a recording format this larch does not know (a newer larch may read it)` : `it does not begin with "${LAYOUT_V2.magic}"`),
+    );
+  const overhead = layout.headBytes + FRAME_TAIL_BYTES;
   let header: RecordingHeader | undefined;
   const branches = new Map<number, MutableBranch>();
-  let offset = RECORDING_MAGIC.length;
+  let offset = layout.magic.length;
   let truncatedAt: number | null = null;
+  let unread: UnreadTail | null = null;
   for (let index = 0; offset < size; index++) {
-    const head = readAt(fd, offset, FRAME_HEAD_BYTES);
+    const head = readAt(fd, offset, layout.headBytes);
     const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
-    const length = head.length === FRAME_HEAD_BYTES ? view.getUint32(4, true) : 0;
-    if (head.length < FRAME_HEAD_BYTES || offset + FRAME_OVERHEAD + length > size) {
+    const whole = head.length === layout.headBytes;
+    const type = whole ? view.getUint32(0, true) : 0;
+    const length = whole ? view.getUint32(4, true) : 0;
+    if (whole && !headIntact(head, layout)) {
+      const after = framesAfter(fd, offset, size, layout);
+      return E.left(
+        corrupt(
+          path,
+          `the head of frame ${index} (at byte ${offset}) fails its CRC-32 check: its type or length is damaged (the file is corrupted there, not cut short)` +
+            `${after.first !== null ? `; ${after.steps} more steps follow from byte ${after.first} and cannot be read past it` : ""}`,
+        ),
+      );
+    }
+    if (!whole || offset + overhead + length > size) {
+      // the frame runs past the end: a cut (a crash), unless whole frames follow (then its length is damaged)
+      const after = framesAfter(fd, offset, size, layout);
+      const described = whole ? `, a ${frameName(type)} frame of ${length} bytes` : "";
+      if (after.first !== null)
+        return E.left(
+          corrupt(
+            path,
+            `frame ${index} (at byte ${offset}${described}) runs past the end of the file, yet whole frames follow from byte ${after.first}: ` +
+              `its length is damaged (the file is corrupted there, not cut short); ${after.steps} more steps follow and cannot be read past it`,
+          ),
+        );
+      const cutStep = whole && type === FRAME.stats ? 1 : 0;
       if (options.allowTruncated && header !== undefined) {
         truncatedAt = offset;
+        unread = { at: offset, bytes: size - offset, steps: cutStep };
         break;
       }
       return E.left(
         corrupt(
           path,
-          `it ends inside frame ${index} (at byte ${offset} of ${size}${head.length === FRAME_HEAD_BYTES ? `, a ${frameName(view.getUint32(0, true))} frame of ${length} bytes` : ""}): ` +
+          `it ends inside frame ${index} (at byte ${offset} of ${size}${described}): ` +
             `the run that wrote it probably stopped while writing; the ${index} frames before are intact (read them with allowTruncated / --allow-truncated)`,
         ),
       );
     }
-    const type = view.getUint32(0, true);
     // a deferred frame's CRC-32 is checked when the frame is read; only its (branch, step) prefix is read now
     const deferred = options.deferTensorChecks === true && (type === FRAME.keyframe || type === FRAME.grads) && length >= STEP_PREFIX_BYTES;
-    const frame = readAt(fd, offset, deferred ? FRAME_HEAD_BYTES + STEP_PREFIX_BYTES : FRAME_OVERHEAD + length);
+    const frame = readAt(fd, offset, deferred ? layout.headBytes + STEP_PREFIX_BYTES : overhead + length);
     if (!deferred && !frameIntact(frame))
       return E.left(corrupt(path, `frame ${index} (at byte ${offset}, type ${frameName(type)}) fails its CRC-32 check: the file is corrupted there`));
-    const payload = frame.subarray(FRAME_HEAD_BYTES, FRAME_HEAD_BYTES + (deferred ? STEP_PREFIX_BYTES : length));
+    const payload = frame.subarray(layout.headBytes, layout.headBytes + (deferred ? STEP_PREFIX_BYTES : length));
     const ref: FrameRef = { type, offset, payloadLength: length };
     if (index === 0) {
       if (type !== FRAME.header) return E.left(corrupt(path, `its first frame is a ${frameName(type)} frame, not the header`));
       const parsed = parseJsonPayload(payload);
-      const problem = checkHeader(parsed);
+      const problem = checkHeader(parsed, layout);
       if (problem !== undefined) return E.left(corrupt(path, problem));
       header = parsed as RecordingHeader;
       branches.set(0, {
@@ -216,7 +299,7 @@ export const indexFrames = (path: string, fd: number, options: ReadOptions): E.E
       }
     } else if (type === FRAME.header) return E.left(corrupt(path, `frame ${index} is a second header`));
     else return E.left(corrupt(path, `frame ${index} has unknown type ${type} (written by a newer larch?)`));
-    offset += FRAME_OVERHEAD + length;
+    offset += overhead + length;
   }
   if (header === undefined) return E.left(corrupt(path, "it has no header frame"));
   const infos = new Map<number, BranchInfo>();
@@ -233,6 +316,6 @@ export const indexFrames = (path: string, fd: number, options: ReadOptions): E.E
       complete: b.ended !== null,
     }));
   }
-  return E.right({ header, branches: infos, frames: branches, fileBytes: size, truncatedAt });
+  return E.right({ header, layout, branches: infos, frames: branches, fileBytes: size, truncatedAt, unread });
 };
 

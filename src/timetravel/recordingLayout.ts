@@ -2,34 +2,52 @@
  * The byte layout of a `*.larch` recording, shared by its writer and its reader.
  *
  * ```
- * [8 bytes]  the magic "larchrec"
+ * [8 bytes]  the magic "larchrc2" (format 2; "larchrec" is format 1)
  * frames, back to back, each:
  *   [4]  type, unsigned 32-bit little-endian (FRAME below)
  *   [4]  n, the payload length in bytes, unsigned 32-bit little-endian
+ *   [4]  CRC-32 (zlib's) of the type and length bytes (format 2 only)
  *   [n]  the payload
- *   [4]  CRC-32 (zlib's) of the type, length and payload bytes, unsigned 32-bit little-endian
+ *   [4]  CRC-32 of every byte of the frame before it (type, length, head CRC, payload)
  * ```
  *
  * The first frame is the header (UTF-8 JSON, {@link RecordingHeader}). Step frames (stats, keyframe, gradients,
  * end) begin with two unsigned 32-bit little-endian numbers, the branch id and the step, then their body.
  * A branch frame (UTF-8 JSON, {@link BranchHeader}) opens every branch but the main one (id 0).
- * The file is only ever appended to, so a crash can only cut its last frame short.
+ * The file is only ever appended to (a write that fails is cut back to the last whole frame), so a crash can only
+ * cut its last frame short. The head's own CRC (format 2) tells a damaged length, which would send the reader past
+ * the end of the file, from such a cut.
  * @module
  */
 import type { Dtype } from "../core/leaf.js";
 import type { HyperRecord } from "../core/transform.js";
 import type { Json } from "./stateValue.js";
 
-/** The first 8 bytes of every recording. */
-export const RECORDING_MAGIC = "larchrec";
+/** The first 8 bytes of every recording this code writes (format 2). */
+export const RECORDING_MAGIC = "larchrc2";
 
-/** The format's name and the version this code writes and reads. */
-export const RECORDING_FORMAT = "larch-recording/1";
+/** The format's name and the version this code writes (it reads format 1 too). */
+export const RECORDING_FORMAT = "larch-recording/2";
 
-/** Bytes of a frame around its payload: type and length before it, CRC-32 after it. */
-export const FRAME_HEAD_BYTES = 8;
+/** How the frames of one format version are laid out. */
+export interface FrameLayout {
+  readonly magic: string;
+  readonly format: string;
+  /** bytes before the payload: type and length, and (format 2) their CRC-32 */
+  readonly headBytes: number;
+  readonly headChecked: boolean;
+}
+
+/** Format 2: each frame's head carries a CRC-32 of its own. */
+export const LAYOUT_V2: FrameLayout = Object.freeze({ magic: RECORDING_MAGIC, format: RECORDING_FORMAT, headBytes: 12, headChecked: true });
+/** Format 1 (larch 0.1 before frame heads had their own check): still read, and appended to by a fork. */
+export const LAYOUT_V1: FrameLayout = Object.freeze({ magic: "larchrec", format: "larch-recording/1", headBytes: 8, headChecked: false });
+
+/** The layout a file's first 8 bytes announce, if any. */
+export const layoutOfMagic = (magic: string): FrameLayout | undefined => [LAYOUT_V2, LAYOUT_V1].find((l) => l.magic === magic);
+
+/** Bytes of the CRC-32 after a frame's payload. */
 export const FRAME_TAIL_BYTES = 4;
-export const FRAME_OVERHEAD = FRAME_HEAD_BYTES + FRAME_TAIL_BYTES;
 
 /** Bytes of the (branch, step) prefix of a step frame's payload. */
 export const STEP_PREFIX_BYTES = 8;
@@ -87,3 +105,6 @@ export interface BranchHeader extends RunSettings {
   readonly forkStep: number;
   readonly meta: Json;
 }
+
+/** Bytes of a frame around its payload in the format this code writes (head and CRC-32). */
+export const FRAME_OVERHEAD = LAYOUT_V2.headBytes + FRAME_TAIL_BYTES;

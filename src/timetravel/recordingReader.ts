@@ -9,12 +9,12 @@ import { optimizerError, type OptimizerError } from "../core/errors.js";
 import type { Tree } from "../core/tree.js";
 import { decodeState } from "./decodeState.js";
 import { frameIntact } from "./recordingFrame.js";
-import { corrupt, indexFrames, readAt, type BranchInfo, type FrameRef, type ReadOptions, type RecordingIndex } from "./recordingIndex.js";
-import { FRAME_HEAD_BYTES, FRAME_OVERHEAD, STEP_PREFIX_BYTES, frameName, type RecordingHeader } from "./recordingLayout.js";
+import { corrupt, indexFrames, readAt, type BranchInfo, type FrameRef, type ReadOptions, type RecordingIndex, type UnreadTail } from "./recordingIndex.js";
+import { FRAME_TAIL_BYTES, STEP_PREFIX_BYTES, frameName, type RecordingHeader } from "./recordingLayout.js";
 import { isPlainRecord } from "./stateValue.js";
 import { decodeStats, type RecordedStep } from "./statsFrame.js";
 
-export type { BranchInfo, FrameRef, ReadOptions } from "./recordingIndex.js";
+export type { BranchInfo, FrameRef, ReadOptions, UnreadTail } from "./recordingIndex.js";
 
 /** An indexed recording. Reading frames goes back to the file. */
 export interface Recording {
@@ -24,6 +24,8 @@ export interface Recording {
   readonly fileBytes: number;
   /** Set when the file ends inside a frame and `allowTruncated` was given: where the intact part ends. */
   readonly truncatedAt: number | null;
+  /** With truncatedAt: what could not be read (bytes from there to the end, and the steps they hold). */
+  readonly unread: UnreadTail | null;
   /** The `{ params, state }` keyframe of `branch` at `step`. */
   keyframe(branch: number, step: number): E.Either<OptimizerError, { readonly params: Tree; readonly state: unknown }>;
   /** The gradient recorded at `step` of `branch`. */
@@ -40,7 +42,11 @@ export interface Recording {
  * @example
  * const rec = readRecording("out/run.larch"); // Either<OptimizerError, Recording>
  */
-export const readRecording = (path: string, options: ReadOptions = {}): E.Either<OptimizerError, Recording> => {
+export const readRecording = (path: string, options?: ReadOptions): E.Either<OptimizerError, Recording> => {
+  if (typeof path !== "string" || path === "")
+    return E.left(optimizerError("InvalidOption", `readRecording needs a file path, got ${path === "" ? "an empty string" : path === null ? "null" : typeof path}`));
+  const o = options ?? {};
+  if (typeof o !== "object" || o === null) return E.left(optimizerError("InvalidOption", `readRecording: the options must be an object, got ${o === null ? "null" : typeof o}`));
   let fd: number;
   try {
     fd = openSync(path, "r");
@@ -48,7 +54,7 @@ export const readRecording = (path: string, options: ReadOptions = {}): E.Either
     return E.left(optimizerError("InvalidOption", `cannot open the recording ${path}: ${e instanceof Error ? e.message : String(e)}`));
   }
   try {
-    return E.map((index: RecordingIndex) => recordingOf(path, index))(indexFrames(path, fd, options));
+    return E.map((index: RecordingIndex) => recordingOf(path, index))(indexFrames(path, fd, o));
   } catch (e) {
     return E.left(optimizerError("DecodeError", `cannot read the recording ${path}: ${e instanceof Error ? e.message : String(e)}`));
   } finally {
@@ -56,7 +62,8 @@ export const readRecording = (path: string, options: ReadOptions = {}): E.Either
   }
 };
 
-const recordingOf = (path: string, { header, branches, frames, fileBytes, truncatedAt }: RecordingIndex): Recording => {
+const recordingOf = (path: string, { header, layout, branches, frames, fileBytes, truncatedAt, unread }: RecordingIndex): Recording => {
+  const overhead = layout.headBytes + FRAME_TAIL_BYTES;
   /**
    * Calls `visit` with the body (after branch and step) of each frame of `refs` in turn, each checked again against
    * its CRC-32, reading through one file descriptor; stops at the first Left.
@@ -67,10 +74,10 @@ const recordingOf = (path: string, { header, branches, frames, fileBytes, trunca
       try {
         for (let i = 0; i < refs.length; i++) {
           const ref = refs[i]!;
-          const frame = readAt(fd, ref.offset, FRAME_OVERHEAD + ref.payloadLength);
-          if (frame.length !== FRAME_OVERHEAD + ref.payloadLength || !frameIntact(frame))
+          const frame = readAt(fd, ref.offset, overhead + ref.payloadLength);
+          if (frame.length !== overhead + ref.payloadLength || !frameIntact(frame))
             return E.left(corrupt(path, `the ${frameName(ref.type)} frame at byte ${ref.offset} fails its CRC-32 check (the file is corrupted there, or changed since it was opened)`));
-          const done = visit(frame.subarray(FRAME_HEAD_BYTES + STEP_PREFIX_BYTES, FRAME_HEAD_BYTES + ref.payloadLength), i);
+          const done = visit(frame.subarray(layout.headBytes + STEP_PREFIX_BYTES, layout.headBytes + ref.payloadLength), i);
           if (E.isLeft(done)) return done;
         }
         return E.right(undefined);
@@ -118,6 +125,7 @@ const recordingOf = (path: string, { header, branches, frames, fileBytes, trunca
     branches,
     fileBytes,
     truncatedAt,
+    unread,
     keyframe: (branch: number, step: number) =>
       E.chain((state: unknown) =>
         isPlainRecord(state) && "params" in state && "state" in state

@@ -9,6 +9,7 @@ import { optimizerError, type OptimizerError } from "../core/errors.js";
 import type { GradientTransformation } from "../core/transform.js";
 import type { Tree } from "../core/tree.js";
 import { rebuildOptimizer } from "./rebuildOptimizer.js";
+import { optionsArg, recordingArg, stepArg, transformationArg } from "./timeTravelArgs.js";
 import type { BranchInfo, Recording } from "./recordingReader.js";
 
 /** Params and optimizer state before a step (after the steps before it). */
@@ -64,13 +65,29 @@ export const replayStep = (
  * @example
  * const at50 = seek(recording, 50); // Either<OptimizerError, { params, state }>
  */
-export const seek = (rec: Recording, step: number, options: SeekOptions = {}): E.Either<OptimizerError, RunPoint> => {
+export const seek = (rec: Recording, step: number, options?: SeekOptions): E.Either<OptimizerError, RunPoint> => {
+  const recording = recordingArg(rec, "seek");
+  if (E.isLeft(recording)) return recording;
+  const at = stepArg(step, "seek");
+  if (E.isLeft(at)) return at;
+  const o = optionsArg<SeekOptions>(options, "seek");
+  if (E.isLeft(o)) return o;
+  if (o.right.optimizer !== undefined) {
+    const given = transformationArg(o.right.optimizer, "seek");
+    if (E.isLeft(given)) return given;
+  }
+  const branch = o.right.branch ?? 0;
+  if (typeof branch !== "number") return E.left(optimizerError("InvalidOption", `seek: the branch must be a number, got ${typeof branch}`));
+  return seekIn(rec, step, { ...o.right, branch });
+};
+
+const seekIn = (rec: Recording, step: number, options: SeekOptions): E.Either<OptimizerError, RunPoint> => {
   const info = branchOf(rec, options.branch ?? 0);
   if (E.isLeft(info)) return info;
   const b = info.right;
   if (!Number.isSafeInteger(step) || step < 0 || step > b.endStep)
     return E.left(optimizerError("InvalidOption", `step ${step} is not in ${rec.path} (branch ${b.branch} has steps 0 to ${b.endStep})`, { step }));
-  if (b.parent !== null && step < b.forkStep) return seek(rec, step, { branch: b.parent });
+  if (b.parent !== null && step < b.forkStep) return seekIn(rec, step, { branch: b.parent });
   const k = [...b.keyframeSteps].reverse().find((s) => s <= step);
   if (k === undefined) return E.left(optimizerError("DecodeError", `branch ${b.branch} of ${rec.path} has no keyframe at or before step ${step}`, { step }));
   const start = rec.keyframe(b.branch, k);

@@ -4,13 +4,14 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import type { OptimizerError } from "../core/errors.js";
+import { optimizerError, type OptimizerError } from "../core/errors.js";
 import type { GradientTransformation } from "../core/transform.js";
 import { diffStates } from "./diffStates.js";
-import type { Recording } from "./recordingReader.js";
+import type { Recording, UnreadTail } from "./recordingReader.js";
 import { optimizerFor, replayStep, type RunPoint } from "./seek.js";
 import type { RecordedStep } from "./statsFrame.js";
 import { stepStats } from "./stepStats.js";
+import { recordingArg, transformationArg } from "./timeTravelArgs.js";
 
 /** Where a replay first differs from its recording. */
 export interface Divergence {
@@ -35,6 +36,11 @@ export interface BranchCheck {
 export interface VerifyReport {
   readonly branches: readonly BranchCheck[];
   readonly divergence: Divergence | null;
+  /**
+   * What was not verified because it could not be read (a recording read with allowTruncated that ends in a
+   * cut-short frame): from which byte, how many bytes, how many steps they hold. null when the whole file was read.
+   */
+  readonly unread: UnreadTail | null;
 }
 
 const same = (a: number | null, b: number | null): boolean => (a === null || b === null ? a === b : Object.is(a, b));
@@ -58,14 +64,26 @@ const statsDifference = (paths: readonly string[], recorded: RecordedStep, repla
  * `optimizers` by branch id, else rebuilt from the recorded spec) and compares, step by step, the recorded numbers
  * (lr, and per leaf ‖p‖, ‖g‖, γ, ‖u‖, ‖b‖) and every keyframe, bit for bit. Right with the report (its
  * `divergence` says the first step and leaf where the replay differs, or is null); Left when the recording
- * cannot be read or the optimizer cannot be rebuilt or fails.
+ * cannot be read or the optimizer cannot be rebuilt or fails. When the recording was read with allowTruncated and
+ * ends in a cut-short frame, `unread` says how much of it (bytes and steps) could not be verified.
  * @example
  * const report = E.flatMap(readRecording("out/run.larch"), (rec) => verify(rec)); // divergence: null when bit for bit
  */
 export const verify = (
   rec: Recording,
-  optimizers: { readonly [branch: number]: GradientTransformation<any> } = {},
+  optimizers?: { readonly [branch: number]: GradientTransformation<any> },
 ): E.Either<OptimizerError, VerifyReport> => {
+  const checked = recordingArg(rec, "verify");
+  if (E.isLeft(checked)) return checked;
+  const report = (branches: readonly BranchCheck[], divergence: Divergence | null): E.Either<OptimizerError, VerifyReport> =>
+    E.right({ branches, divergence, unread: rec.unread ?? null });
+  const given = optimizers ?? {};
+  if (typeof given !== "object" || given === null)
+    return E.left(optimizerError("InvalidOption", `verify: the optimizers must be an object of optimizers by branch id, got ${given === null ? "null" : typeof given}`));
+  for (const [id, opt] of Object.entries(given)) {
+    const ok = transformationArg(opt, "verify", `optimizer of branch ${id}`);
+    if (E.isLeft(ok)) return ok;
+  }
   const paths = rec.header.leaves.map((l) => l.path);
   const checks: BranchCheck[] = [];
   for (const b of rec.branches.values()) {
@@ -79,7 +97,7 @@ export const verify = (
     const steps = rec.steps(b.branch);
     if (E.isLeft(steps)) return steps;
     const recorded = new Map(steps.right.map((s) => [s.step, s]));
-    const opt = optimizerFor(b, start.right.state, optimizers[b.branch]);
+    const opt = optimizerFor(b, start.right.state, (given as Record<number, GradientTransformation<any>>)[b.branch]);
     if (E.isLeft(opt)) return opt;
     let point: RunPoint = start.right;
     let replayed = 0;
@@ -93,9 +111,9 @@ export const verify = (
       const g = rec.grads(b.branch, t);
       if (E.isLeft(g)) return g;
       const step = replayStep(opt.right, point, g.right);
-      if (E.isLeft(step)) return E.right({ branches: checks, divergence: { branch: b.branch, step: t, path: step.left.path ?? "", message: `the replay fails: ${step.left.message}` } });
+      if (E.isLeft(step)) return report(checks, { branch: b.branch, step: t, path: step.left.path ?? "", message: `the replay fails: ${step.left.message}` });
       const differs = statsDifference(paths, recorded.get(t)!, stepStats(point.params, g.right, step.right.updates, step.right.next.state));
-      if (differs) return E.right({ branches: checks, divergence: { branch: b.branch, step: t, path: differs[0], message: differs[1] } });
+      if (differs) return report(checks, { branch: b.branch, step: t, path: differs[0], message: differs[1] });
       point = step.right.next;
       replayed++;
       if (b.keyframeSteps.includes(t + 1)) {
@@ -103,16 +121,16 @@ export const verify = (
         if (E.isLeft(kf)) return kf;
         const diff = diffStates(kf.right, point);
         if (E.isLeft(diff))
-          return E.right({ branches: checks, divergence: { branch: b.branch, step: t + 1, path: diff.left.path ?? "", message: `the keyframe differs in form: ${diff.left.message}` } });
+          return report(checks, { branch: b.branch, step: t + 1, path: diff.left.path ?? "", message: `the keyframe differs in form: ${diff.left.message}` });
         if (!diff.right.identical) {
           const leaf = diff.right.leaves.find((l) => l.differing > 0);
           const scalar = diff.right.scalars[0];
-          return E.right({
-            branches: checks,
-            divergence: leaf
+          return report(
+            checks,
+            leaf
               ? { branch: b.branch, step: t + 1, path: leaf.path, message: `keyframe leaf ${leaf.path} differs at ${leaf.differing} indices, first ${leaf.firstDifferingIndex} (max abs diff ${leaf.maxAbsDiff})` }
               : { branch: b.branch, step: t + 1, path: scalar!.path, message: `keyframe value ${scalar!.path} recorded ${String(scalar!.a)}, replayed ${String(scalar!.b)}` },
-          });
+          );
         }
         compared++;
       }
@@ -124,5 +142,5 @@ export const verify = (
     }
     checks.push({ branch: b.branch, stepsReplayed: replayed, keyframesCompared: compared, note });
   }
-  return E.right({ branches: checks, divergence: null });
+  return report(checks, null);
 };

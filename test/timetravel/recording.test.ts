@@ -117,15 +117,15 @@ describe("a recording without gradients", () => {
     expect(E.isLeft(between) && between.left.message).toMatch(/between keyframes \(4 and 8\).*without gradients/);
   });
 
-  it("costs only the stats between keyframes: 20 + 8·(3 + 5L) bytes per step", () => {
+  it("costs only the stats between keyframes: 24 + 8·(3 + 5L) bytes per step", () => {
     const withGrads = file("grads.larch");
     recordRun(withGrads, larsChain(), realParams("float64"), 12, { keyframeEvery: 4, recordGrads: true });
     const L = leafCount(realParams("float64"));
-    const keyframes = statSync(path).size - 12 * (20 + 8 * (3 + 5 * L));
+    const keyframes = statSync(path).size - 12 * (24 + 8 * (3 + 5 * L));
     expect(keyframes).toBeGreaterThan(0);
     // the files differ by 12 gradient frames, and by the header's "recordGrads":true instead of false
     expect(statSync(withGrads).size - statSync(path).size).toBe(
-      12 * (12 + 8 + E.getOrElseW(() => new Uint8Array())(encodeState(gradAt(realParams("float64"), 0))).length) + ("true".length - "false".length),
+      12 * (16 + 8 + E.getOrElseW(() => new Uint8Array())(encodeState(gradAt(realParams("float64"), 0))).length) + ("true".length - "false".length),
     );
     const report = verify(rec);
     expect(E.isRight(report) && report.right.branches[0]!.note).toMatch(/without gradients/);
@@ -157,7 +157,7 @@ describe("a damaged recording", () => {
 
   it("deferring the checks of keyframe and gradient frames: a flipped bit in one is a Left when it is read", () => {
     const header = bytes.readUInt32LE(12);
-    const keyframeAt = 8 + 12 + header; // the frame after the header is step 0's keyframe
+    const keyframeAt = 8 + 16 + header; // the frame after the header is step 0's keyframe
     expect(bytes.readUInt32LE(keyframeAt)).toBe(3);
     const copy = Buffer.from(bytes);
     copy[keyframeAt + 100] = copy[keyframeAt + 100]! ^ 4;
@@ -173,9 +173,9 @@ describe("a damaged recording", () => {
   });
 
   it("a keyframe cut out of the file is a checkpoint that says its step, branch and optimizer", () => {
-    const keyframeAt = 8 + 12 + bytes.readUInt32LE(12);
+    const keyframeAt = 8 + 16 + bytes.readUInt32LE(12); // magic, then the header frame: 12-byte head, payload, CRC
     const length = bytes.readUInt32LE(keyframeAt + 4);
-    const checkpoint = bytes.subarray(keyframeAt + 8 + 8, keyframeAt + 8 + length);
+    const checkpoint = bytes.subarray(keyframeAt + 12 + 8, keyframeAt + 12 + length);
     const decoded = decodeState(checkpoint);
     expect(E.isRight(decoded) && decoded.right.meta).toMatchObject({ step: 0, branch: 0, optimizer: { name: "lars" } });
   });
