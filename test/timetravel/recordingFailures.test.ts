@@ -274,7 +274,8 @@ describe("junk arguments", () => {
       calls.push(() => verify(x as never));
       calls.push(() => seek(x as never, 1));
       calls.push(() => fork(x as never, 1, larsChain()));
-      calls.push(() => openRecording(x as never, larsChain(), realParams("float32")));
+      // (a non-empty string is a path: it would create that file)
+      if (typeof x !== "string" || x === "") calls.push(() => openRecording(x as never, larsChain(), realParams("float32")));
       calls.push(() => openRecording(file("junk.larch"), x as never, realParams("float32")));
       calls.push(() => readRecording(x as never));
       if (typeof x !== "object" || x === null || Array.isArray(x)) {
