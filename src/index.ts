@@ -10,6 +10,8 @@ export * from "./core/tree.js";
 export * from "./core/norm.js";
 export * from "./core/transform.js";
 export * from "./core/elementwise.js";
+export * from "./core/expression.js";
+export * from "./core/defineElementwise.js";
 export * from "./core/chain.js";
 export * from "./core/identity.js";
 export * from "./core/apply.js";

@@ -70,7 +70,9 @@ const fuseAll = (members: readonly GradientTransformation<any>[]): Fusable<Chain
         if (E.isLeft(plan)) return plan;
         plans.push(plan.right);
       }
+      const math = plans.every((p) => p.math !== undefined) ? plans.flatMap((p) => p.math!) : undefined;
       return E.right({
+        ...(math !== undefined ? { math } : {}),
         leaf: (input) => {
           const kernels: (BlockKernel | null)[] = [];
           for (const plan of plans) {

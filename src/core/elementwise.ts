@@ -13,11 +13,15 @@ import * as E from "fp-ts/lib/Either.js";
 import { optimizerError, type OptimizerError } from "./errors.js";
 import { isDonated, reusedError } from "./donation.js";
 import { allocate, denseValues, dtypeOf, leafOf, sizeOf, type FloatArray, type Leaf } from "./leaf.js";
+import { leafLoop, type LeafLoop, type LoopMode } from "./compileJs.js";
 import type {
   BlockKernel,
   Fusable,
   GradientTransformation,
   HyperValue,
+  LeafBinding,
+  LeafInput,
+  MemberMath,
   Step,
   StepPlan,
   StepTrees,
@@ -71,25 +75,77 @@ export const planLeaves = <S>(
   grads: Flat,
   stateStorage: (old: Leaf) => FloatArray,
 ): E.Either<OptimizerError, (BlockKernel | null)[]> => {
-  const { leaves, paths } = trees.updates;
   const kernels: (BlockKernel | null)[] = [];
-  for (let i = 0; i < leaves.length; i++) {
-    const leaf = leaves[i]!;
-    const shape = leaf.shape;
-    const kernel = plan.leaf({
-      index: i,
-      path: paths[i]!,
-      shape,
-      dtype: dtypeOf(leaf),
-      size: sizeOf(shape),
-      grads: denseValues(grads.leaves[i]!),
-      params: trees.params ? denseValues(trees.params.leaves[i]!) : undefined,
-      stateStorage,
-    });
+  for (let i = 0; i < trees.updates.leaves.length; i++) {
+    const kernel = plan.leaf(leafInput(trees, grads, stateStorage, i));
     if (E.isLeft(kernel)) return kernel;
     kernels.push(kernel.right);
   }
   return E.right(kernels);
+};
+
+const leafInput = (trees: StepTrees, grads: Flat, stateStorage: (old: Leaf) => FloatArray, i: number): LeafInput => {
+  const leaf = trees.updates.leaves[i]!;
+  const shape = leaf.shape;
+  return {
+    index: i,
+    path: trees.updates.paths[i]!,
+    shape,
+    dtype: dtypeOf(leaf),
+    size: sizeOf(shape),
+    grads: denseValues(grads.leaves[i]!),
+    params: trees.params ? denseValues(trees.params.leaves[i]!) : undefined,
+    stateStorage,
+  };
+};
+
+/** Every leaf of a step in the expression form, bound before anything is written: its inputs and each member's binding. */
+export interface BoundLeaf {
+  readonly input: LeafInput;
+  readonly bindings: readonly LeafBinding[];
+}
+
+/**
+ * Binds every leaf of a step in the expression form (every member's `bind`, leaf by leaf), so that a Left (a
+ * non-finite norm at the last leaf) comes before anything is written. What {@link runMath} then runs.
+ * @example
+ * const bound = bindLeaves(plan.math!, trees, trees.updates, freshStorage);
+ */
+export const bindLeaves = (
+  math: readonly MemberMath[],
+  trees: StepTrees,
+  grads: Flat,
+  stateStorage: (old: Leaf) => FloatArray,
+): E.Either<OptimizerError, BoundLeaf[]> => {
+  const out: BoundLeaf[] = [];
+  for (let i = 0; i < trees.updates.leaves.length; i++) {
+    const input = leafInput(trees, grads, stateStorage, i);
+    const bindings: LeafBinding[] = [];
+    for (const member of math) {
+      const b = member.bind(input);
+      if (E.isLeft(b)) return b;
+      bindings.push(b.right);
+    }
+    out.push({ input, bindings });
+  }
+  return E.right(out);
+};
+
+/**
+ * The runner of a step's bound leaves: the members' bodies as one generated loop over a leaf's values (looked up
+ * once per dtype, not per leaf), u′ from `u` into `out` (`mode` "update"), or p′ = p + u′ into `out` ("apply").
+ * @example
+ * const run = mathRunner(math, "update");
+ * run(bound[i], denseValues(updates.leaves[i]), out);
+ */
+export const mathRunner = (math: readonly MemberMath[], mode: LoopMode): ((bound: BoundLeaf, u: FloatArray, out: FloatArray) => void) => {
+  const bodies = math.map((m) => m.body);
+  let f32: LeafLoop | undefined;
+  let f64: LeafLoop | undefined;
+  return ({ input, bindings }, u, out) => {
+    const loop = input.dtype === "float32" ? (f32 ??= leafLoop(bodies, "float32", mode)) : (f64 ??= leafLoop(bodies, "float64", mode));
+    loop(u, input.grads, input.params, out, bindings, 0, input.size);
+  };
 };
 
 /** Runs a kernel over a whole dense update array, block by block. */
@@ -117,6 +173,20 @@ export const runFused = <S>(
   withTrees(updates, params, context, (trees, grads) => {
     const plan = fusable.begin(state, trees);
     if (E.isLeft(plan)) return plan;
+    const math = plan.right.math;
+    if (math !== undefined) {
+      const bound = bindLeaves(math, trees, grads, freshStorage);
+      if (E.isLeft(bound)) return bound;
+      const identity = math.every((m) => m.body === null);
+      const run = mathRunner(math, "update");
+      const out = trees.updates.leaves.map((leaf, i) => {
+        if (identity) return leaf;
+        const u = allocate(dtypeOf(leaf), sizeOf(leaf.shape));
+        run(bound.right[i]!, denseValues(leaf), u);
+        return leafOf(u, leaf.shape);
+      });
+      return E.right([unflatten(trees.updates.def, out, trees.updates.paths), plan.right.finish()] as const);
+    }
     const kernels = planLeaves(plan.right, trees, grads, freshStorage);
     if (E.isLeft(kernels)) return kernels;
     const out = trees.updates.leaves.map((leaf, i) => {

@@ -3,7 +3,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { elementwise, stateOfKind } from "./elementwise.js";
+import { defineElementwise } from "./defineElementwise.js";
 import type { GradientTransformation } from "./transform.js";
 
 /** State of {@link identity}: nothing but its tag. */
@@ -11,18 +11,16 @@ export interface IdentityState {
   readonly kind: "identity";
 }
 
-const STATE: IdentityState = Object.freeze({ kind: "identity" });
-
 /**
  * u ← u. The unit of {@link chain}: `chain(identity(), t)` and `chain(t, identity())` behave as `t`.
  * @example
  * const noop = identity();
  */
 export const identity = (): GradientTransformation<IdentityState> =>
-  elementwise({
+  defineElementwise<IdentityState>({
     name: "identity",
     hyperparams: {},
-    init: () => E.right(STATE),
-    begin: (state) =>
-      E.map((s: IdentityState) => ({ leaf: () => E.right(null), finish: () => s }))(stateOfKind<IdentityState>(state, "identity")),
+    state: { kind: "identity" },
+    bodies: {},
+    step: () => E.right({ body: null }),
   });

@@ -7,7 +7,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { applyUpdates } from "./apply.js";
 import { donatedStorage, markDonated } from "./donation.js";
-import { BLOCK, freshStorage, planLeaves } from "./elementwise.js";
+import { bindLeaves, BLOCK, freshStorage, mathRunner, planLeaves } from "./elementwise.js";
 import type { OptimizerError } from "./errors.js";
 import { denseValues, dtypeOf, leafOf, type FloatArray, type Leaf } from "./leaf.js";
 import type { AcceleratedStep, AppliedStep, BlockKernel, Fusable, GradientTransformation } from "./transform.js";
@@ -81,6 +81,20 @@ const fusedStep = <S>(
   if (E.isLeft(plan)) return plan;
   const reusable = donate ? donatedStorage(params.right, grads.right, state) : undefined;
   const storage = reusable ? (old: Leaf) => reusable.get(old) ?? freshStorage(old) : freshStorage;
+  const math = plan.right.math;
+  if (math !== undefined) {
+    // the expression form: one generated loop per leaf, every member inlined, p′ = p + u′ stored
+    const bound = bindLeaves(math, trees, grads.right, storage);
+    if (E.isLeft(bound)) return bound;
+    const run = mathRunner(math, "apply");
+    const out = params.right.leaves.map((leaf, i) => {
+      const next = storage(leaf);
+      const b = bound.right[i]!;
+      run(b, b.input.grads, next);
+      return leafOf(next, leaf.shape);
+    });
+    return E.right([unflatten(params.right.def, out, params.right.paths), plan.right.finish()] as const);
+  }
   const kernels = planLeaves(plan.right, trees, grads.right, storage);
   if (E.isLeft(kernels)) return kernels;
   const out = params.right.leaves.map((leaf, i) => {

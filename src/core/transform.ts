@@ -4,6 +4,7 @@
  */
 import type * as E from "fp-ts/lib/Either.js";
 import type { OptimizerError } from "./errors.js";
+import type { Body } from "./expression.js";
 import type { Dtype, FloatArray, Leaf } from "./leaf.js";
 import type { Flat, Tree } from "./tree.js";
 
@@ -94,10 +95,34 @@ export interface LeafInput {
  */
 export type BlockKernel = (u: FloatArray, lo: number, hi: number) => void;
 
+/** What one member of a fused step reads for one leaf: its scalars by slot, and per state array its old and new storage. */
+export interface LeafBinding {
+  /** the values of the body's scalars, in its slot order (`Body.scalars`) */
+  readonly scalars: readonly number[];
+  /** old₀, new₀, old₁, new₁, …: each state array's old values and where its new ones go (the old storage when donated) */
+  readonly arrays: readonly FloatArray[];
+}
+
+/**
+ * One member's math in one step, in the expression form (see `core/expression.ts`): its body (null: u′ = u this step)
+ * and, per leaf, what the body reads there. `bind` does the leaf's per-leaf work (its norms, its checks, where its new
+ * state goes), as `leaf` would.
+ */
+export interface MemberMath {
+  readonly body: Body | null;
+  bind(input: LeafInput): E.Either<OptimizerError, LeafBinding>;
+}
+
 /** One step of a fusable transformation: a kernel per leaf (or null where it leaves the leaf unchanged), then the new state. */
 export interface StepPlan<S> {
   /** Called once per leaf, in leaf order: the per-leaf scalars are computed here, and the kernel returned. */
   leaf(input: LeafInput): E.Either<OptimizerError, BlockKernel | null>;
+  /**
+   * Present when the step is in the expression form: its members' math, in order (one for a transformation, every
+   * member's for a chain). An executor then generates one loop per leaf from the bodies and calls every member's
+   * `bind` once per leaf, in leaf order, instead of `leaf` (never both).
+   */
+  readonly math?: readonly MemberMath[];
   /** Called after every leaf ran: the new state. */
   finish(): S;
 }

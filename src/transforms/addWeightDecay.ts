@@ -3,7 +3,8 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { elementwise, failing, requireParams, stateOfKind } from "../core/elementwise.js";
+import { defineElementwise } from "../core/defineElementwise.js";
+import { failing } from "../core/elementwise.js";
 import { optimizerError } from "../core/errors.js";
 import type { GradientTransformation } from "../core/transform.js";
 
@@ -11,8 +12,6 @@ import type { GradientTransformation } from "../core/transform.js";
 export interface AddWeightDecayState {
   readonly kind: "addWeightDecay";
 }
-
-const STATE: AddWeightDecayState = Object.freeze({ kind: "addWeightDecay" });
 
 /**
  * u ← u + λ·p (the seed's `d_p.add_(p, alpha=weight_decay)`). Needs the params; λ must be finite and ≥ 0.
@@ -24,26 +23,11 @@ export const addWeightDecay = (weightDecay: number): GradientTransformation<AddW
   const hyperparams = { weightDecay };
   if (!(Number.isFinite(weightDecay) && weightDecay >= 0))
     return failing(name, hyperparams, optimizerError("InvalidOption", `Invalid weight_decay value: ${weightDecay} (must be finite and >= 0)`));
-  return elementwise<AddWeightDecayState>({
+  return defineElementwise<AddWeightDecayState>({
     name,
     hyperparams,
-    init: () => E.right(STATE),
-    begin: (state, trees) => {
-      const s = stateOfKind<AddWeightDecayState>(state, "addWeightDecay");
-      if (E.isLeft(s)) return s;
-      const params = requireParams(name, trees);
-      if (E.isLeft(params)) return params;
-      return E.right({
-        leaf: ({ params: p }) =>
-          E.right(
-            weightDecay === 0
-              ? null
-              : (u, lo, hi) => {
-                  for (let i = lo, j = 0; i < hi; i++, j++) u[j] = u[j]! + weightDecay * p![i]!; // u ← u + λ·p
-                },
-          ),
-        finish: () => s.right,
-      });
-    },
+    state: { kind: "addWeightDecay" },
+    bodies: { decay: { u: "u + wd * p" } }, // u ← u + λ·p
+    step: () => E.right({ body: weightDecay === 0 ? null : "decay", scalars: { wd: weightDecay } }),
   });
 };

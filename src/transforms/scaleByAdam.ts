@@ -3,11 +3,11 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { checkCount, elementwise, failing, stateOfKind, stateTreeMatching, zerosLike } from "../core/elementwise.js";
+import { defineElementwise } from "../core/defineElementwise.js";
+import { failing } from "../core/elementwise.js";
 import { optimizerError } from "../core/errors.js";
-import { denseValues, leafOf, type Leaf } from "../core/leaf.js";
 import type { GradientTransformation } from "../core/transform.js";
-import { flatten, unflatten, type Tree } from "../core/tree.js";
+import type { Tree } from "../core/tree.js";
 import { registerBuilder } from "../core/builders.js";
 
 /** Options of {@link scaleByAdam}, with PyTorch's defaults. */
@@ -61,54 +61,20 @@ export const scaleByAdam = (o: ScaleByAdamOptions = {}): GradientTransformation<
   if (problem !== undefined) return failing(name, hyperparams, optimizerError("InvalidOption", problem));
   const c1 = 1 - b1;
   const c2 = 1 - b2;
-  return elementwise<ScaleByAdamState>({
+  return defineElementwise<ScaleByAdamState>({
     name,
     hyperparams,
-    init: (params) =>
-      E.map((flat: Parameters<typeof zerosLike>[0]) =>
-        Object.freeze({ kind: "scaleByAdam" as const, count: 0, mu: zerosLike(flat), nu: zerosLike(flat) }),
-      )(flatten(params)),
-    begin: (state, trees) => {
-      const s = stateOfKind<ScaleByAdamState>(state, "scaleByAdam");
-      if (E.isLeft(s)) return s;
-      const count = checkCount(name, s.right.count);
-      if (E.isLeft(count)) return count;
-      const mu = stateTreeMatching(name, s.right.mu, trees.updates);
-      if (E.isLeft(mu)) return mu;
-      const nu = stateTreeMatching(name, s.right.nu, trees.updates);
-      if (E.isLeft(nu)) return nu;
-      const t = count.right + 1;
-      const bc1 = 1 - Math.pow(b1, t); // 1 − β₁ᵗ
-      const bc2Sqrt = Math.sqrt(1 - Math.pow(b2, t)); // √(1 − β₂ᵗ)
-      const mus: Leaf[] = [];
-      const nus: Leaf[] = [];
-      return E.right({
-        leaf: ({ index, stateStorage }) => {
-          const oldM = mu.right.leaves[index]!;
-          const oldV = nu.right.leaves[index]!;
-          const m = denseValues(oldM);
-          const v = denseValues(oldV);
-          const nm = stateStorage(oldM);
-          const nv = stateStorage(oldV);
-          mus.push(leafOf(nm, oldM.shape)); // the old moments' frozen shapes, shared
-          nus.push(leafOf(nv, oldV.shape));
-          return E.right((u, lo, hi) => {
-            for (let i = lo, j = 0; i < hi; i++, j++) {
-              const g = u[j]!;
-              nm[i] = b1 * m[i]! + c1 * g; // m ← β₁·m + (1 − β₁)·u
-              nv[i] = b2 * v[i]! + c2 * g * g; // v ← β₂·v + (1 − β₂)·u²
-              u[j] = nm[i]! / bc1 / (Math.sqrt(nv[i]!) / bc2Sqrt + eps); // u ← (m / (1 − β₁ᵗ)) / (√v / √(1 − β₂ᵗ) + ε)
-            }
-          });
-        },
-        finish: () =>
-          Object.freeze({
-            kind: "scaleByAdam" as const,
-            count: t,
-            mu: unflatten(trees.updates.def, mus, trees.updates.paths),
-            nu: unflatten(trees.updates.def, nus, trees.updates.paths),
-          }),
-      });
+    state: { kind: "scaleByAdam", count: true, trees: { mu: true, nu: true } },
+    bodies: {
+      adam: {
+        mu: "b1 * mu + c1 * u", // m ← β₁·m + (1 − β₁)·u
+        nu: "b2 * nu + c2 * u * u", // v ← β₂·v + (1 − β₂)·u²
+        u: "mu' / bc1 / (sqrt(nu') / bc2 + eps)", // u ← (m / (1 − β₁ᵗ)) / (√v / √(1 − β₂ᵗ) + ε)
+      },
+    },
+    step: (count) => {
+      const t = count + 1;
+      return E.right({ body: "adam", scalars: { b1, c1, b2, c2, eps, bc1: 1 - Math.pow(b1, t), bc2: Math.sqrt(1 - Math.pow(b2, t)) } });
     },
   });
 };

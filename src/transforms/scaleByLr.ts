@@ -3,7 +3,8 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { checkCount, elementwise, failing, stateOfKind } from "../core/elementwise.js";
+import { defineElementwise } from "../core/defineElementwise.js";
+import { failing } from "../core/elementwise.js";
 import { optimizerError, type OptimizerError } from "../core/errors.js";
 import type { GradientTransformation } from "../core/transform.js";
 import { describeValue, type Schedule } from "../schedules/schedule.js";
@@ -17,9 +18,6 @@ export interface ScaleByLrState {
   readonly count: number;
   readonly lr: number;
 }
-
-// a fresh record per init: a record shared by every state would be marked dead by the first step that donates one
-const initial = (): ScaleByLrState => Object.freeze({ kind: "scaleByLr", count: 0, lr: NaN });
 
 const invalidLr = (lr: number, step?: number) =>
   optimizerError(
@@ -56,27 +54,11 @@ export const scaleByLr = (lr: number | Schedule): GradientTransformation<ScaleBy
   if (typeof lr === "number" && !(Number.isFinite(lr) && lr >= 0)) return failing(name, hyperparams, invalidLr(lr));
   if (typeof lr !== "number" && typeof lr !== "function")
     return failing(name, hyperparams, optimizerError("InvalidOption", "Invalid learning rate: not a number or a schedule"));
-  return elementwise<ScaleByLrState>({
+  return defineElementwise<ScaleByLrState>({
     name,
     hyperparams,
-    init: () => E.right(initial()),
-    begin: (state) => {
-      const s = stateOfKind<ScaleByLrState>(state, "scaleByLr");
-      if (E.isLeft(s)) return s;
-      const count = checkCount(name, s.right.count);
-      if (E.isLeft(count)) return count;
-      const t = count.right;
-      const at = learningRateAt(lr, t);
-      if (E.isLeft(at)) return at;
-      const alpha = at.right;
-      const factor = -alpha;
-      return E.right({
-        leaf: () =>
-          E.right((u, lo, hi) => {
-            for (let j = 0; j < hi - lo; j++) u[j] = factor * u[j]!; // u ← −αₜ·u
-          }),
-        finish: () => Object.freeze({ kind: "scaleByLr" as const, count: t + 1, lr: alpha }),
-      });
-    },
+    state: { kind: "scaleByLr", count: true, values: { lr: NaN } },
+    bodies: { descend: { u: "-alpha * u" } }, // u ← −αₜ·u
+    step: (t) => E.map((alpha: number) => ({ body: "descend", scalars: { alpha }, values: { lr: alpha } }))(learningRateAt(lr, t)),
   });
 };

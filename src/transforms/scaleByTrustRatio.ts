@@ -3,12 +3,12 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { checkCount, elementwise, failing, requireParams, stateOfKind } from "../core/elementwise.js";
+import { defineElementwise } from "../core/defineElementwise.js";
+import { failing } from "../core/elementwise.js";
 import { optimizerError } from "../core/errors.js";
 import { l2Norm } from "../core/norm.js";
 import type { GradientTransformation } from "../core/transform.js";
-import { flatten, frozenRecord } from "../core/tree.js";
-import { finiteNorms, scaleKernel, trustNumerator, trustRatio } from "./trustRatio.js";
+import { finiteNorms, trustNumerator, trustRatio } from "./trustRatio.js";
 import { registerBuilder } from "../core/builders.js";
 
 /** Options of {@link scaleByTrustRatio}. */
@@ -68,41 +68,21 @@ export const scaleByTrustRatio = (o: TrustRatioOptions = {}): GradientTransforma
   const numer = trustNumerator(o);
   if (E.isLeft(numer)) return failing(name, hyperparams, numer.left);
   const numerator = numer.right;
-  return elementwise<TrustRatioState>({
+  return defineElementwise<TrustRatioState>({
     name,
     hyperparams,
-    init: (params) =>
-      E.map((flat: { paths: readonly string[] }) =>
-        Object.freeze({
-          kind: "scaleByTrustRatio" as const,
-          count: 0,
-          ratios: frozenRecord(flat.paths, flat.paths.map(() => NaN)),
-        }),
-      )(flatten(params)),
-    begin: (state, trees) => {
-      const s = stateOfKind<TrustRatioState>(state, "scaleByTrustRatio");
-      if (E.isLeft(s)) return s;
-      const count = checkCount(name, s.right.count);
-      if (E.isLeft(count)) return count;
-      const params = requireParams(name, trees);
-      if (E.isLeft(params)) return params;
-      const step = count.right;
-      const ratios: number[] = []; // γ of leaf i, in leaf order
-      return E.right({
-        leaf: ({ index, path, params: p, grads: g }) => {
+    state: { kind: "scaleByTrustRatio", count: true, perLeaf: { ratios: "gamma" }, params: true },
+    bodies: { trust: { u: "gamma * u" } }, // u ← γ·u
+    step: (step) =>
+      E.right({
+        body: "trust",
+        leaf: ({ path, params: p, grads: g }) => {
           const pNorm = l2Norm(p!);
           const gNorm = l2Norm(g);
-          if (!(Number.isFinite(pNorm) && Number.isFinite(gNorm))) {
-            const finite = finiteNorms(path, step, [["parameter", pNorm], ["gradient", gNorm]]);
-            if (E.isLeft(finite)) return finite;
-          }
-          const gamma = seedTrustRatio(numerator, weightDecay, pNorm, gNorm);
-          ratios[index] = gamma;
-          return E.right(scaleKernel(gamma)); // u ← γ·u
+          const finite = Number.isFinite(pNorm) && Number.isFinite(gNorm) ? E.right(undefined) : finiteNorms(path, step, [["parameter", pNorm], ["gradient", gNorm]]);
+          return E.map(() => ({ gamma: seedTrustRatio(numerator, weightDecay, pNorm, gNorm) }))(finite);
         },
-        finish: () => Object.freeze({ kind: "scaleByTrustRatio" as const, count: step + 1, ratios: frozenRecord(trees.updates.paths, ratios) }),
-      });
-    },
+      }),
   });
 };
 

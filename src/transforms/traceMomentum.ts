@@ -3,11 +3,11 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { checkCount, elementwise, failing, stateOfKind, stateTreeMatching, zerosLike } from "../core/elementwise.js";
+import { defineElementwise } from "../core/defineElementwise.js";
+import { failing } from "../core/elementwise.js";
 import { optimizerError } from "../core/errors.js";
-import { denseValues, leafOf, type Leaf } from "../core/leaf.js";
 import type { GradientTransformation } from "../core/transform.js";
-import { flatten, unflatten, type Tree } from "../core/tree.js";
+import type { Tree } from "../core/tree.js";
 import { registerBuilder } from "../core/builders.js";
 
 /** Options of {@link traceMomentum}. */
@@ -44,40 +44,16 @@ export const traceMomentum = (o: TraceMomentumOptions): GradientTransformation<T
   if (!Number.isFinite(dampening)) return invalid(`Invalid dampening value: ${dampening} (must be finite)`);
   if (nesterov && (m <= 0 || dampening !== 0)) return invalid("Nesterov momentum requires a momentum and zero dampening");
   const c = 1 - dampening;
-  return elementwise<TraceMomentumState>({
+  const out = nesterov ? "u + m * trace'" : "trace'"; // u′ = u + m·b with Nesterov, else b
+  return defineElementwise<TraceMomentumState>({
     name,
     hyperparams,
-    init: (params) =>
-      E.map((flat: Parameters<typeof zerosLike>[0]) =>
-        Object.freeze({ kind: "traceMomentum" as const, count: 0, trace: m === 0 ? null : zerosLike(flat) }),
-      )(flatten(params)),
-    begin: (state, trees) => {
-      const s = stateOfKind<TraceMomentumState>(state, "traceMomentum");
-      if (E.isLeft(s)) return s;
-      const count = checkCount(name, s.right.count);
-      if (E.isLeft(count)) return count;
-      const next = count.right + 1;
-      if (m === 0) return E.right({ leaf: () => E.right(null), finish: () => Object.freeze({ ...s.right, count: next }) });
-      const trace = stateTreeMatching(name, s.right.trace, trees.updates);
-      if (E.isLeft(trace)) return trace;
-      const first = count.right === 0;
-      const buffers: Leaf[] = [];
-      return E.right({
-        leaf: ({ index, stateStorage }) => {
-          const old = trace.right.leaves[index]!;
-          const b = denseValues(old);
-          const nb = stateStorage(old);
-          buffers.push(leafOf(nb, old.shape)); // the old buffer's frozen shape, shared
-          return E.right((u, lo, hi) => {
-            if (first) for (let i = lo, j = 0; i < hi; i++, j++) nb[i] = u[j]!; // b ← u
-            else for (let i = lo, j = 0; i < hi; i++, j++) nb[i] = m * b[i]! + c * u[j]!; // b ← m·b + (1 − d)·u
-            if (nesterov) for (let i = lo, j = 0; i < hi; i++, j++) u[j] = u[j]! + m * nb[i]!; // u ← u + m·b
-            else for (let i = lo, j = 0; i < hi; i++, j++) u[j] = nb[i]!; // u ← b
-          });
-        },
-        finish: () => Object.freeze({ kind: "traceMomentum" as const, count: next, trace: unflatten(trees.updates.def, buffers, trees.updates.paths) }),
-      });
+    state: { kind: "traceMomentum", count: true, trees: { trace: m !== 0 } },
+    bodies: m === 0 ? {} : {
+      first: { trace: "u", u: out }, // b ← u
+      later: { trace: "m * trace + c * u", u: out }, // b ← m·b + (1 − d)·u
     },
+    step: (t) => E.right({ body: m === 0 ? null : t === 0 ? "first" : "later", scalars: { m, c } }),
   });
 };
 
