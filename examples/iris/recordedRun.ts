@@ -7,7 +7,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { openRecording, type OptimizerError } from "larch";
 import { loadIris, type IrisSplit } from "./dataset.js";
 import { initMlp, type MlpParams } from "./mlp.js";
-import { mulberry32 } from "./prng.js";
+import { mulberry32 } from "../shared/prng.js";
 import { type EpochInfo, type TrainConfig, makeOptimizer, totalSteps, train } from "./train.js";
 
 export const SEED = 2017;

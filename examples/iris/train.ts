@@ -6,7 +6,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import type { Examples } from "./dataset.js";
 import { type MlpParams, accuracy, lossAndGrad } from "./mlp.js";
-import { type Random, shuffled } from "./prng.js";
+import { type Random, shuffled } from "../shared/prng.js";
 import {
   type GradientTransformation,
   type OptimizerError,

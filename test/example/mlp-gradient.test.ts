@@ -2,7 +2,7 @@ import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
 import type { Examples } from "../../examples/iris/dataset.js";
 import { type Leaf, type MlpParams, castMlp, initMlp, loss, lossAndGrad } from "../../examples/iris/mlp.js";
-import { mulberry32 } from "../../examples/iris/prng.js";
+import { mulberry32 } from "../../examples/shared/prng.js";
 
 const LEAVES = [
   ["fc1", "weight"],

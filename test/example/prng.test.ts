@@ -1,6 +1,6 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
-import { mulberry32, shuffled } from "../../examples/iris/prng.js";
+import { mulberry32, shuffled } from "../../examples/shared/prng.js";
 
 const draws = (seed: number, n: number) => {
   const r = mulberry32(seed);

@@ -2,7 +2,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, test } from "vitest";
 import { loadIris } from "../../examples/iris/dataset.js";
 import { accuracy, initMlp } from "../../examples/iris/mlp.js";
-import { mulberry32 } from "../../examples/iris/prng.js";
+import { mulberry32 } from "../../examples/shared/prng.js";
 import { type TrainConfig, makeOptimizer, totalSteps, train } from "../../examples/iris/train.js";
 
 const config: TrainConfig = { epochs: 20, batchSize: 16, lr: 0.005, power: 2, momentum: 0.9, weightDecay: 1e-3 };

@@ -1,5 +1,5 @@
 /** Synthetic, realistic-looking ReportData for the report's tests (a seeded fake training run). */
-import { mulberry32 } from "../../examples/iris/prng.js";
+import { mulberry32 } from "../../examples/shared/prng.js";
 import type { LeafStepStats, ReportData, ReportLeaf } from "../../src/report/report-data.js";
 
 export interface SyntheticOptions {

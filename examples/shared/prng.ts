@@ -13,7 +13,7 @@ export type Random = () => number;
  *   s ← s + 0x6D2B79F5 (mod 2³²)
  *   z ← (s ⊕ (s ≫ 15)) · (s | 1);  z ← z ⊕ (z + (z ⊕ (z ≫ 7)) · (z | 61));  u = (z ⊕ (z ≫ 14)) / 2³²
  *
- * Period 2³², good enough for shuffling 150 rows and initialising a few hundred weights.
+ * Period 2³², enough for shuffling ten thousand rows and initialising a few hundred thousand weights.
  */
 export const mulberry32 = (seed: number): Random => {
   let s = seed >>> 0;
