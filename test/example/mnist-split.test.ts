@@ -65,7 +65,7 @@ describe("mnistSplit", () => {
 });
 
 describe("heldOutCounts", () => {
-  test.prop([fc.array(fc.integer({ min: 0, max: 500 }), { minLength: 1, maxLength: 12 }), fc.double({ min: 0, max: 1, noNaN: true })])(
+  test.prop([fc.array(fc.integer({ min: 0, max: 500 }), { minLength: 1, maxLength: 12 }), fc.double({ min: 0, max: 1, noNaN: true })], { numRuns: 40 })(
     "totals exactly the held-out size, each class within one of its quota",
     (sizes, fraction) => {
       const total = sizes.reduce((a, b) => a + b, 0);
@@ -82,7 +82,7 @@ describe("heldOutCounts", () => {
 });
 
 describe("stratifiedSplit", () => {
-  test.prop([fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 200 }), fc.integer({ min: 0, max: 2 ** 32 - 1 })])(
+  test.prop([fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 200 }), fc.integer({ min: 0, max: 2 ** 32 - 1 })], { numRuns: 40 })(
     "partitions the rows, holds out the asked number, and depends only on the seed",
     (labels, seed) => {
       const heldOut = Math.round(0.3 * labels.length);
