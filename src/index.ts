@@ -8,6 +8,7 @@ export * from "./core/errors.js";
 export * from "./core/leaf.js";
 export * from "./core/tree.js";
 export * from "./core/norm.js";
+export * from "./core/treeMath.js";
 export * from "./core/transform.js";
 export * from "./core/elementwise.js";
 export * from "./core/expression.js";
