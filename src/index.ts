@@ -24,6 +24,11 @@ export * from "./schedules/schedule.js";
 export * from "./schedules/cosineDecay.js";
 export * from "./schedules/linearWarmup.js";
 export * from "./schedules/piecewiseConstant.js";
+export * from "./schedules/exponentialDecay.js";
+export * from "./schedules/warmupCosineDecay.js";
+export * from "./schedules/joinSchedules.js";
+export * from "./schedules/sgdr.js";
+export * from "./schedules/oneCycle.js";
 
 // transforms: one concept each
 export * from "./transforms/addWeightDecay.js";

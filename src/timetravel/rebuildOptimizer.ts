@@ -122,7 +122,7 @@ const rebuilders: { readonly [name: string]: Rebuild } = {
  * every transformation, wrapper and optimizer of the library: identity, chain (and chainUnfused, the same steps),
  * addWeightDecay, traceMomentum, scaleByTrustRatio, scaleByUpdateTrustRatio, scaleByAdam, clipByGlobalNorm,
  * scaleByLr (a number or any library schedule: constant, polynomialDecay, cosineDecay, piecewiseConstant,
- * linearWarmup), partition and masked, skipNonFinite, multiSteps, asGradient, injectHyperparams, and the optimizers
+ * exponentialDecay, warmupCosineDecay, sgdr, oneCycle, linearWarmup, joinSchedules), partition and masked, skipNonFinite, multiSteps, asGradient, injectHyperparams, and the optimizers
  * lars, sgd, adam, adamw, lamb, larsOptax, larsPaper. A partition's (or masked's) labels are not in its spec (they
  * may come from a function): they are read from its state, `labels` (path → label), so give the state the spec
  * ran with (a keyframe's, or the state of the wrapper or chain containing it). An injectHyperparams is rebuilt for

@@ -7,9 +7,14 @@ import * as E from "fp-ts/lib/Either.js";
 import { optimizerError, type OptimizerError } from "../core/errors.js";
 import type { HyperRecord, HyperValue } from "../core/transform.js";
 import { cosineDecay } from "../schedules/cosineDecay.js";
+import { exponentialDecay } from "../schedules/exponentialDecay.js";
+import { joinSchedules } from "../schedules/joinSchedules.js";
 import { linearWarmup } from "../schedules/linearWarmup.js";
+import { oneCycle } from "../schedules/oneCycle.js";
 import { piecewiseConstant } from "../schedules/piecewiseConstant.js";
 import { constantSchedule, polynomialDecay, type Schedule } from "../schedules/schedule.js";
+import { sgdr } from "../schedules/sgdr.js";
+import { warmupCosineDecay, type WarmupCosineDecayOptions } from "../schedules/warmupCosineDecay.js";
 import { isPlainRecord } from "./stateValue.js";
 
 type Rate = E.Either<OptimizerError, number | Schedule>;
@@ -54,11 +59,51 @@ const schedules: { readonly [name: string]: (s: HyperRecord) => Schedule | Rate 
     const o = numbersOf(s, ["steps", "start"]);
     return o && E.map((then: number | Schedule) => linearWarmup(o, then))(rebuildRate(s["then"]));
   },
+  exponentialDecay: (s) => {
+    const o = numbersOf(s, ["init", "transitionSteps", "decayRate", "transitionBegin"]);
+    const end = s["end"];
+    if (!o || typeof s["staircase"] !== "boolean" || !(end === null || typeof end === "number")) return undefined;
+    return exponentialDecay({ ...o, staircase: s["staircase"], ...(end === null ? {} : { end }) });
+  },
+  warmupCosineDecay: (s) => {
+    const o = warmupCosineOptions(s);
+    return o && warmupCosineDecay(o);
+  },
+  sgdr: (s) => {
+    const cycles = s["cycles"];
+    if (!Array.isArray(cycles)) return undefined;
+    const options = cycles.map((c) => (isPlainRecord(c) ? warmupCosineOptions(c as HyperRecord) : undefined));
+    return options.every((c) => c !== undefined) ? sgdr(options as WarmupCosineDecayOptions[]) : undefined;
+  },
+  oneCycle: (s) => {
+    const o = numbersOf(s, ["transitionSteps", "peak", "pctStart", "divFactor", "finalDivFactor"]);
+    const anneal = s["anneal"];
+    if (!o || (anneal !== "cosine" && anneal !== "linear")) return undefined;
+    if (anneal === "cosine") return oneCycle({ ...o, anneal });
+    return typeof s["pctFinal"] === "number" ? oneCycle({ ...o, anneal, pctFinal: s["pctFinal"] }) : undefined;
+  },
+  joinSchedules: (s) => {
+    const parts = s["schedules"];
+    const boundaries = numberList(s, "boundaries");
+    if (!Array.isArray(parts) || !boundaries) return undefined;
+    const schedules: (number | Schedule)[] = [];
+    for (const part of parts) {
+      const rebuilt = rebuildRate(part as HyperValue);
+      if (E.isLeft(rebuilt)) return rebuilt;
+      schedules.push(rebuilt.right);
+    }
+    return joinSchedules({ schedules, boundaries });
+  },
 };
+
+/** The options of a warm-up-and-cosine schedule (or of one sgdr cycle) from its spec, else undefined. */
+const warmupCosineOptions = (s: HyperRecord): WarmupCosineDecayOptions | undefined =>
+  numbersOf(s, ["init", "peak", "warmupSteps", "decaySteps", "end", "exponent"]);
 
 /**
  * A learning rate as described: a number, or `{ schedule: name, ... }` for the library's schedules (constant,
- * polynomialDecay, cosineDecay, piecewiseConstant, linearWarmup in front of any of these). A custom schedule
+ * polynomialDecay, cosineDecay, piecewiseConstant, exponentialDecay, warmupCosineDecay, sgdr, oneCycle, and
+ * linearWarmup or joinSchedules around any of these). A custom schedule
  * (`describedSchedule`, or a bare function: `{ schedule: "custom" }`) is a Left naming it.
  */
 export const rebuildRate = (v: HyperValue | undefined): Rate => {
