@@ -48,6 +48,9 @@ export * from "./wrappers/skipNonFinite.js";
 export * from "./wrappers/injectHyperparams.js";
 export * from "./wrappers/multiSteps.js";
 export * from "./wrappers/asGradient.js";
+export * from "./wrappers/applyEvery.js";
+export * from "./wrappers/skipLargeUpdates.js";
+export * from "./wrappers/lookahead.js";
 
 // optimizers: named chains
 export * from "./optimizers/namedChain.js";

@@ -18,8 +18,11 @@ import { scaleByLr } from "../transforms/scaleByLr.js";
 import { scaleByTrustRatio } from "../transforms/scaleByTrustRatio.js";
 import { scaleByUpdateTrustRatio } from "../transforms/scaleByUpdateTrustRatio.js";
 import { traceMomentum } from "../transforms/traceMomentum.js";
+import { applyEvery } from "../wrappers/applyEvery.js";
 import { asGradient } from "../wrappers/asGradient.js";
+import { lookahead } from "../wrappers/lookahead.js";
 import { multiSteps } from "../wrappers/multiSteps.js";
+import { skipLargeUpdates } from "../wrappers/skipLargeUpdates.js";
 import { skipNonFinite } from "../wrappers/skipNonFinite.js";
 import { rebuildInjectHyperparams } from "./rebuildInjected.js";
 import { numbersOf, rebuildRate } from "./rebuildSchedule.js";
@@ -98,6 +101,18 @@ const rebuilders: { readonly [name: string]: Rebuild } = {
     (inner, h) => (typeof h["k"] === "number" ? E.right(multiSteps(inner, h["k"])) : cannot("multiSteps without a number of micro-steps k")),
     (state) => field(state, "inner"),
   ),
+  applyEvery: fromNumbers("applyEvery", ["k"], (o) => applyEvery(o.k)),
+  skipLargeUpdates: wrapper(
+    (inner, h) =>
+      typeof h["maxSquaredNorm"] === "number" ? E.right(skipLargeUpdates(inner, h["maxSquaredNorm"])) : cannot("skipLargeUpdates without its maxSquaredNorm"),
+    (state) => field(state, "inner"),
+  ),
+  lookahead: wrapper((inner, h) => {
+    const o = numbersOf(h, ["syncPeriod", "slowStepSize"]);
+    return o && typeof h["resetState"] === "boolean"
+      ? E.right(lookahead(inner, { ...o, resetState: h["resetState"] }))
+      : cannot(`lookahead from ${JSON.stringify(h)} (it needs syncPeriod, slowStepSize and resetState)`);
+  }, (state) => field(state, "inner")),
   injectHyperparams: (h, state) => rebuildInjectHyperparams(h, state, rebuildOptimizer),
   partition: (h, state) => {
     const transforms = h["transforms"];
@@ -122,7 +137,8 @@ const rebuilders: { readonly [name: string]: Rebuild } = {
  * every transformation, wrapper and optimizer of the library: identity, chain (and chainUnfused, the same steps),
  * addWeightDecay, traceMomentum, scaleByTrustRatio, scaleByUpdateTrustRatio, scaleByAdam, clipByGlobalNorm,
  * scaleByLr (a number or any library schedule: constant, polynomialDecay, cosineDecay, piecewiseConstant,
- * exponentialDecay, warmupCosineDecay, sgdr, oneCycle, linearWarmup, joinSchedules), partition and masked, skipNonFinite, multiSteps, asGradient, injectHyperparams, and the optimizers
+ * exponentialDecay, warmupCosineDecay, sgdr, oneCycle, linearWarmup, joinSchedules), partition and masked,
+ * skipNonFinite, skipLargeUpdates, multiSteps, applyEvery, lookahead, asGradient, injectHyperparams, and the optimizers
  * lars, sgd, adam, adamw, lamb, larsOptax, larsPaper. A partition's (or masked's) labels are not in its spec (they
  * may come from a function): they are read from its state, `labels` (path → label), so give the state the spec
  * ran with (a keyframe's, or the state of the wrapper or chain containing it). An injectHyperparams is rebuilt for
