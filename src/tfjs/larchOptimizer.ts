@@ -50,15 +50,29 @@ const fail = (error: OptimizerError): never => {
 interface Pending {
   readonly state: unknown;
   readonly step: number;
+  /** The TF.js names of the variables the state was made for, in the order its first step took them. */
+  readonly variables: readonly string[] | undefined;
 }
+
+/** How this optimizer names the variables in its trees: current TF.js name → the name its state knows it by. */
+interface Naming {
+  readonly canonical: ReadonlyMap<string, string>;
+  /** The names of the state's variables, in the order its first step took them (kept in checkpoints). */
+  readonly order: readonly string[];
+  /** Whether some variable goes by a saved name other than its own. */
+  readonly renamed: boolean;
+}
+
+const isNameList = (x: unknown): x is readonly string[] => Array.isArray(x) && x.every((n) => typeof n === "string");
 
 const decodeCheckpoint = (bytes: unknown): E.Either<OptimizerError, Pending> => {
   if (!(bytes instanceof Uint8Array)) return E.left(optimizerError("InvalidOption", "resume must be the Uint8Array that checkpoint() gave"));
   const decoded = decodeState(bytes);
   if (E.isLeft(decoded)) return decoded;
-  const meta = decoded.right.meta as { step?: unknown } | null | undefined;
-  const step = typeof meta === "object" && meta !== null && Number.isSafeInteger(meta.step) ? (meta.step as number) : 0;
-  return E.right({ state: decoded.right.state, step });
+  const meta = decoded.right.meta as { step?: unknown; variables?: unknown } | null | undefined;
+  const known = typeof meta === "object" && meta !== null;
+  const step = known && Number.isSafeInteger(meta.step) ? (meta.step as number) : 0;
+  return E.right({ state: decoded.right.state, step, variables: known && isNameList(meta.variables) ? meta.variables : undefined });
 };
 
 const checkRecord = (r: unknown): E.Either<OptimizerError, Required<Omit<LarchRecordOptions, "meta">> & { meta?: unknown }> => {
@@ -66,6 +80,32 @@ const checkRecord = (r: unknown): E.Either<OptimizerError, Required<Omit<LarchRe
   const { path, keyframeEvery = 100, recordGrads = true, meta } = r as LarchRecordOptions;
   if (typeof path !== "string" || path === "") return E.left(optimizerError("InvalidOption", "record.path must be a non-empty file path"));
   return E.right({ path, keyframeEvery, recordGrads, meta });
+};
+
+/**
+ * The naming of a first step's entries: each by its own name, or, resuming a state made for variables of other
+ * names (a model built again in the same program gets `dense_Dense3/kernel` or `…/kernel_1` where the saved one had
+ * `dense_Dense1/kernel`), by the saved names, position by position in the order both steps took them.
+ */
+const namingFor = (entries: readonly NamedEntry[], saved: readonly string[] | undefined): E.Either<OptimizerError, Naming> => {
+  const names = entries.map((e) => e.name);
+  const same = saved === undefined || (saved.length === names.length && names.every((n) => saved.includes(n)));
+  if (same) return E.right({ canonical: new Map(names.map((n) => [n, n])), order: saved ?? names, renamed: false });
+  if (saved.length !== names.length)
+    return E.left(optimizerError("StateMismatch", `the resumed state was made for ${saved.length} variables [${saved.join(", ")}]; these gradients name ${names.length} [${names.join(", ")}]`));
+  return E.right({ canonical: new Map(names.map((n, i) => [n, saved[i]!])), order: saved, renamed: true });
+};
+
+/** Where each entry's leaf goes in the trees: its name's segments under the naming; a Left for a name it does not know. */
+const treePlaces = (entries: readonly NamedEntry[], naming: Naming): E.Either<OptimizerError, readonly { readonly segments: readonly string[] }[]> => {
+  const out: { segments: readonly string[] }[] = [];
+  for (const e of entries) {
+    const name = naming.canonical.get(e.name);
+    if (name === undefined && naming.renamed)
+      return E.left(optimizerError("StateMismatch", `variable ${JSON.stringify(e.name)} is not one of the variables this optimizer's state was resumed for`, { path: e.segments.join(".") }));
+    out.push({ segments: name === undefined || name === e.name ? e.segments : name.split("/") });
+  }
+  return E.right(out);
 };
 
 /** The step's named variables, looked up in the engine by the gradients' names and checked against them. */
@@ -111,6 +151,7 @@ export class LarchOptimizer<S = unknown> extends tf.Optimizer {
   #state: S | undefined;
   #step = 0;
   #pending: Pending | undefined;
+  #naming: Naming | undefined;
   #record: (Required<Omit<LarchRecordOptions, "meta">> & { meta?: unknown }) | undefined;
   #recorder: Recorder<S> | undefined;
   #closed: RecordingSummary | undefined;
@@ -146,6 +187,7 @@ export class LarchOptimizer<S = unknown> extends tf.Optimizer {
 
   #resumeFrom(pending: Pending): void {
     this.#pending = pending;
+    this.#naming = undefined;
     this.#state = undefined;
     this.#step = pending.step;
     this.iterations_ = pending.step;
@@ -196,20 +238,25 @@ export class LarchOptimizer<S = unknown> extends tf.Optimizer {
     if (E.isLeft(entries)) return entries;
     const variables = variablesFor(entries.right);
     if (E.isLeft(variables)) return variables;
-    const grads = nestLeaves(entries.right, entries.right.map((e) => leafFromTensor(e.tensor)));
+    const naming = this.#naming !== undefined ? E.right(this.#naming) : namingFor(entries.right, this.#pending?.variables);
+    if (E.isLeft(naming)) return naming;
+    const places = treePlaces(entries.right, naming.right);
+    if (E.isLeft(places)) return places;
+    const grads = nestLeaves(places.right, entries.right.map((e) => leafFromTensor(e.tensor)));
     if (E.isLeft(grads)) return grads;
-    const params = nestLeaves(entries.right, variables.right.map((v) => leafFromTensor(v)));
+    const params = nestLeaves(places.right, variables.right.map((v) => leafFromTensor(v)));
     if (E.isLeft(params)) return params;
     const state = this.#stateFor(opt, params.right);
     if (E.isLeft(state)) return state;
     const stepped = this.#record === undefined ? applyStep(opt, grads.right, state.right, params.right) : this.#recordedStep(opt, grads.right, state.right, params.right, loss);
     if (E.isLeft(stepped)) return E.left({ ...stepped.left, step: stepped.left.step ?? this.#step });
     const [next, nextState] = stepped.right;
-    const leaves = entries.right.map((e) => leafAt(next, e.segments));
+    const leaves = places.right.map((p) => leafAt(next, p.segments));
     const missing = leaves.findIndex((l) => l === undefined);
     if (missing >= 0) return E.left(optimizerError("InvalidTree", `the step returned no leaf for ${entries.right[missing]!.name}`));
     variables.right.forEach((v, i) => assignLeaf(v, leaves[i]!, true)); // the step's new arrays: nobody else holds them
     this.#state = nextState;
+    this.#naming = naming.right;
     this.#pending = undefined;
     this.#step++;
     this.incrementIterations();
@@ -250,7 +297,8 @@ export class LarchOptimizer<S = unknown> extends tf.Optimizer {
     const state = this.#state ?? this.#pending?.state;
     if (state === undefined) return E.left(optimizerError("InvalidOption", "there is no state to checkpoint before the first step"));
     const optimizer = this.optimizer ? (JSON.parse(JSON.stringify(specOf(this.optimizer))) as Json) : null;
-    return encodeState(state, { step: this.#step, optimizer });
+    const variables = [...(this.#naming?.order ?? this.#pending?.variables ?? [])];
+    return encodeState(state, { step: this.#step, optimizer, variables });
   }
 
   /**
