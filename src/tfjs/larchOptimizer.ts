@@ -9,6 +9,7 @@ import { optimizerError, type OptimizerError } from "../core/errors.js";
 import { applyStep } from "../core/step.js";
 import { specOf, type GradientTransformation } from "../core/transform.js";
 import type { Tree } from "../core/tree.js";
+import { kernelArena } from "../kernels/kernelMemory.js";
 import { checkStateShape } from "../timetravel/checkStateShape.js";
 import { decodeState } from "../timetravel/decodeState.js";
 import { encodeState } from "../timetravel/encodeState.js";
@@ -39,7 +40,11 @@ export interface LarchOptimizerOptions {
   readonly resume?: Uint8Array;
 }
 
-/** The name of the optimizer weight that holds the larch checkpoint in `getWeights()`. */
+/**
+ * The name of the optimizer weight that holds the larch checkpoint in `getWeights()`.
+ * @example
+ * (await optimizer.getWeights()).map((w) => w.name) // ["iter", CHECKPOINT_WEIGHT] after the first step
+ */
 export const CHECKPOINT_WEIGHT = "larch/checkpoint";
 
 const fail = (error: OptimizerError): never => {
@@ -95,6 +100,13 @@ const namingFor = (entries: readonly NamedEntry[], saved: readonly string[] | un
     return E.left(optimizerError("StateMismatch", `the resumed state was made for ${saved.length} variables [${saved.join(", ")}]; these gradients name ${names.length} [${names.join(", ")}]`));
   return E.right({ canonical: new Map(names.map((n, i) => [n, saved[i]!])), order: saved, renamed: true });
 };
+
+/**
+ * Where a step of an optimizer with a compiled kernel (`lars()`) copies the tensors: straight into the kernel's
+ * memory, which its step reads in place and writes its outputs to (staging them there costs a second copy each way;
+ * docs/tfjs.md has the numbers). Undefined, so a plain array, when the memory is full or there is no WebAssembly.
+ */
+const inKernelMemory = (size: number): Float32Array | undefined => kernelArena()?.ownedArray(size);
 
 /** Where each entry's leaf goes in the trees: its name's segments under the naming; a Left for a name it does not know. */
 const treePlaces = (entries: readonly NamedEntry[], naming: Naming): E.Either<OptimizerError, readonly { readonly segments: readonly string[] }[]> => {
@@ -242,9 +254,10 @@ export class LarchOptimizer<S = unknown> extends tf.Optimizer {
     if (E.isLeft(naming)) return naming;
     const places = treePlaces(entries.right, naming.right);
     if (E.isLeft(places)) return places;
-    const grads = nestLeaves(places.right, entries.right.map((e) => leafFromTensor(e.tensor)));
+    const storage = opt.accelerated !== undefined ? inKernelMemory : undefined;
+    const grads = nestLeaves(places.right, entries.right.map((e) => leafFromTensor(e.tensor, storage)));
     if (E.isLeft(grads)) return grads;
-    const params = nestLeaves(places.right, variables.right.map((v) => leafFromTensor(v)));
+    const params = nestLeaves(places.right, variables.right.map((v) => leafFromTensor(v, storage)));
     if (E.isLeft(params)) return params;
     const state = this.#stateFor(opt, params.right);
     if (E.isLeft(state)) return state;

@@ -1,5 +1,6 @@
 /**
- * Every public symbol is documented: the TypeScript compiler loads src/index.ts, follows its re-exports,
+ * Every public symbol is documented: the TypeScript compiler loads src/index.ts and src/tfjs/index.ts (the
+ * `larch/tfjs` subpath), follows their re-exports,
  * and each exported function (declared or a const holding one) and class must have a doc comment with an
  * `@example`; every other export (interface, type alias, constant, enum) must have a doc comment.
  */
@@ -31,12 +32,17 @@ function kindOf(decl: ts.Declaration, checker: ts.TypeChecker, symbol: ts.Symbol
   return undefined;
 }
 
-/** The exported symbols of src/index.ts, re-exports resolved to the declarations they name. */
+/** The exported symbols of the package's entry points, re-exports resolved to the declarations they name. */
 function publicSymbols(): PublicSymbol[] {
+  return ["src/index.ts", "src/tfjs/index.ts"].flatMap(entrySymbols);
+}
+
+/** The exported symbols of one entry point. */
+function entrySymbols(entryFile: string): PublicSymbol[] {
   const configPath = path.join(root, "tsconfig.build.json");
   const config = ts.getParsedCommandLineOfConfigFile(configPath, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
   if (config === undefined) throw new Error(`cannot read ${configPath}`);
-  const entry = path.join(root, "src/index.ts");
+  const entry = path.join(root, entryFile);
   const program = ts.createProgram([entry], { ...config.options, noEmit: true });
   const checker = program.getTypeChecker();
   const moduleSymbol = checker.getSymbolAtLocation(program.getSourceFile(entry)!)!;
@@ -62,7 +68,7 @@ describe("the public API's doc comments", () => {
 
   it("are read from a real export list", () => {
     expect(symbols.length).toBeGreaterThan(50);
-    expect(symbols.map((s) => s.name)).toEqual(expect.arrayContaining(["lars", "chain", "applyUpdates", "GradientTransformation", "seek"]));
+    expect(symbols.map((s) => s.name)).toEqual(expect.arrayContaining(["lars", "chain", "applyUpdates", "GradientTransformation", "seek", "larchOptimizer", "treeFromTensors"]));
   });
 
   it("document every exported symbol", () => {

@@ -78,6 +78,14 @@ describe("one applyGradients", () => {
     expect(enc(optimizer.state)).toEqual(enc(state));
     expect(Object.values(grads).every((t) => !t.isDisposed)).toBe(true);
     expect(Object.values(grads).map(bitsOfTensor)).toEqual(gradBits);
+    // a second step, from a state with momentum buffers (lars() runs its compiled kernel on kernel-memory copies)
+    const again = applyStep(opt, g.right, state, params as unknown as Tree);
+    if (E.isLeft(again)) throw new Error(again.left.message);
+    optimizer.applyGradients(grads);
+    const [params2, state2] = again.right as readonly [{ bridge1: { dense: { kernel: Leaf; bias: Leaf } } }, unknown];
+    expect(bitsOfTensor(w)).toEqual(bitsOf(params2.bridge1.dense.kernel));
+    expect(bitsOfTensor(b)).toEqual(bitsOf(params2.bridge1.dense.bias));
+    expect(enc(optimizer.state)).toEqual(enc(state2));
     dispose();
   });
 
