@@ -39,6 +39,13 @@ export * from "./transforms/newtonSchulz.js";
 export * from "./transforms/scaleByTrustRatio.js";
 export * from "./transforms/scaleByUpdateTrustRatio.js";
 export * from "./transforms/scaleByAdam.js";
+export * from "./transforms/scaleByLion.js";
+export * from "./transforms/scaleByBelief.js";
+export * from "./transforms/momentOptions.js";
+export * from "./transforms/scaleByNadam.js";
+export * from "./transforms/scaleByRadam.js";
+export * from "./transforms/scaleByAdan.js";
+export * from "./transforms/scaleByAdemamix.js";
 export * from "./transforms/scaleByLr.js";
 export * from "./transforms/clipByGlobalNorm.js";
 export * from "./transforms/partition.js";
@@ -63,6 +70,12 @@ export * from "./optimizers/adamw.js";
 export * from "./optimizers/lamb.js";
 export * from "./optimizers/larsOptax.js";
 export * from "./optimizers/larsPaper.js";
+export * from "./optimizers/lion.js";
+export * from "./optimizers/adabelief.js";
+export * from "./optimizers/nadamw.js";
+export * from "./optimizers/radam.js";
+export * from "./optimizers/adan.js";
+export * from "./optimizers/ademamix.js";
 
 // kernels: trees placed in the WebAssembly kernel's memory
 export { kernelThreads, kernelTree } from "./kernels/kernelMemory.js";

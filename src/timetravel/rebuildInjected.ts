@@ -6,14 +6,26 @@ import * as E from "fp-ts/lib/Either.js";
 import { failing } from "../core/elementwise.js";
 import { optimizerError, type OptimizerError } from "../core/errors.js";
 import type { GradientTransformation, HyperRecord, HyperValue } from "../core/transform.js";
+import { adabelief } from "../optimizers/adabelief.js";
 import { adam } from "../optimizers/adam.js";
 import { adamw } from "../optimizers/adamw.js";
+import { adan } from "../optimizers/adan.js";
+import { ademamix } from "../optimizers/ademamix.js";
 import { lamb } from "../optimizers/lamb.js";
 import { lars } from "../optimizers/lars.js";
 import { larsOptax } from "../optimizers/larsOptax.js";
 import { larsPaper } from "../optimizers/larsPaper.js";
+import { lion } from "../optimizers/lion.js";
+import { nadamw } from "../optimizers/nadamw.js";
+import { radam } from "../optimizers/radam.js";
 import { sgd } from "../optimizers/sgd.js";
 import { scaleByAdam } from "../transforms/scaleByAdam.js";
+import { scaleByAdan } from "../transforms/scaleByAdan.js";
+import { scaleByAdemamix } from "../transforms/scaleByAdemamix.js";
+import { scaleByBelief } from "../transforms/scaleByBelief.js";
+import { scaleByLion } from "../transforms/scaleByLion.js";
+import { scaleByNadam } from "../transforms/scaleByNadam.js";
+import { scaleByRadam } from "../transforms/scaleByRadam.js";
 import { scaleByTrustRatio } from "../transforms/scaleByTrustRatio.js";
 import { scaleByUpdateTrustRatio } from "../transforms/scaleByUpdateTrustRatio.js";
 import { traceMomentum } from "../transforms/traceMomentum.js";
@@ -31,7 +43,19 @@ export const BUILDERS: { readonly [name: string]: (options: any) => GradientTran
   lars,
   larsOptax,
   larsPaper,
+  lion,
+  adabelief,
+  nadamw,
+  radam,
+  adan,
+  ademamix,
   scaleByAdam,
+  scaleByLion,
+  scaleByBelief,
+  scaleByNadam,
+  scaleByRadam,
+  scaleByAdan,
+  scaleByAdemamix,
   scaleByTrustRatio,
   scaleByUpdateTrustRatio,
   traceMomentum,

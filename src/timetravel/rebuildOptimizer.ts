@@ -14,6 +14,12 @@ import { addWeightDecay } from "../transforms/addWeightDecay.js";
 import { clipByGlobalNorm } from "../transforms/clipByGlobalNorm.js";
 import { labelByPath, partition } from "../transforms/partition.js";
 import { scaleByAdam } from "../transforms/scaleByAdam.js";
+import { scaleByAdan } from "../transforms/scaleByAdan.js";
+import { scaleByAdemamix } from "../transforms/scaleByAdemamix.js";
+import { scaleByBelief } from "../transforms/scaleByBelief.js";
+import { scaleByLion } from "../transforms/scaleByLion.js";
+import { scaleByNadam } from "../transforms/scaleByNadam.js";
+import { scaleByRadam } from "../transforms/scaleByRadam.js";
 import { scaleByLr } from "../transforms/scaleByLr.js";
 import { scaleByTrustRatio } from "../transforms/scaleByTrustRatio.js";
 import { scaleByUpdateTrustRatio } from "../transforms/scaleByUpdateTrustRatio.js";
@@ -63,7 +69,7 @@ const members = (name: string, h: HyperRecord, state: unknown): E.Either<Optimiz
 };
 
 /** The optimizers that are a chain under their own name ({@link namedChain}): rebuilt from their members. */
-const NAMED_CHAINS = ["lars", "sgd", "adam", "adamw", "lamb", "larsOptax", "larsPaper"] as const;
+const NAMED_CHAINS = ["lars", "sgd", "adam", "adamw", "lamb", "larsOptax", "larsPaper", "lion", "adabelief", "nadamw", "radam", "adan", "ademamix"] as const;
 
 /** A wrapper around one transformation, whose state for `inner` is `innerState(state)`. */
 const wrapper =
@@ -92,6 +98,12 @@ const rebuilders: { readonly [name: string]: Rebuild } = {
     );
   },
   scaleByAdam: fromNumbers("scaleByAdam", ["b1", "b2", "eps"], scaleByAdam),
+  scaleByLion: fromNumbers("scaleByLion", ["b1", "b2"], scaleByLion),
+  scaleByNadam: fromNumbers("scaleByNadam", ["b1", "b2", "eps", "epsRoot"], (o, h) => scaleByNadam({ ...o, nesterov: h["nesterov"] === true })),
+  scaleByRadam: fromNumbers("scaleByRadam", ["b1", "b2", "eps", "epsRoot", "threshold"], (o, h) => scaleByRadam({ ...o, nesterov: h["nesterov"] === true })),
+  scaleByAdan: fromNumbers("scaleByAdan", ["b1", "b2", "b3", "eps", "epsRoot"], scaleByAdan),
+  scaleByAdemamix: fromNumbers("scaleByAdemamix", ["b1", "b2", "b3", "alpha", "eps", "epsRoot"], scaleByAdemamix),
+  scaleByBelief: fromNumbers("scaleByBelief", ["b1", "b2", "eps", "epsRoot"], (o, h) => scaleByBelief({ ...o, nesterov: h["nesterov"] === true })),
   scaleByUpdateTrustRatio: fromNumbers("scaleByUpdateTrustRatio", ["trustCoefficient", "eps"], scaleByUpdateTrustRatio),
   clipByGlobalNorm: fromNumbers("clipByGlobalNorm", ["maxNorm"], (o) => clipByGlobalNorm(o.maxNorm)),
   scaleByLr: (h) => E.map((lr: number | Schedule): GradientTransformation<any> => scaleByLr(lr))(rebuildRate(h["lr"])),
@@ -135,11 +147,12 @@ const rebuilders: { readonly [name: string]: Rebuild } = {
 /**
  * The optimizer a spec `{ name, hyperparams }` describes (as `specOf` writes it and a recording keeps it), for
  * every transformation, wrapper and optimizer of the library: identity, chain (and chainUnfused, the same steps),
- * addWeightDecay, traceMomentum, scaleByTrustRatio, scaleByUpdateTrustRatio, scaleByAdam, clipByGlobalNorm,
+ * addWeightDecay, traceMomentum, scaleByTrustRatio, scaleByUpdateTrustRatio, scaleByAdam, scaleByLion, scaleByBelief, scaleByNadam, scaleByRadam,
+ * scaleByAdan, scaleByAdemamix, clipByGlobalNorm,
  * scaleByLr (a number or any library schedule: constant, polynomialDecay, cosineDecay, piecewiseConstant,
  * exponentialDecay, warmupCosineDecay, sgdr, oneCycle, linearWarmup, joinSchedules), partition and masked,
  * skipNonFinite, skipLargeUpdates, multiSteps, applyEvery, lookahead, asGradient, injectHyperparams, and the optimizers
- * lars, sgd, adam, adamw, lamb, larsOptax, larsPaper. A partition's (or masked's) labels are not in its spec (they
+ * lars, sgd, adam, adamw, lamb, larsOptax, larsPaper, lion, adabelief, nadamw, radam, adan, ademamix. A partition's (or masked's) labels are not in its spec (they
  * may come from a function): they are read from its state, `labels` (path → label), so give the state the spec
  * ran with (a keyframe's, or the state of the wrapper or chain containing it). An injectHyperparams is rebuilt for
  * any hyper-parameters its state holds when its `build` was a library factory (its spec names it), and for the

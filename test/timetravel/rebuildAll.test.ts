@@ -7,7 +7,10 @@ import { describe, expect, it } from "vitest";
 import * as E from "fp-ts/lib/Either.js";
 import {
   adam,
+  adabelief,
   adamw,
+  adan,
+  ademamix,
   addWeightDecay,
   applyEvery,
   applyUpdates,
@@ -28,13 +31,16 @@ import {
   larsOptax,
   larsPaper,
   linearWarmup,
+  lion,
   lookahead,
   masked,
   multiSteps,
+  nadamw,
   oneCycle,
   partition,
   piecewiseConstant,
   polynomialDecay,
+  radam,
   rebuildOptimizer,
   scaleByAdam,
   scaleByLr,
@@ -138,6 +144,12 @@ const cases: [string, () => GradientTransformation<any>, Grad?][] = [
   ["lars", () => lars({ lr: polynomialDecay({ init: 0.2, power: 2, totalSteps: 6 }), momentum: 0.9, weightDecay: 5e-4, nesterov: true })],
   ["larsOptax", () => larsOptax({ lr: 1, weightDecay: 1e-4, momentum: 0.9, nesterov: true })],
   ["larsPaper", () => larsPaper({ lr: piecewiseConstant({ values: [2, 1], boundaries: [3] }), momentum: 0.9, weightDecay: 5e-4 })],
+  ["lion", () => lion({ lr: 1e-3, b1: 0.95, weightDecay: 0.1 })],
+  ["adabelief", () => adabelief({ lr: cosineDecay({ init: 1e-2, decaySteps: 5 }), nesterov: true })],
+  ["nadamw", () => nadamw({ lr: 1e-2, epsRoot: 1e-10, weightDecay: 0.01 })],
+  ["radam", () => radam({ lr: 1e-2, b2: 0.99, threshold: 4, nesterov: true })],
+  ["adan", () => adan({ lr: 1e-2, weightDecay: 0.02 })],
+  ["ademamix", () => ademamix({ lr: 1e-2, b3: 0.999, alpha: 3, weightDecay: 0.01 })],
   ["nested wrappers", () => multiSteps(skipNonFinite(partition({ conv: lamb({ lr: 1e-2 }), rest: larsOptax({ lr: 0.5 }) }, byPath)), 2), nanAt(3)],
 ];
 
@@ -189,6 +201,12 @@ describe("rebuildOptimizer knows every library factory an injectHyperparams may 
     ["scaleByTrustRatio", scaleByTrustRatio],
     ["scaleByUpdateTrustRatio", scaleByUpdateTrustRatio],
     ["traceMomentum", traceMomentum],
+    ["lion", lion],
+    ["adabelief", adabelief],
+    ["nadamw", nadamw],
+    ["radam", radam],
+    ["adan", adan],
+    ["ademamix", ademamix],
   ] as const)("%s", (name, factory) => {
     const opt = injectHyperparams(factory as (h: { momentum: number; lr: number }) => GradientTransformation<any>, { momentum: 0.5, lr: 0.1 });
     expect(opt.hyperparams["build"]).toBe(name);

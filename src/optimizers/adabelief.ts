@@ -1,0 +1,34 @@
+/**
+ * AdaBelief (Zhuang et al. 2020), as a chain.
+ * @module
+ */
+import { registerBuilder } from "../core/builders.js";
+import type { ChainState } from "../core/chain.js";
+import type { GradientTransformation } from "../core/transform.js";
+import type { Schedule } from "../schedules/schedule.js";
+import { scaleByBelief, type ScaleByBeliefOptions } from "../transforms/scaleByBelief.js";
+import { scaleByLr } from "../transforms/scaleByLr.js";
+import { namedChain } from "./namedChain.js";
+
+/** Options of {@link adabelief}, named as optax's `adabelief` (`lr` for `learning_rate`), with its defaults. */
+export interface AdaBeliefOptions extends ScaleByBeliefOptions {
+  /** Learning rate α, or a schedule αₜ. */
+  readonly lr: number | Schedule;
+}
+
+/**
+ * optax's `adabelief`: `chain(scaleByBelief({ b1, b2, eps, epsRoot, nesterov }), scaleByLr(lr))`, per leaf
+ *
+ *   m ← (1 − β₁)·g + β₁·m,  s ← (1 − β₂)·(g − m)² + β₂·s + ε_root,  u = −αₜ·m̂ / (√ŝ + ε)
+ *
+ * with Adam's bias corrections (see {@link scaleByBelief}), fused into one pass per leaf. Defaults β₁ 0.9,
+ * β₂ 0.999, ε 1e-16, ε_root 1e-16, no Nesterov.
+ * @example
+ * const opt = adabelief({ lr: 1e-3 });
+ */
+export const adabelief = (o: AdaBeliefOptions): GradientTransformation<ChainState> => {
+  const { lr, b1 = 0.9, b2 = 0.999, eps = 1e-16, epsRoot = 1e-16, nesterov = false } = o ?? ({} as AdaBeliefOptions);
+  return namedChain("adabelief", scaleByBelief({ b1, b2, eps, epsRoot, nesterov }), scaleByLr(lr));
+};
+
+registerBuilder("adabelief", adabelief);
