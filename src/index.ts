@@ -46,6 +46,8 @@ export * from "./transforms/scaleByNadam.js";
 export * from "./transforms/scaleByRadam.js";
 export * from "./transforms/scaleByAdan.js";
 export * from "./transforms/scaleByAdemamix.js";
+export * from "./transforms/ema.js";
+export * from "./transforms/clip.js";
 export * from "./transforms/scaleByLr.js";
 export * from "./transforms/clipByGlobalNorm.js";
 export * from "./transforms/partition.js";

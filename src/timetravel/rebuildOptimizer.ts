@@ -11,7 +11,9 @@ import type { GradientTransformation, HyperRecord, HyperValue } from "../core/tr
 import { namedChain } from "../optimizers/namedChain.js";
 import type { Schedule } from "../schedules/schedule.js";
 import { addWeightDecay } from "../transforms/addWeightDecay.js";
+import { clip } from "../transforms/clip.js";
 import { clipByGlobalNorm } from "../transforms/clipByGlobalNorm.js";
+import { ema } from "../transforms/ema.js";
 import { labelByPath, partition } from "../transforms/partition.js";
 import { scaleByAdam } from "../transforms/scaleByAdam.js";
 import { scaleByAdan } from "../transforms/scaleByAdan.js";
@@ -99,6 +101,8 @@ const rebuilders: { readonly [name: string]: Rebuild } = {
   },
   scaleByAdam: fromNumbers("scaleByAdam", ["b1", "b2", "eps"], scaleByAdam),
   scaleByLion: fromNumbers("scaleByLion", ["b1", "b2"], scaleByLion),
+  ema: fromNumbers("ema", ["decay"], (o, h) => ema({ decay: o.decay, debias: h["debias"] !== false })),
+  clip: fromNumbers("clip", ["maxDelta"], (o) => clip(o.maxDelta)),
   scaleByNadam: fromNumbers("scaleByNadam", ["b1", "b2", "eps", "epsRoot"], (o, h) => scaleByNadam({ ...o, nesterov: h["nesterov"] === true })),
   scaleByRadam: fromNumbers("scaleByRadam", ["b1", "b2", "eps", "epsRoot", "threshold"], (o, h) => scaleByRadam({ ...o, nesterov: h["nesterov"] === true })),
   scaleByAdan: fromNumbers("scaleByAdan", ["b1", "b2", "b3", "eps", "epsRoot"], scaleByAdan),
@@ -148,7 +152,7 @@ const rebuilders: { readonly [name: string]: Rebuild } = {
  * The optimizer a spec `{ name, hyperparams }` describes (as `specOf` writes it and a recording keeps it), for
  * every transformation, wrapper and optimizer of the library: identity, chain (and chainUnfused, the same steps),
  * addWeightDecay, traceMomentum, scaleByTrustRatio, scaleByUpdateTrustRatio, scaleByAdam, scaleByLion, scaleByBelief, scaleByNadam, scaleByRadam,
- * scaleByAdan, scaleByAdemamix, clipByGlobalNorm,
+ * scaleByAdan, scaleByAdemamix, ema, clip, clipByGlobalNorm,
  * scaleByLr (a number or any library schedule: constant, polynomialDecay, cosineDecay, piecewiseConstant,
  * exponentialDecay, warmupCosineDecay, sgdr, oneCycle, linearWarmup, joinSchedules), partition and masked,
  * skipNonFinite, skipLargeUpdates, multiSteps, applyEvery, lookahead, asGradient, injectHyperparams, and the optimizers

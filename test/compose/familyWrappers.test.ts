@@ -13,12 +13,16 @@ import {
   applyEvery,
   applyUpdates,
   chain,
+  clip,
+  ema,
+  scaleByLr,
   lookahead,
   lookaheadSlowParams,
   sgd,
   skipLargeUpdates,
   type ApplyEveryState,
   type ChainState,
+  type EmaState,
   type GradientTransformation,
   type LookaheadState,
   type SkipLargeUpdatesState,
@@ -117,4 +121,27 @@ describe("lookahead against optax.lookahead", () => {
     for (const bad of [{ syncPeriod: 0, slowStepSize: 0.5 }, { syncPeriod: 2, slowStepSize: 1.5 }, { syncPeriod: 2.5, slowStepSize: 0.5 }])
       expect(E.isLeft(lookahead(sgd({ lr: 0.1 }), bad).init(params))).toBe(true);
   });
+});
+
+describe("ema against optax.ema", () => {
+  for (const c of loadFamily<TrajectoryCase>("ema"))
+    it(c.name, () => {
+      const [average, lr] = c.optax.members;
+      const opt = chain(ema({ decay: average.options.decay, debias: average.options.debias }), scaleByLr(lr.options.learning_rate));
+      const worst = replayFamily(c, opt, ({ t, state }) => {
+        const s = (state as ChainState)[0] as EmaState;
+        expect(s.count).toBe(c.trajectory[t]!.state[0].count);
+        return each(c, s.ema, c.trajectory[t]!.state[0].ema);
+      });
+      report(c, worst);
+    });
+});
+
+describe("clip against optax.clip", () => {
+  for (const c of loadFamily<TrajectoryCase>("clip"))
+    it(c.name, () => {
+      const [clipping, optimizer] = c.optax.members;
+      const opt = chain(clip(clipping.options.max_delta), inner(optimizer));
+      report(c, replayFamily(c, opt, ({ t, updates }) => each(c, updates, c.trajectory[t]!.updates)));
+    });
 });
