@@ -62,6 +62,7 @@ export * from "./wrappers/asGradient.js";
 export * from "./wrappers/applyEvery.js";
 export * from "./wrappers/skipLargeUpdates.js";
 export * from "./wrappers/lookahead.js";
+export * from "./wrappers/zeroNans.js";
 
 // optimizers: named chains
 export * from "./optimizers/namedChain.js";

@@ -32,6 +32,7 @@ import { lookahead } from "../wrappers/lookahead.js";
 import { multiSteps } from "../wrappers/multiSteps.js";
 import { skipLargeUpdates } from "../wrappers/skipLargeUpdates.js";
 import { skipNonFinite } from "../wrappers/skipNonFinite.js";
+import { zeroNans } from "../wrappers/zeroNans.js";
 import { rebuildInjectHyperparams } from "./rebuildInjected.js";
 import { numbersOf, rebuildRate } from "./rebuildSchedule.js";
 import { isPlainRecord } from "./stateValue.js";
@@ -101,6 +102,7 @@ const rebuilders: { readonly [name: string]: Rebuild } = {
   },
   scaleByAdam: fromNumbers("scaleByAdam", ["b1", "b2", "eps"], scaleByAdam),
   scaleByLion: fromNumbers("scaleByLion", ["b1", "b2"], scaleByLion),
+  zeroNans: () => E.right(zeroNans()),
   ema: fromNumbers("ema", ["decay"], (o, h) => ema({ decay: o.decay, debias: h["debias"] !== false })),
   clip: fromNumbers("clip", ["maxDelta"], (o) => clip(o.maxDelta)),
   scaleByNadam: fromNumbers("scaleByNadam", ["b1", "b2", "eps", "epsRoot"], (o, h) => scaleByNadam({ ...o, nesterov: h["nesterov"] === true })),
@@ -152,7 +154,7 @@ const rebuilders: { readonly [name: string]: Rebuild } = {
  * The optimizer a spec `{ name, hyperparams }` describes (as `specOf` writes it and a recording keeps it), for
  * every transformation, wrapper and optimizer of the library: identity, chain (and chainUnfused, the same steps),
  * addWeightDecay, traceMomentum, scaleByTrustRatio, scaleByUpdateTrustRatio, scaleByAdam, scaleByLion, scaleByBelief, scaleByNadam, scaleByRadam,
- * scaleByAdan, scaleByAdemamix, ema, clip, clipByGlobalNorm,
+ * scaleByAdan, scaleByAdemamix, ema, clip, zeroNans, clipByGlobalNorm,
  * scaleByLr (a number or any library schedule: constant, polynomialDecay, cosineDecay, piecewiseConstant,
  * exponentialDecay, warmupCosineDecay, sgdr, oneCycle, linearWarmup, joinSchedules), partition and masked,
  * skipNonFinite, skipLargeUpdates, multiSteps, applyEvery, lookahead, asGradient, injectHyperparams, and the optimizers

@@ -20,9 +20,11 @@ import {
   lookaheadSlowParams,
   sgd,
   skipLargeUpdates,
+  zeroNans,
   type ApplyEveryState,
   type ChainState,
   type EmaState,
+  type ZeroNansState,
   type GradientTransformation,
   type LookaheadState,
   type SkipLargeUpdatesState,
@@ -143,5 +145,22 @@ describe("clip against optax.clip", () => {
       const [clipping, optimizer] = c.optax.members;
       const opt = chain(clip(clipping.options.max_delta), inner(optimizer));
       report(c, replayFamily(c, opt, ({ t, updates }) => each(c, updates, c.trajectory[t]!.updates)));
+    });
+});
+
+describe("zeroNans against optax.zero_nans", () => {
+  for (const c of loadFamily<TrajectoryCase>("zero-nans"))
+    it(c.name, () => {
+      const [, optimizer] = c.optax.members;
+      const opt = chain(zeroNans(), inner(optimizer));
+      let nans = 0;
+      const worst = replayFamily(c, opt, ({ t, state, updates }) => {
+        const s = (state as ChainState)[0] as ZeroNansState;
+        expect(s.foundNan).toEqual(c.trajectory[t]!.state[0].found_nan);
+        nans += Object.values(s.foundNan).filter(Boolean).length;
+        return each(c, updates, c.trajectory[t]!.updates);
+      });
+      expect(nans).toBeGreaterThan(0); // the case's gradients hold NaNs
+      report(c, worst);
     });
 });
