@@ -1,0 +1,117 @@
+/**
+ * Issue 13's table: sgd, adam, adamw and lars in the user's loop (fresh plain-array gradients every step, pure
+ * `applyStep`, after `kernelThreads(2)`), torch.optim's step of the same optimizer with `torch.set_num_threads(2)`
+ * (bench/python/torch_optim_step.py, the seed's LARS for lars), `update` + `applyUpdates` (the README's first
+ * loop), and a user's chain: docs/composing.md's LARS with Adam moments beside adam, the built-in with as many passes.
+ * Hyper-parameters: sgd momentum 0.9, weight decay 5e-4, lr 0.1; adam lr 1e-3; adamw lr 1e-3, weight decay 0.01;
+ * lars lr 0.1, momentum 0.9, weight decay 5e-4.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as E from "fp-ts/lib/Either.js";
+import ndarray from "ndarray";
+import {
+  adam,
+  adamw,
+  addWeightDecay,
+  applyStep,
+  applyUpdates,
+  chain,
+  kernelThreads,
+  lars,
+  scaleByAdam,
+  scaleByLr,
+  scaleByTrustRatio,
+  sgd,
+  type GradientTransformation,
+  type Tree,
+} from "../../src/index.js";
+import type { Peer } from "../peer.js";
+import { sharedBenchDir } from "../shared-files.js";
+import type { BenchTree, TreeId } from "../trees.js";
+import { findTorchPython } from "./torch.js";
+
+type Name = "sgd" | "adam" | "adamw" | "lars";
+
+const OPTIMIZERS: { readonly [name in Name]: () => GradientTransformation<any> } = {
+  sgd: () => sgd({ lr: 0.1, momentum: 0.9, weightDecay: 5e-4 }),
+  adam: () => adam({ lr: 1e-3 }),
+  adamw: () => adamw({ lr: 1e-3, weightDecay: 0.01 }),
+  lars: () => lars({ lr: 0.1, momentum: 0.9, weightDecay: 5e-4 }),
+};
+
+/** docs/composing.md's recipe: the seed's LARS with Adam's moments in place of its momentum. */
+const larsAdam = (): GradientTransformation<any> =>
+  chain(addWeightDecay(1e-4), scaleByAdam({}), scaleByTrustRatio({ weightDecay: 1e-4 }), scaleByLr(1e-3));
+
+const TREES: readonly TreeId[] = ["resnet50", "leaves1000"];
+
+const treeOf = (tree: BenchTree, arrays: readonly Float32Array[]): Tree =>
+  Object.fromEntries(tree.leaves.map((l, i) => [l.name, ndarray(arrays[i]!.slice(), [...l.shape])]));
+
+const orThrow = <A>(e: E.Either<{ message: string }, A>): A => {
+  if (E.isLeft(e)) throw new Error(e.left.message);
+  return e.right;
+};
+
+const larchRow = (label: string, make: () => GradientTransformation<any>, path: "applyStep" | "update"): Peer => ({
+  name: `larch ${label}: ${path === "applyStep" ? "applyStep, fresh grads, pure, 2 threads" : "update + applyUpdates, 2 threads"}`,
+  description: `${label}, the user's loop: new plain Float32Array gradients every step (two trees in turn), ${path === "applyStep" ? "pure applyStep" : "update then applyUpdates"}, after kernelThreads(2)`,
+  trees: TREES,
+  async setup(tree) {
+    await kernelThreads(2);
+    const opt = make();
+    let params = treeOf(tree, tree.params);
+    let state = orThrow(opt.init(params));
+    const grads = [treeOf(tree, tree.grads), treeOf(tree, tree.grads)];
+    let t = 0;
+    return {
+      kind: "step",
+      step() {
+        const g = grads[t++ % 2]!;
+        if (path === "applyStep") [params, state] = orThrow(applyStep(opt, g, state, params));
+        else {
+          const [updates, next] = orThrow(opt.update(g, state, params));
+          params = orThrow(applyUpdates(params, updates));
+          state = next;
+        }
+      },
+      async teardown() {
+        await kernelThreads(1);
+      },
+    };
+  },
+});
+
+const SCRIPT = fileURLToPath(new URL("../python/torch_optim_step.py", import.meta.url));
+
+const torchRow = (name: Name): Peer => ({
+  name: `torch.optim ${name === "lars" ? "seed LARS" : name}, 2 threads`,
+  description: `${name === "lars" ? "the seed's LARS" : `torch.optim.${{ sgd: "SGD", adam: "Adam", adamw: "AdamW" }[name]}`}.step() on the CPU, torch.set_num_threads(2), fresh grads cloned in untimed`,
+  trees: TREES,
+  async setup(tree) {
+    const found = findTorchPython();
+    if ("reasons" in found) return { kind: "skipped", reason: `no python3 with torch (${found.reasons.join("; ")})` };
+    const dir = mkdtempSync(join(tmpdir(), "larch-bench-"));
+    const shapes = join(dir, "shapes.json");
+    writeFileSync(shapes, JSON.stringify({ shapes: tree.leaves.map((l) => ({ name: l.name, shape: l.shape })) }));
+    const seedDir = join(sharedBenchDir() ?? ".", "..", "seed");
+    const r = spawnSync(found.python, [SCRIPT, shapes, name, "2", "10", seedDir], { encoding: "utf8", maxBuffer: 1 << 20 });
+    if (r.status !== 0) return { kind: "skipped", reason: `torch script failed: ${r.stderr.trim().split("\n").pop() ?? r.status}` };
+    const out = JSON.parse(r.stdout.trim().split("\n").pop()!) as { torch: string; threads: number; step_ms_median: number; step_ms_min: number };
+    return {
+      kind: "external",
+      result: { medianMs: out.step_ms_median, minMs: out.step_ms_min, steps: 10, note: `torch ${out.torch}, ${out.threads} threads` },
+    };
+  },
+});
+
+const NAMES: readonly Name[] = ["sgd", "adam", "adamw", "lars"];
+
+export const optimizerPeers: readonly Peer[] = [
+  ...NAMES.flatMap((name) => [torchRow(name), larchRow(name, OPTIMIZERS[name], "applyStep"), larchRow(name, OPTIMIZERS[name], "update")]),
+  larchRow("larsAdam (docs/composing.md)", larsAdam, "applyStep"),
+];
