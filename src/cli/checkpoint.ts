@@ -8,11 +8,16 @@ import * as E from "fp-ts/lib/Either.js";
 import { encodeState } from "../timetravel/encodeState.js";
 import { seek } from "../timetravel/seek.js";
 import { parseArgs } from "./args.js";
+import { branchOptimizers } from "./optimizerModule.js";
+import { withOptimizerHint } from "./optimizerHint.js";
 import { notTheInput, ok, one, openRecordingFile, stepOperand, type Result } from "./command.js";
 
-/** `larch checkpoint FILE@t[:branch] -o state.safetensors`: seeks step t and writes its checkpoint, with meta { step, branch, optimizer }. */
-export const checkpoint = (argv: readonly string[]): Result => {
-  const args = parseArgs(argv, ["out"], ["allow-truncated"]);
+/**
+ * `larch checkpoint FILE@t[:branch] -o state.safetensors [--optimizer MODULE.js]`: seeks step t and writes its
+ * checkpoint, with meta { step, branch, optimizer }.
+ */
+export const checkpoint = async (argv: readonly string[]): Promise<Result> => {
+  const args = parseArgs(argv, ["out", "optimizer"], ["allow-truncated"]);
   if (E.isLeft(args)) return args;
   const spec = one(args.right, "FILE@step");
   if (E.isLeft(spec)) return spec;
@@ -25,10 +30,13 @@ export const checkpoint = (argv: readonly string[]): Result => {
   const { step, branch } = at;
   const rec = openRecordingFile(at.file, args.right);
   if (E.isLeft(rec)) return rec;
-  const point = seek(rec.right, step, { branch });
-  if (E.isLeft(point)) return E.left(point.left.message);
-  const optimizer = JSON.parse(JSON.stringify(rec.right.branches.get(branch)!.optimizer)) as unknown;
-  const bytes = encodeState(point.right, { step, branch, optimizer });
+  const optimizers = await branchOptimizers(args.right, rec.right);
+  if (E.isLeft(optimizers)) return optimizers;
+  const optimizer = optimizers.right[branch];
+  const point = seek(rec.right, step, { branch, ...(optimizer ? { optimizer } : {}) });
+  if (E.isLeft(point)) return E.left(withOptimizerHint(point.left.message));
+  const recordedSpec = JSON.parse(JSON.stringify(rec.right.branches.get(branch)!.optimizer)) as unknown;
+  const bytes = encodeState(point.right, { step, branch, optimizer: recordedSpec });
   if (E.isLeft(bytes)) return E.left(bytes.left.message);
   try {
     writeFileSync(out, bytes.right);

@@ -4,7 +4,7 @@
  * only main.ts prints and exits.
  * @module
  */
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import * as E from "fp-ts/lib/Either.js";
 import { readRecording, type Recording } from "../timetravel/recordingReader.js";
 import type { Args } from "./args.js";
@@ -62,4 +62,20 @@ export const notTheInput = (out: string, input: string): E.Either<string, void> 
   return a.dev === b.dev && a.ino === b.ino
     ? E.left(`the output ${out} is the recording it reads (${input}); give another file with -o`)
     : E.right(undefined);
+};
+
+/**
+ * A recording FILE operand of a command that takes no `@step`: when `FILE@t` is not a file but `FILE` is, a Left
+ * saying how this command takes a step (inspect: `--step t`), instead of "no such file".
+ */
+export const plainFile = (spec: string, command: string): E.Either<string, string> => {
+  const at = stepOperand(spec);
+  if (at === undefined || existsSync(spec) || !existsSync(at.file)) return E.right(spec);
+  const how =
+    command === "inspect"
+      ? `larch inspect ${at.file} --step ${at.step}${at.branch !== 0 ? ` --branch ${at.branch}` : ""}`
+      : command === "report"
+        ? `larch report ${at.file} -o report.html${at.branch !== 0 ? ` --branch ${at.branch}` : ""}`
+        : `larch ${command} ${at.file}`;
+  return E.left(`${command} takes a recording FILE, not FILE@step (there is no file "${spec}"); did you mean: ${how}`);
 };

@@ -8,6 +8,7 @@ import { decodeState } from "../timetravel/decodeState.js";
 import { diffStates, type StateDiff } from "../timetravel/diffStates.js";
 import { diffSteps } from "../timetravel/diffSteps.js";
 import type { Recording } from "../timetravel/recordingReader.js";
+import { layoutOfMagic } from "../timetravel/recordingLayout.js";
 import { seek } from "../timetravel/seek.js";
 import { parseArgs, type Args } from "./args.js";
 import { ok, openRecordingFile, stepOperand, type Result } from "./command.js";
@@ -30,6 +31,8 @@ const operand = (spec: string, args: Args): E.Either<string, { readonly label: s
   } catch (e) {
     return E.left(`cannot read ${spec}: ${e instanceof Error ? e.message : String(e)} (give a checkpoint file, or FILE@step for a step of a recording)`);
   }
+  if (layoutOfMagic(new TextDecoder().decode(bytes.subarray(0, 8))) !== undefined)
+    return E.left(`${spec} is a recording, not a checkpoint: name a step of it as ${spec}@step (for example ${spec}@0, or ${spec}@step:branch)`);
   const decoded = decodeState(bytes);
   return E.isLeft(decoded) ? E.left(`${spec}: ${decoded.left.message}`) : E.right({ label: spec, value: decoded.right.state });
 };

@@ -4,7 +4,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { parseArgs, wholeNumber } from "./args.js";
-import { ok, one, openRecordingFile, type Result } from "./command.js";
+import { ok, one, openRecordingFile, plainFile, type Result } from "./command.js";
 import { showNumber, table } from "./format.js";
 import { optimizerName } from "./reportFromRecording.js";
 
@@ -12,7 +12,7 @@ import { optimizerName } from "./reportFromRecording.js";
 export const inspect = (argv: readonly string[]): Result => {
   const args = parseArgs(argv, ["step", "leaf", "branch"], ["allow-truncated", "quick"]);
   if (E.isLeft(args)) return args;
-  const file = one(args.right, "recording FILE");
+  const file = E.flatMap(one(args.right, "recording FILE"), (f) => plainFile(f, "inspect"));
   if (E.isLeft(file)) return file;
   const rec = openRecordingFile(file.right, args.right);
   if (E.isLeft(rec)) return rec;

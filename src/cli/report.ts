@@ -4,14 +4,14 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { parseArgs, wholeNumber } from "./args.js";
-import { notTheInput, ok, one, openRecordingFile, type Result } from "./command.js";
+import { notTheInput, ok, one, openRecordingFile, plainFile, type Result } from "./command.js";
 import { writeReport } from "./reportFromRecording.js";
 
 /** `larch report FILE -o report.html [--branch b]`: the HTML report of a recording. */
 export const report = (argv: readonly string[]): Result => {
   const args = parseArgs(argv, ["out", "branch"], ["allow-truncated", "quick"]);
   if (E.isLeft(args)) return args;
-  const file = one(args.right, "recording FILE");
+  const file = E.flatMap(one(args.right, "recording FILE"), (f) => plainFile(f, "report"));
   if (E.isLeft(file)) return file;
   const out = args.right.options.get("out");
   if (out === undefined) return E.left("give the output file with -o report.html");

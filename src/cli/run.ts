@@ -126,7 +126,7 @@ export const runCli = async (argv: readonly string[]): Promise<CliResult> => {
   if (name === "--version" || name === "-v" || name === "version") return printed(version());
   if (name === "help" || name === "--help" || name === "-h") {
     const topic = rest[0];
-    if (topic === undefined) return printed(USAGE);
+    if (topic === undefined || topic === "help") return printed(USAGE);
     const command = Object.hasOwn(commands, topic) ? commands[topic] : undefined;
     return command === undefined ? failed(`larch help: unknown command "${topic}"\n${USAGE}`) : printed(command.usage);
   }

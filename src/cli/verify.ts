@@ -5,18 +5,25 @@
 import * as E from "fp-ts/lib/Either.js";
 import { verify } from "../timetravel/verify.js";
 import { parseArgs } from "./args.js";
-import { ok, one, openRecordingFile, type Result } from "./command.js";
+import { withOptimizerHint } from "./optimizerHint.js";
+import { ok, one, openRecordingFile, plainFile, type Result } from "./command.js";
+import { branchOptimizers } from "./optimizerModule.js";
 
-/** `larch verify FILE`: replays the recording; exit code 1 (with the step and leaf) when it diverges. */
-export const verifyCommand = (argv: readonly string[]): Result => {
-  const args = parseArgs(argv, [], ["allow-truncated"]);
+/**
+ * `larch verify FILE [--optimizer MODULE.js]`: replays the recording; exit code 1 (with the step and leaf) when it
+ * diverges.
+ */
+export const verifyCommand = async (argv: readonly string[]): Promise<Result> => {
+  const args = parseArgs(argv, ["optimizer"], ["allow-truncated"]);
   if (E.isLeft(args)) return args;
-  const file = one(args.right, "recording FILE");
+  const file = E.flatMap(one(args.right, "recording FILE"), (f) => plainFile(f, "verify"));
   if (E.isLeft(file)) return file;
   const rec = openRecordingFile(file.right, args.right);
   if (E.isLeft(rec)) return rec;
-  const report = verify(rec.right);
-  if (E.isLeft(report)) return E.left(`cannot verify ${file.right}: ${report.left.message}`);
+  const optimizers = await branchOptimizers(args.right, rec.right);
+  if (E.isLeft(optimizers)) return optimizers;
+  const report = verify(rec.right, optimizers.right);
+  if (E.isLeft(report)) return E.left(`cannot verify ${file.right}: ${withOptimizerHint(report.left.message)}`);
   const lines = report.right.branches.map(
     (b) => `branch ${b.branch}: ${b.stepsReplayed} steps replayed, ${b.keyframesCompared} keyframes identical${b.note ? ` (${b.note})` : ""}`,
   );

@@ -140,6 +140,41 @@ describe("larch CLI", () => {
     expect(version.stdout).toBe(JSON.parse(readFileSync(fileURLToPath(new URL("../../package.json", import.meta.url)), "utf8")).version);
   });
 
+  it("a step written FILE@t where the command takes --step (or no step): exit 2 with the command to type", async () => {
+    const r = await larch("inspect", `${good}@5`);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`did you mean: larch inspect ${good} --step 5`);
+    expect((await larch("verify", `${good}@5`)).stderr).toContain(`did you mean: larch verify ${good}`);
+    expect((await larch("report", `${good}@5:1`, "-o", join(dir, "r.html"))).stderr).toContain(`--branch 1`);
+  });
+
+  it("diff of a recording without @step says to name a step", async () => {
+    const r = await larch("diff", good, `${good}@3`);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/is a recording, not a checkpoint: name a step of it as .*run\.larch@step/);
+  });
+
+  it("--optimizer MODULE.js: verify and checkpoint a run whose transformation larch cannot rebuild", async () => {
+    const custom = (await import("./modules/customOptimizer.js")).default;
+    const path = join(dir, "custom.larch");
+    recordRun(path, custom, realParams("float32"), 6, { keyframeEvery: 3, recordGrads: true });
+    const module = fileURLToPath(new URL("./modules/customOptimizer.ts", import.meta.url));
+    const without = await larch("verify", path);
+    expect(without.code).toBe(2);
+    expect(without.stderr).toMatch(/cannot rebuild .*--optimizer MODULE\.js/);
+    const verified = await larch("verify", path, "--optimizer", module);
+    expect([verified.code, verified.stderr]).toEqual([0, ""]);
+    expect(verified.stdout).toMatch(/6 steps replayed, 3 keyframes identical/);
+    expect((await larch("checkpoint", `${path}@4`, "-o", join(dir, "custom4.safetensors"))).stderr).toMatch(/--optimizer/);
+    const written = await larch("checkpoint", `${path}@4`, "-o", join(dir, "custom4.safetensors"), "--optimizer", module);
+    expect(written.code).toBe(0);
+    // another optimizer than the recorded one, a module that exports none, a missing file: each a clear refusal
+    const other = await larch("verify", path, "--optimizer", fileURLToPath(new URL("./modules/otherOptimizer.ts", import.meta.url)));
+    expect(other.stderr).toMatch(/is not the one the recording was run with/);
+    expect((await larch("verify", path, "--optimizer", fileURLToPath(new URL("./runs-none.ts", import.meta.url)))).stderr).toMatch(/no such file/);
+    expect((await larch("verify", path, "--optimizer", fileURLToPath(new URL("../timetravel/runs.ts", import.meta.url)))).stderr).toMatch(/must export the optimizer/);
+  });
+
   it("usage errors: exit 2 with what to do", async () => {
     expect((await larch("inspect")).stderr).toMatch(/expected one recording FILE/);
     expect((await larch("report", good)).stderr).toMatch(/-o report.html/);
