@@ -1,6 +1,6 @@
 /**
  * larch: pure, composable optimizer transformations over trees of ndarrays, in the style of optax.
- * @module
+ * @module larch
  */
 
 // core: trees, the transformation protocol, fusion, chain

@@ -90,9 +90,9 @@ describe("the package", () => {
 
     it("has a `larch` bin that runs in plain Node", () => {
       expect(pkg.bin["larch"]).toBe("dist/cli/main.js");
-      const usage = execFileSync(process.execPath, [join(larch, pkg.bin["larch"]), "help"], { cwd: project, encoding: "utf8" });
+      const usage = execFileSync(process.execPath, [join(larch, pkg.bin["larch"]!), "help"], { cwd: project, encoding: "utf8" });
       expect(usage).toMatch(/larch verify FILE/);
-      expect(execFileSync(process.execPath, [join(larch, pkg.bin["larch"]), "--version"], { encoding: "utf8" }).trim()).toBe(
+      expect(execFileSync(process.execPath, [join(larch, pkg.bin["larch"]!), "--version"], { encoding: "utf8" }).trim()).toBe(
         (JSON.parse(readFileSync(join(larch, "package.json"), "utf8")) as { version: string }).version,
       );
     });

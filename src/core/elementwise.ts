@@ -107,7 +107,7 @@ export interface BoundLeaf {
 
 /**
  * Binds every leaf of a step in the expression form (every member's `bind`, leaf by leaf), so that a Left (a
- * non-finite norm at the last leaf) comes before anything is written. What {@link runMath} then runs.
+ * non-finite norm at the last leaf) comes before anything is written. What `runMath` then runs.
  * @example
  * const bound = bindLeaves(plan.math!, trees, trees.updates, freshStorage);
  */

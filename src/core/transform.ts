@@ -110,6 +110,7 @@ export interface LeafBinding {
  */
 export interface MemberMath {
   readonly body: Body | null;
+  /** The leaf's binding (the body's scalars and state arrays there), or the Left of its per-leaf checks. */
   bind(input: LeafInput): E.Either<OptimizerError, LeafBinding>;
 }
 

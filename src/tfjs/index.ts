@@ -9,7 +9,7 @@
  *   `minimize`, so `model.fit`, notes it by itself), `getWeights`/`setWeights` (TF.js's `includeOptimizer` saving).
  * - {@link treeFromTensors} and {@link assignTree}: named tensors to a larch tree (names nest at "/") and back.
  * - {@link LarchError}: what a step throws for a larch Left (`kind`, `path`), after changing nothing.
- * @module
+ * @module larch/tfjs
  */
 export { larchOptimizer, LarchOptimizer, CHECKPOINT_WEIGHT, type LarchOptimizerOptions, type LarchRecordOptions } from "./larchOptimizer.js";
 export { treeFromTensors, assignTree, type NamedTensor, type NamedTensors } from "./tensors.js";

@@ -1,0 +1,106 @@
+/**
+ * A typedoc plugin for larch's API reference:
+ * - groups the exports of the one `larch` module by the folder of the file that declares them (optimizers,
+ *   transforms, wrappers, schedules, trees, time travel, ...), with what transform authors need (the fused
+ *   elementwise machinery, leaf life records, trust-ratio pieces, named chains) in an "Extend" group of its own,
+ *   rather than one flat list with internals beside the optimizers;
+ * - renders the aligned equations of doc comments (lines indented by two or more spaces after a blank line, as in
+ *   `lars`) as preformatted blocks, which Markdown would otherwise run together into one paragraph.
+ */
+import { Comment, CommentTag, Converter, ReflectionKind } from "typedoc";
+
+/** Exports for transform authors, wherever they are declared. */
+const EXTEND_NAMES = new Set(["LIFE", "trustNumerator", "scaleKernel", "TrustNumeratorOptions", "BlockKernel", "namedChain", "failing"]);
+const EXTEND_FILES = [/\/core\/elementwise\.ts$/, /\/core\/expression\.ts$/, /\/core\/defineElementwise\.ts$/, /\/core\/builders\.ts$/, /\/optimizers\/namedChain\.ts$/];
+
+/** The group of an export declared in `file`. */
+export const groupOf = (file, name) => {
+  if (EXTEND_NAMES.has(name) || EXTEND_FILES.some((re) => re.test(file))) return "Extend";
+  if (/\/optimizers\//.test(file)) return "Optimizers";
+  if (/\/transforms\//.test(file)) return "Transforms";
+  if (/\/wrappers\//.test(file)) return "Wrappers";
+  if (/\/schedules\//.test(file)) return "Schedules";
+  if (/\/core\/(tree|leaf|norm)\.ts$/.test(file)) return "Trees";
+  if (/\/core\/errors\.ts$/.test(file)) return "Errors";
+  if (/\/core\//.test(file)) return "Transformations";
+  if (/\/timetravel\//.test(file)) return "Time travel";
+  if (/\/kernels\//.test(file)) return "Kernels";
+  if (/\/tfjs\//.test(file)) return "TensorFlow.js";
+  return "Other";
+};
+
+const escapeHtml = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/**
+ * The comment parts with every run of indented lines (after a blank line, outside code fences) wrapped in a
+ * `<pre>`: its text HTML-escaped (an HTML block is not Markdown), its {@link}s kept (typedoc renders them as <a>).
+ */
+export const equationBlocks = (parts) => {
+  // one string, each non-text part a placeholder, so lines can be seen across parts
+  const holders = [];
+  const joined = parts.map((p) => (p.kind === "text" ? p.text : (holders.push(p), `\u0000${holders.length - 1}\u0000`))).join("");
+  const lines = joined.split("\n");
+  const out = [];
+  let fenced = false;
+  let inBlock = false;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (/^\s*```/.test(line)) fenced = !fenced;
+    const indented = !fenced && /^ {2,}\S/.test(line) && !line.includes("\u0000c");
+    if (!inBlock && indented && (i === 0 || lines[i - 1].trim() === "")) {
+      inBlock = true;
+      out.push(`<pre class="larch-equations">${escapeHtml(line.replace(/^ {2}/, ""))}`);
+      continue;
+    }
+    if (inBlock && indented) {
+      out.push(escapeHtml(line.replace(/^ {2}/, "")));
+      continue;
+    }
+    if (inBlock) {
+      out[out.length - 1] += "</pre>";
+      inBlock = false;
+    }
+    out.push(line);
+  }
+  if (inBlock) out[out.length - 1] += "</pre>";
+  const text = out.join("\n");
+  if (text === joined) return parts;
+  // back to parts: text between placeholders, the held parts in their places
+  const result = [];
+  for (const [i, piece] of text.split("\u0000").entries()) {
+    if (i % 2 === 0) {
+      if (piece !== "") result.push({ kind: "text", text: piece });
+    } else result.push(holders[Number(piece)]);
+  }
+  return result;
+};
+
+const fixComment = (comment) => {
+  if (!comment) return;
+  comment.summary = equationBlocks(comment.summary);
+  for (const tag of comment.blockTags) if (tag.tag !== "@example") tag.content = equationBlocks(tag.content);
+};
+
+/** @param {import("typedoc").Application} app */
+export const load = (app) => {
+  /** the group of each module-level export, by reflection */
+  const groups = new Map();
+  app.converter.on(Converter.EVENT_CREATE_DECLARATION, (context, reflection) => {
+    const parent = reflection.parent;
+    if (reflection.kindOf(ReflectionKind.Module) || !parent || !(parent.kindOf(ReflectionKind.Project) || parent.kindOf(ReflectionKind.Module))) return;
+    const file = context.getSymbolFromReflection(reflection)?.declarations?.[0]?.getSourceFile().fileName ?? "";
+    groups.set(reflection, groupOf(file, reflection.name));
+  });
+  app.converter.on(Converter.EVENT_RESOLVE_BEGIN, (context) => {
+    for (const [reflection, group] of groups) {
+      const tag = new CommentTag("@group", [{ kind: "text", text: group }]);
+      if (!reflection.comment && !reflection.signatures?.some((s) => s.comment)) reflection.comment = new Comment();
+      for (const comment of [reflection.comment, ...(reflection.signatures ?? []).map((s) => s.comment)])
+        if (comment && !comment.blockTags.some((t) => t.tag === "@group")) comment.blockTags.push(tag);
+    }
+    for (const r of Object.values(context.project.reflections)) {
+      fixComment(r.comment);
+      for (const s of r.signatures ?? []) fixComment(s.comment);
+    }
+  });
+};
