@@ -80,8 +80,22 @@ export const takeDigits = (all: Digits, rows: readonly number[]): Digits => {
 /**
  * The seeded stratified split: each digit class keeps its share of the {@link HELD_OUT} held-out digits
  * (largest remainders, so exactly 2,000), chosen by Mulberry32 from `seed`; the rest (8,000) train.
+ * The split of the package's digits is made once per seed and process; the sets are frozen.
  */
-export const mnistSplit = (seed = SPLIT_SEED, all: Digits = loadDigits()): MnistSplit => {
-  const [trainRows, heldOutRows] = stratifiedSplit(Array.from(all.y), HELD_OUT, mulberry32(seed));
-  return { train: takeDigits(all, trainRows), heldOut: takeDigits(all, heldOutRows), trainRows, heldOutRows };
-};
+export const mnistSplit = (() => {
+  const made = new Map<number, MnistSplit>();
+  return (seed = SPLIT_SEED, all?: Digits): MnistSplit => {
+    const cached = all === undefined ? made.get(seed) : undefined;
+    if (cached) return cached;
+    const digits = all ?? loadDigits();
+    const [trainRows, heldOutRows] = stratifiedSplit(Array.from(digits.y), HELD_OUT, mulberry32(seed));
+    const split: MnistSplit = Object.freeze({
+      train: Object.freeze(takeDigits(digits, trainRows)),
+      heldOut: Object.freeze(takeDigits(digits, heldOutRows)),
+      trainRows: Object.freeze(trainRows),
+      heldOutRows: Object.freeze(heldOutRows),
+    });
+    if (all === undefined) made.set(seed, split);
+    return split;
+  };
+})();

@@ -20,7 +20,7 @@ export const SHUFFLE_SEED = 2;
 export const EPOCHS = 12;
 export const BATCH_SIZE = 1024;
 /** LARS and its schedule's shape: polynomial decay (power 2) to 0 after a linear warm-up of {@link WARMUP_EPOCHS}. */
-export const LARS: Omit<LarsConfig, "warmupSteps"> = { lr: 0.015, power: 2, momentum: 0.9, weightDecay: 5e-4 };
+export const LARS: Omit<LarsConfig, "warmupSteps"> = { lr: 0.03, power: 2, momentum: 0.5, weightDecay: 5e-4 };
 export const WARMUP_EPOCHS = 1;
 
 /** The example's LARS settings for a run of `perEpoch` steps an epoch: warm-up over {@link WARMUP_EPOCHS}. */

@@ -48,7 +48,7 @@ describe("a short recorded MNIST run", () => {
   let split: MnistSplit;
   const dir = mkdtempSync(join(tmpdir(), "larch-mnist-"));
   const [a, b] = [join(dir, "a.larch"), join(dir, "b.larch")];
-  const short = { epochs: 3, batchSize: 64, hidden: 16, trainSubset: 384 } as const;
+  const short = { epochs: 3, batchSize: 96, hidden: 16, trainSubset: 384 } as const;
   let first: Awaited<ReturnType<typeof recordMnistRun>>;
   let second: Awaited<ReturnType<typeof recordMnistRun>>;
 
@@ -82,15 +82,15 @@ describe("a short recorded MNIST run", () => {
     expect(E.isRight(rec) && E.isRight(first)).toBe(true);
     if (E.isLeft(rec) || E.isLeft(first)) return;
     const main = rec.right.branches.get(0)!;
-    expect(first.right.steps).toBe(18);
-    expect(main.endStep).toBe(18);
+    expect(first.right.steps).toBe(12);
+    expect(main.endStep).toBe(12);
     expect(main.keyframeSteps.every((s) => s % KEYFRAME_EVERY === 0 || s === main.endStep)).toBe(true);
     const verified = verify(rec.right);
     expect(E.isRight(verified) && verified.right.divergence).toBe(null);
     const data = reportData(rec.right);
     expect(E.isRight(data)).toBe(true);
     if (E.isLeft(data)) return;
-    expect(data.right.steps).toHaveLength(18);
+    expect(data.right.steps).toHaveLength(12);
     expect(data.right.steps.every((s) => typeof s.loss === "number" && Number.isFinite(s.loss))).toBe(true);
     expect(data.right.run.optimizer).toBe("partition(decay: lars, noDecay: sgd)");
     expect(data.right.run.hyperparams).toMatchObject({ "decay.weightDecay": 5e-4, "noDecay.weightDecay": 0 });

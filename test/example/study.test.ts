@@ -35,7 +35,7 @@ describe("a tiny study", () => {
     const settings = {
       split,
       recipes: [larsRecipe(0.02, 64), sgdRecipe(0.05, 64), adamwRecipe(1e-3, 64)],
-      batchSizes: [64, 256],
+      batchSizes: [128, 256],
       epochs: 2,
       hidden: 8,
       initSeed: 1,
@@ -45,7 +45,7 @@ describe("a tiny study", () => {
   });
 
   it("runs every optimizer at every batch size for the same epochs, reporting progress to the end", () => {
-    expect(runs.map((r) => `${r.optimizer}@${r.batchSize}`)).toEqual(["lars@64", "lars@256", "sgd@64", "sgd@256", "adamw@64", "adamw@256"]);
+    expect(runs.map((r) => `${r.optimizer}@${r.batchSize}`)).toEqual(["lars@128", "lars@256", "sgd@128", "sgd@256", "adamw@128", "adamw@256"]);
     for (const r of runs) {
       expect(r.accuracyByEpoch).toHaveLength(2);
       expect(r.steps).toBe(2 * Math.ceil(256 / r.batchSize));
