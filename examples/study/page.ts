@@ -18,13 +18,20 @@ const linesOf = (study: Study): { name: string; runs: StudyRun[] }[] =>
     runs: study.runs.filter((run) => run.optimizer === r.name).sort((a, b) => a.batchSize - b.batchSize),
   }));
 
-/** Lower and upper ends of the accuracy axis: the runs' range widened to tenths of a percent, within [0, 1]. */
-export const accuracyRange = (accuracies: readonly number[]): [number, number] => {
-  const finite = accuracies.filter(Number.isFinite);
-  if (finite.length === 0) return [0, 1];
-  const lo = Math.max(0, Math.floor((Math.min(...finite) - 0.005) * 100) / 100);
-  const hi = Math.min(1, Math.ceil((Math.max(...finite) + 0.005) * 100) / 100);
-  return hi > lo ? [lo, hi] : [Math.max(0, lo - 0.01), Math.min(1, hi + 0.01)];
+const TICK_STEPS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 25, 50];
+
+/**
+ * The accuracy axis in percent: the runs' range widened by half a point on each side, then snapped outwards to
+ * the smallest tick step of 0.1, 0.2, 0.5, 1, 2, 5, … points that needs at most 6 intervals; within [0, 100].
+ */
+export const accuracyAxis = (accuracies: readonly number[]): { readonly lo: number; readonly hi: number; readonly step: number } => {
+  const finite = accuracies.filter(Number.isFinite).map((a) => 100 * a);
+  if (finite.length === 0) return { lo: 0, hi: 100, step: 20 };
+  const [min, max] = [Math.max(0, Math.min(...finite) - 0.5), Math.min(100, Math.max(...finite) + 0.5)];
+  const step = TICK_STEPS.find((t) => Math.ceil(max / t - 1e-9) - Math.floor(min / t + 1e-9) <= 6) ?? 50;
+  const lo = Math.max(0, Math.floor(min / step + 1e-9) * step);
+  const hi = Math.min(100, Math.ceil(max / step - 1e-9) * step);
+  return { lo: Number(lo.toFixed(1)), hi: Number(hi.toFixed(1)), step };
 };
 
 /** The chart: x = log₂ B over the study's batch sizes, y = held-out accuracy. */
@@ -32,17 +39,18 @@ export const chartSvg = (study: Study): string => {
   const [W, H] = [720, 400];
   const m = { left: 64, right: 120, top: 20, bottom: 48 };
   const batches = [...new Set(study.runs.map((r) => r.batchSize))].sort((a, b) => a - b);
-  const [lo, hi] = accuracyRange(study.runs.map((r) => r.heldOutAccuracy));
+  const axis = accuracyAxis(study.runs.map((r) => r.heldOutAccuracy));
+  const [lo, hi] = [axis.lo / 100, axis.hi / 100];
   const lx = batches.map(Math.log2);
   const [x0, x1] = [Math.min(...lx), Math.max(...lx)];
   const x = (b: number) => m.left + (x1 > x0 ? ((Math.log2(b) - x0) / (x1 - x0)) * (W - m.left - m.right) : (W - m.left - m.right) / 2);
   const y = (a: number) => m.top + (1 - (Math.min(hi, Math.max(lo, a)) - lo) / (hi - lo)) * (H - m.top - m.bottom);
-  const ticks = Array.from({ length: 6 }, (_, i) => lo + ((hi - lo) * i) / 5);
+  const ticks = Array.from({ length: Math.round((axis.hi - axis.lo) / axis.step) + 1 }, (_, i) => (axis.lo + i * axis.step) / 100);
   const parts: string[] = [];
   for (const t of ticks)
     parts.push(
       `<line x1="${m.left}" x2="${W - m.right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" class="grid"/>`,
-      `<text x="${m.left - 8}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end">${(100 * t).toFixed(1)}</text>`,
+      `<text x="${m.left - 8}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end">${(100 * t).toFixed(axis.step < 1 ? 1 : 0)}</text>`,
     );
   for (const b of batches)
     parts.push(

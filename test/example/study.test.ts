@@ -2,7 +2,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type MnistSplit, mnistSplit, takeDigits } from "../../examples/mnist/dataset.js";
-import { accuracyRange, chartSvg, studyPage, tableHtml } from "../../examples/study/page.js";
+import { accuracyAxis, chartSvg, studyPage, tableHtml } from "../../examples/study/page.js";
 import { formatDuration, progressBar } from "../../examples/study/progress.js";
 import { adamwRecipe, larsRecipe, scheduleFor, sgdRecipe, warmupStepsFor } from "../../examples/study/recipes.js";
 import { type Study, type StudyRun, runStudy } from "../../examples/study/study.js";
@@ -93,8 +93,10 @@ describe("the study's page", () => {
     const sgdLine = svg.match(/<polyline[^>]*points="([^"]*)"/g)![1]!;
     const xs = sgdLine.replace(/.*points="/, "").replace(/"$/, "").split(" ").map((p) => Number(p.split(",")[0]));
     expect(xs[0]).toBeLessThan(xs[1]!);
-    expect(accuracyRange([0.6, 0.97])).toEqual([0.59, 0.98]);
-    expect(accuracyRange([])).toEqual([0, 1]);
+    expect(accuracyAxis([0.6, 0.97])).toEqual({ lo: 50, hi: 100, step: 10 });
+    expect(accuracyAxis([0.93, 0.958])).toEqual({ lo: 92, hi: 97, step: 1 });
+    expect(accuracyAxis([0.951, 0.953])).toEqual({ lo: 94.6, hi: 95.8, step: 0.2 });
+    expect(accuracyAxis([])).toEqual({ lo: 0, hi: 100, step: 20 });
   });
 
   it("tabulates every run by batch size and optimizer, and escapes text", () => {
