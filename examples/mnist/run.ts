@@ -1,6 +1,7 @@
 /**
  * The MNIST example's run: the seeded split, the seeded MLP, LARS through `larchOptimizer` with every step
- * recorded into a `.larch` file, trained by `model.fit`. Deterministic: the same call writes the same bytes.
+ * recorded into a `.larch` file, trained by `model.fit`. Deterministic: the same call in a fresh process writes the
+ * same bytes (in one process TF.js names a second model's variables `fc1/kernel_1`, …, and the names are recorded).
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";

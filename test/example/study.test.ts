@@ -42,7 +42,7 @@ describe("a tiny study", () => {
       shuffleSeed: 2,
     };
     runs = await runStudy({ ...settings, onProgress: (p) => seen.push(p.done) });
-  });
+  }, 60_000);
 
   it("runs every optimizer at every batch size for the same epochs, reporting progress to the end", () => {
     expect(runs.map((r) => `${r.optimizer}@${r.batchSize}`)).toEqual(["lars@128", "lars@256", "sgd@128", "sgd@256", "adamw@128", "adamw@256"]);
