@@ -102,11 +102,12 @@ const namingFor = (entries: readonly NamedEntry[], saved: readonly string[] | un
 };
 
 /**
- * Where a step of an optimizer with a compiled kernel (`lars()`) copies the tensors: straight into the kernel's
- * memory, which its step reads in place and writes its outputs to (staging them there costs a second copy each way;
- * docs/tfjs.md has the numbers). Undefined, so a plain array, when the memory is full or there is no WebAssembly.
+ * A region of the kernel's memory, noted in `regions` to be handed back after the step; undefined (so a plain array)
+ * when the memory is full or there is no WebAssembly. A step of an optimizer with a compiled kernel (`lars()`) copies
+ * the tensors there: its kernel reads them in place and writes its outputs there (plain arrays would be staged there and
+ * back, a second copy each way; docs/tfjs.md has the numbers).
  */
-const inKernelMemory = (size: number): Float32Array | undefined => kernelArena()?.ownedArray(size);
+const keep = (regions: Float32Array[], region: Float32Array | undefined): Float32Array | undefined => (region && regions.push(region), region);
 
 /** Where each entry's leaf goes in the trees: its name's segments under the naming; a Left for a name it does not know. */
 const treePlaces = (entries: readonly NamedEntry[], naming: Naming): E.Either<OptimizerError, readonly { readonly segments: readonly string[] }[]> => {
@@ -254,21 +255,36 @@ export class LarchOptimizer<S = unknown> extends tf.Optimizer {
     if (E.isLeft(naming)) return naming;
     const places = treePlaces(entries.right, naming.right);
     if (E.isLeft(places)) return places;
-    const storage = opt.accelerated !== undefined ? inKernelMemory : undefined;
-    const grads = nestLeaves(places.right, entries.right.map((e) => leafFromTensor(e.tensor, storage)));
-    if (E.isLeft(grads)) return grads;
-    const params = nestLeaves(places.right, variables.right.map((v) => leafFromTensor(v, storage)));
-    if (E.isLeft(params)) return params;
-    const state = this.#stateFor(opt, params.right);
-    if (E.isLeft(state)) return state;
-    const stepped = this.#record === undefined ? applyStep(opt, grads.right, state.right, params.right) : this.#recordedStep(opt, grads.right, state.right, params.right, loss);
-    if (E.isLeft(stepped)) return E.left({ ...stepped.left, step: stepped.left.step ?? this.#step });
-    const [next, nextState] = stepped.right;
-    const leaves = places.right.map((p) => leafAt(next, p.segments));
-    const missing = leaves.findIndex((l) => l === undefined);
-    if (missing >= 0) return E.left(optimizerError("InvalidTree", `the step returned no leaf for ${entries.right[missing]!.name}`));
-    variables.right.forEach((v, i) => assignLeaf(v, leaves[i]!, true)); // the step's new arrays: nobody else holds them
-    this.#state = nextState;
+    // lars() and other optimizers with a compiled step read and write the kernel's memory: the copies go straight
+    // there, the step is donated them (and the old state), and every region is handed back when the step is done
+    const arena = opt.accelerated !== undefined && this.#record === undefined ? kernelArena() : undefined;
+    const regions: Float32Array[] = [];
+    const storage = arena && ((size: number) => keep(regions, arena.ownedArray(size)));
+    try {
+      const grads = nestLeaves(places.right, entries.right.map((e) => leafFromTensor(e.tensor, storage)));
+      if (E.isLeft(grads)) return grads;
+      const params = nestLeaves(places.right, variables.right.map((v) => leafFromTensor(v, storage)));
+      if (E.isLeft(params)) return params;
+      const state = this.#stateFor(opt, params.right);
+      if (E.isLeft(state)) return state;
+      const stepped =
+        this.#record === undefined
+          ? applyStep(opt, grads.right, state.right, params.right, { donate: arena !== undefined })
+          : this.#recordedStep(opt, grads.right, state.right, params.right, loss);
+      if (E.isLeft(stepped)) return E.left({ ...stepped.left, step: stepped.left.step ?? this.#step });
+      const [next, nextState] = stepped.right;
+      const leaves = places.right.map((p) => leafAt(next, p.segments)!);
+      // a new param in kernel memory is copied for TF.js (its cpu backend would keep the array) and its region handed
+      // back; otherwise the step's new array is handed over as it is (nobody else holds it)
+      variables.right.forEach((v, i) => {
+        const inKernel = arena?.ownsWhole(leaves[i]!) === true;
+        assignLeaf(v, leaves[i]!, !inKernel);
+        if (inKernel) regions.push(leaves[i]!.data as Float32Array);
+      });
+      this.#state = nextState;
+    } finally {
+      for (const r of regions) arena!.releaseOwned(r);
+    }
     this.#naming = naming.right;
     this.#pending = undefined;
     this.#step++;

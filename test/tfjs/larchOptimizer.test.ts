@@ -4,6 +4,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { adam, applyStep, encodeState, lars, sgd, skipNonFinite, type Leaf, type Tree } from "larch";
 import { larchOptimizer, LarchError, treeFromTensors } from "larch/tfjs";
+import { kernelArena } from "../../src/kernels/kernelMemory.js";
 import { tinyData, tinyModel, useCpu, weightValues, worstRelative } from "./models.js";
 
 beforeAll(useCpu);
@@ -99,6 +100,21 @@ describe("one applyGradients", () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(optimizer.step).toBe(1001);
     dispose();
+  });
+
+  it("lars() steps hand every region of kernel memory they copy into back at once: no growth without the GC", () => {
+    const n = 1 << 14;
+    const v = [0, 1].map((i) => tf.variable(tf.randomNormal([n], 0, 0.1, "float32", i), true, `bridgeKm/v${i}`));
+    const grads = Object.fromEntries(v.map((x, i) => [x.name, tf.randomNormal([n], 0, 0.01, "float32", 9 + i)]));
+    const optimizer = larchOptimizer(lars({ lr: 1e-3, momentum: 0.9 }));
+    const arena = kernelArena();
+    optimizer.applyGradients(grads);
+    optimizer.applyGradients(grads);
+    const held = arena?.inUse;
+    for (let t = 0; t < 20; t++) optimizer.applyGradients(grads); // synchronously: no finalizer can run
+    expect(arena?.inUse).toBe(held);
+    if (arena !== undefined) expect(held).toBeLessThanOrEqual(2 * 4 * n + 4096); // the momentum buffers (and a step's table)
+    tf.dispose([...v, ...Object.values(grads)]);
   });
 
   it("throws a LarchError naming the variable for a NaN gradient, and changes nothing", () => {
