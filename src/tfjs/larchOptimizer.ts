@@ -274,11 +274,13 @@ export class LarchOptimizer<S = unknown> extends tf.Optimizer {
       if (E.isLeft(stepped)) return E.left({ ...stepped.left, step: stepped.left.step ?? this.#step });
       const [next, nextState] = stepped.right;
       const leaves = places.right.map((p) => leafAt(next, p.segments)!);
-      // a new param in kernel memory is copied for TF.js (its cpu backend would keep the array) and its region handed
-      // back; otherwise the step's new array is handed over as it is (nobody else holds it)
+      // a new param in kernel memory is copied for TF.js (the cpu and webgl backends keep the array they are given;
+      // wasm copies it into its heap itself) and its region handed back; otherwise the step's new array is handed
+      // over as it is (nobody else holds it)
+      const backendCopies = tf.getBackend() === "wasm";
       variables.right.forEach((v, i) => {
         const inKernel = arena?.ownsWhole(leaves[i]!) === true;
-        assignLeaf(v, leaves[i]!, !inKernel);
+        assignLeaf(v, leaves[i]!, !inKernel || backendCopies);
         if (inKernel) regions.push(leaves[i]!.data as Float32Array);
       });
       this.#state = nextState;
