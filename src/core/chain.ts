@@ -5,10 +5,11 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { isDonated, reusedError } from "./donation.js";
-import { composeKernels, runFused } from "./elementwise.js";
+import { composeKernels, failing, runFused } from "./elementwise.js";
 import { optimizerError, type OptimizerError } from "./errors.js";
 import type { BlockKernel, Fusable, GradientTransformation, Step, StepPlan, UpdateContext } from "./transform.js";
 import { specOf } from "./transform.js";
+import { transformations } from "./options.js";
 import type { Tree } from "./tree.js";
 
 /** The state of a chain: its members' states, in order. */
@@ -88,7 +89,10 @@ const fuseAll = (members: readonly GradientTransformation<any>[]): Fusable<Chain
   };
 };
 
-const chainOf = (members: readonly GradientTransformation<any>[], fuse: boolean): GradientTransformation<ChainState> => {
+const chainOf = (given: readonly GradientTransformation<any>[], fuse: boolean): GradientTransformation<ChainState> => {
+  const checked = transformations("chain", given, (i) => `member ${i}`);
+  if (E.isLeft(checked)) return failing("chain", {}, checked.left);
+  const members = checked.right;
   const fusable = fuse ? fuseAll(members) : undefined;
   const init = initAll(members);
   const spec = { name: "chain", hyperparams: { members: members.map(specOf) } } as const;

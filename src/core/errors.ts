@@ -49,3 +49,43 @@ export const optimizerError = (
  * showPath("") === "<root>"; showPath("fc.weight") === "fc.weight"
  */
 export const showPath = (path: string): string => (path === "" ? "<root>" : path);
+
+/** Longest text of a value that {@link showValue} puts in a message. */
+const SHOWN = 80;
+
+const clip = (text: string): string => (text.length > SHOWN ? `${text.slice(0, SHOWN)}…` : text);
+
+/**
+ * A short description of any value for a message, that never throws: a caller may hand larch (or a schedule may
+ * throw) a Symbol, a null-prototype object, a Proxy or an object whose `toString` throws, and a message built with
+ * `${value}` would then throw in its turn. Numbers and booleans are shown as they are, strings quoted, an Error by
+ * its message, any other object by its kind.
+ * @example
+ * showValue(0.5) === "0.5"; showValue("0.5") === '"0.5"'; showValue(Symbol("s")) === "Symbol(s)"; showValue(Object.create(null)) === "an object"
+ */
+export const showValue = (value: unknown): string => {
+  try {
+    switch (typeof value) {
+      case "number":
+        return Object.is(value, -0) ? "-0" : String(value);
+      case "string":
+        return clip(JSON.stringify(value));
+      case "bigint":
+        return `${String(value)}n`;
+      case "symbol":
+        return clip(String(value));
+      case "undefined":
+      case "boolean":
+        return String(value);
+      case "function":
+        return "a function";
+      default:
+        if (value === null) return "null";
+        if (value instanceof Error) return clip(`${value.name}: ${String(value.message)}`);
+        if (Array.isArray(value)) return `an array of ${value.length}`;
+        return "an object";
+    }
+  } catch {
+    return "a value that cannot be shown"; // a Proxy whose traps throw, a revoked Proxy, a throwing getter
+  }
+};

@@ -145,4 +145,10 @@ export interface Fusable<S> {
  * @example
  * specOf(lars({ lr: 0.1 })) // { name: "lars", hyperparams: { members: [...] } }
  */
-export const specOf = (t: TransformSpec): HyperRecord => ({ name: t.name, hyperparams: t.hyperparams });
+export const specOf = (t: TransformSpec): HyperRecord => {
+  try {
+    return { name: t.name, hyperparams: t.hyperparams };
+  } catch {
+    return { name: "unknown", hyperparams: {} }; // not a transformation, or a Proxy whose get trap throws
+  }
+};

@@ -2,8 +2,11 @@
  * PyTorch's Adam (L2 weight decay added to the gradient), as a chain.
  * @module
  */
+import * as E from "fp-ts/lib/Either.js";
 import type { ChainState } from "../core/chain.js";
+import { failing } from "../core/elementwise.js";
 import type { GradientTransformation } from "../core/transform.js";
+import { aNumber, aNumberOrSchedule, optional, readOptions, required } from "../core/options.js";
 import type { Schedule } from "../schedules/schedule.js";
 import { namedChain } from "./namedChain.js";
 import { addWeightDecay } from "../transforms/addWeightDecay.js";
@@ -35,8 +38,10 @@ export interface AdamOptions {
  * @example
  * const opt = adam({ lr: 1e-3 });
  */
-export const adam = (o: AdamOptions): GradientTransformation<ChainState> => {
-  const { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8, weightDecay = 0 } = o;
+export const adam = (options: AdamOptions): GradientTransformation<ChainState> => {
+  const o = readOptions("adam", options, { lr: required(aNumberOrSchedule), b1: optional(aNumber, 0.9), b2: optional(aNumber, 0.999), eps: optional(aNumber, 1e-8), weightDecay: optional(aNumber, 0) });
+  if (E.isLeft(o)) return failing("adam", {}, o.left);
+  const { lr, b1, b2, eps, weightDecay } = o.right;
   return namedChain("adam", addWeightDecay(weightDecay), scaleByAdam({ b1, b2, eps }), scaleByLr(lr));
 };
 

@@ -2,8 +2,11 @@
  * PyTorch's AdamW (decoupled weight decay, Loshchilov & Hutter 2019), as a chain.
  * @module
  */
+import * as E from "fp-ts/lib/Either.js";
 import type { ChainState } from "../core/chain.js";
+import { failing } from "../core/elementwise.js";
 import type { GradientTransformation } from "../core/transform.js";
+import { aNumber, aNumberOrSchedule, optional, readOptions, required } from "../core/options.js";
 import type { Schedule } from "../schedules/schedule.js";
 import { namedChain } from "./namedChain.js";
 import { addWeightDecay } from "../transforms/addWeightDecay.js";
@@ -36,8 +39,10 @@ export interface AdamWOptions {
  * @example
  * const opt = adamw({ lr: 1e-3, weightDecay: 0.05 });
  */
-export const adamw = (o: AdamWOptions): GradientTransformation<ChainState> => {
-  const { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8, weightDecay = 0.01 } = o;
+export const adamw = (options: AdamWOptions): GradientTransformation<ChainState> => {
+  const o = readOptions("adamw", options, { lr: required(aNumberOrSchedule), b1: optional(aNumber, 0.9), b2: optional(aNumber, 0.999), eps: optional(aNumber, 1e-8), weightDecay: optional(aNumber, 0.01) });
+  if (E.isLeft(o)) return failing("adamw", {}, o.left);
+  const { lr, b1, b2, eps, weightDecay } = o.right;
   return namedChain("adamw", scaleByAdam({ b1, b2, eps }), addWeightDecay(weightDecay), scaleByLr(lr));
 };
 

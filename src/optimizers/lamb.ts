@@ -2,8 +2,11 @@
  * LAMB (You et al. 2019, "Large Batch Optimization for Deep Learning"), as a chain.
  * @module
  */
+import * as E from "fp-ts/lib/Either.js";
 import type { ChainState } from "../core/chain.js";
+import { failing } from "../core/elementwise.js";
 import type { GradientTransformation } from "../core/transform.js";
+import { aNumber, aNumberOrSchedule, optional, readOptions, required } from "../core/options.js";
 import type { Schedule } from "../schedules/schedule.js";
 import { namedChain } from "./namedChain.js";
 import { addWeightDecay } from "../transforms/addWeightDecay.js";
@@ -39,8 +42,10 @@ export interface LambOptions {
  * @example
  * const opt = lamb({ lr: 1e-3, weightDecay: 0.01 });
  */
-export const lamb = (o: LambOptions): GradientTransformation<ChainState> => {
-  const { lr, b1 = 0.9, b2 = 0.999, eps = 1e-6, weightDecay = 0 } = o;
+export const lamb = (options: LambOptions): GradientTransformation<ChainState> => {
+  const o = readOptions("lamb", options, { lr: required(aNumberOrSchedule), b1: optional(aNumber, 0.9), b2: optional(aNumber, 0.999), eps: optional(aNumber, 1e-6), weightDecay: optional(aNumber, 0) });
+  if (E.isLeft(o)) return failing("lamb", {}, o.left);
+  const { lr, b1, b2, eps, weightDecay } = o.right;
   return namedChain(
     "lamb",
     scaleByAdam({ b1, b2, eps }),

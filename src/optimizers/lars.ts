@@ -2,10 +2,12 @@
  * LARS exactly as Holocron's PyTorch optimizer (the seed), as a chain of four transformations.
  * @module
  */
+import * as E from "fp-ts/lib/Either.js";
 import { chain, type ChainState } from "../core/chain.js";
 import { failing } from "../core/elementwise.js";
 import { optimizerError } from "../core/errors.js";
 import type { GradientTransformation } from "../core/transform.js";
+import { aBoolean, aNumber, aNumberOrSchedule, aPair, optional, readOptions, required } from "../core/options.js";
 import { larsAccelerated } from "../kernels/larsAccelerated.js";
 import { describeValue, type Schedule } from "../schedules/schedule.js";
 import { addWeightDecay } from "../transforms/addWeightDecay.js";
@@ -25,6 +27,15 @@ export interface LarsOptions {
   /** `[lo, hi]`: clamp ‖p‖ in γ's numerator. The seed accepts it and never applies it; omitted here, neither do we. */
   readonly scaleClip?: readonly [number, number];
 }
+
+const LARS_OPTIONS = {
+  lr: required(aNumberOrSchedule),
+  momentum: optional(aNumber, 0),
+  dampening: optional(aNumber, 0),
+  weightDecay: optional(aNumber, 0),
+  nesterov: optional(aBoolean, false),
+  scaleClip: optional(aPair, undefined),
+};
 
 /** Why the seed would refuse these options (its constructor's checks, plus finiteness), or undefined. */
 const invalidLarsOptions = (o: LarsOptions): string | undefined => {
@@ -54,7 +65,10 @@ const invalidLarsOptions = (o: LarsOptions): string | undefined => {
  * @example
  * const opt = lars({ lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
  */
-export const lars = (o: LarsOptions): GradientTransformation<ChainState> => {
+export const lars = (options: LarsOptions): GradientTransformation<ChainState> => {
+  const read = readOptions("lars", options, LARS_OPTIONS);
+  if (E.isLeft(read)) return failing("lars", {}, read.left);
+  const o = read.right as LarsOptions;
   const { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false, scaleClip } = o;
   const problem = invalidLarsOptions(o);
   if (problem !== undefined)

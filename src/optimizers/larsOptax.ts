@@ -2,8 +2,11 @@
  * LARS in optax's order (`optax.lars`), for runs moved between optax and larch.
  * @module
  */
+import * as E from "fp-ts/lib/Either.js";
 import type { ChainState } from "../core/chain.js";
+import { failing } from "../core/elementwise.js";
 import type { GradientTransformation } from "../core/transform.js";
+import { aBoolean, aNumber, aNumberOrSchedule, optional, readOptions, required } from "../core/options.js";
 import type { Schedule } from "../schedules/schedule.js";
 import { namedChain } from "./namedChain.js";
 import { addWeightDecay } from "../transforms/addWeightDecay.js";
@@ -41,8 +44,10 @@ export interface LarsOptaxOptions {
  * @example
  * const opt = larsOptax({ lr: 1.0, weightDecay: 1e-4, trustCoefficient: 0.001, momentum: 0.9 });
  */
-export const larsOptax = (o: LarsOptaxOptions): GradientTransformation<ChainState> => {
-  const { lr, weightDecay = 0, trustCoefficient = 0.001, eps = 0, momentum = 0.9, nesterov = false } = o;
+export const larsOptax = (options: LarsOptaxOptions): GradientTransformation<ChainState> => {
+  const o = readOptions("larsOptax", options, { lr: required(aNumberOrSchedule), weightDecay: optional(aNumber, 0), trustCoefficient: optional(aNumber, 0.001), eps: optional(aNumber, 0), momentum: optional(aNumber, 0.9), nesterov: optional(aBoolean, false) });
+  if (E.isLeft(o)) return failing("larsOptax", {}, o.left);
+  const { lr, weightDecay, trustCoefficient, eps, momentum, nesterov } = o.right;
   return namedChain(
     "larsOptax",
     addWeightDecay(weightDecay),

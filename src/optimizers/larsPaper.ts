@@ -2,8 +2,11 @@
  * LARS as in the paper: Algorithm 1 of You, Gitman & Ginsburg 2017, "Large Batch Training of Convolutional Networks".
  * @module
  */
+import * as E from "fp-ts/lib/Either.js";
 import type { ChainState } from "../core/chain.js";
+import { failing } from "../core/elementwise.js";
 import type { GradientTransformation } from "../core/transform.js";
+import { aNumber, aNumberOrSchedule, optional, readOptions, required } from "../core/options.js";
 import type { Schedule } from "../schedules/schedule.js";
 import { namedChain } from "./namedChain.js";
 import { addWeightDecay } from "../transforms/addWeightDecay.js";
@@ -37,8 +40,10 @@ export interface LarsPaperOptions {
  * @example
  * const opt = larsPaper({ lr: polynomialDecay({ init: 2, power: 2, totalSteps: 10_000 }), momentum: 0.9, weightDecay: 5e-4 });
  */
-export const larsPaper = (o: LarsPaperOptions): GradientTransformation<ChainState> => {
-  const { lr, momentum = 0.9, weightDecay = 0, trustCoefficient = 0.001 } = o;
+export const larsPaper = (options: LarsPaperOptions): GradientTransformation<ChainState> => {
+  const o = readOptions("larsPaper", options, { lr: required(aNumberOrSchedule), momentum: optional(aNumber, 0.9), weightDecay: optional(aNumber, 0), trustCoefficient: optional(aNumber, 0.001) });
+  if (E.isLeft(o)) return failing("larsPaper", {}, o.left);
+  const { lr, momentum, weightDecay, trustCoefficient } = o.right;
   return namedChain(
     "larsPaper",
     addWeightDecay(weightDecay),

@@ -5,6 +5,8 @@
 import * as E from "fp-ts/lib/Either.js";
 import { chain, type ChainState } from "../core/chain.js";
 import { failing } from "../core/elementwise.js";
+import { optimizerError, showValue } from "../core/errors.js";
+import { transformations } from "../core/options.js";
 import type { GradientTransformation, HyperRecord } from "../core/transform.js";
 
 /**
@@ -15,6 +17,9 @@ import type { GradientTransformation, HyperRecord } from "../core/transform.js";
  * const momentumSgd = namedChain("momentumSgd", traceMomentum({ momentum: 0.9 }), scaleByLr(0.1));
  */
 export const namedChain = (name: string, ...members: readonly GradientTransformation<any>[]): GradientTransformation<ChainState> => {
+  if (typeof name !== "string") return failing("namedChain", {}, optimizerError("InvalidOption", `namedChain: the name is ${showValue(name)}, not a string`));
+  const checked = transformations(name, members, (i) => `member ${i}`);
+  if (E.isLeft(checked)) return failing(name, {}, checked.left);
   const whole = chain(...members);
   for (const member of members) {
     // a `failing` member returns one and the same InvalidOption error from init and update, whatever it is given

@@ -2,8 +2,11 @@
  * PyTorch's SGD (the seed without its trust ratio), as a chain.
  * @module
  */
+import * as E from "fp-ts/lib/Either.js";
 import type { ChainState } from "../core/chain.js";
+import { failing } from "../core/elementwise.js";
 import type { GradientTransformation } from "../core/transform.js";
+import { aBoolean, aNumber, aNumberOrSchedule, optional, readOptions, required } from "../core/options.js";
 import type { Schedule } from "../schedules/schedule.js";
 import { namedChain } from "./namedChain.js";
 import { addWeightDecay } from "../transforms/addWeightDecay.js";
@@ -34,8 +37,10 @@ export interface SgdOptions {
  * @example
  * const opt = sgd({ lr: 0.1, momentum: 0.9, weightDecay: 1e-4, nesterov: true });
  */
-export const sgd = (o: SgdOptions): GradientTransformation<ChainState> => {
-  const { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false } = o;
+export const sgd = (options: SgdOptions): GradientTransformation<ChainState> => {
+  const o = readOptions("sgd", options, { lr: required(aNumberOrSchedule), momentum: optional(aNumber, 0), dampening: optional(aNumber, 0), weightDecay: optional(aNumber, 0), nesterov: optional(aBoolean, false) });
+  if (E.isLeft(o)) return failing("sgd", {}, o.left);
+  const { lr, momentum, dampening, weightDecay, nesterov } = o.right;
   return namedChain("sgd", addWeightDecay(weightDecay), traceMomentum({ momentum, dampening, nesterov }), scaleByLr(lr));
 };
 

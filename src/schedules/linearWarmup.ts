@@ -2,7 +2,9 @@
  * A linear warm-up in front of any schedule.
  * @module
  */
-import { describeValue, describedSchedule, type Schedule } from "./schedule.js";
+import * as E from "fp-ts/lib/Either.js";
+import { aNumber, aNumberOrSchedule, optional, required } from "../core/options.js";
+import { describeValue, describedSchedule, refusedSchedule, scheduleOptions, scheduleProblem, type Schedule } from "./schedule.js";
 
 /**
  * Ramps linearly from `start` to the schedule's first value over W steps, then runs the schedule from its step 0:
@@ -14,9 +16,15 @@ import { describeValue, describedSchedule, type Schedule } from "./schedule.js";
  * @example
  * const lr = linearWarmup({ steps: 500 }, cosineDecay({ init: 0.1, decaySteps: 10_000 })); lr(250) === 0.05
  */
-export const linearWarmup = (o: { readonly steps: number; readonly start?: number }, then: Schedule | number): Schedule => {
-  const start = o.start ?? 0;
-  const W = o.steps;
+export const linearWarmup = (options: { readonly steps: number; readonly start?: number }, next: Schedule | number): Schedule => {
+  const read = scheduleOptions("linearWarmup", options, { steps: required(aNumber), start: optional(aNumber, 0) });
+  if (E.isLeft(read)) return read.left;
+  const { start, steps: W } = read.right;
+  const followedBy = scheduleOptions("linearWarmup", { then: next }, { then: required(aNumberOrSchedule) });
+  if (E.isLeft(followedBy)) return followedBy.left;
+  const then = followedBy.right.then as Schedule | number;
+  const problem = scheduleProblem(then);
+  if (problem !== undefined) return refusedSchedule("linearWarmup", `its schedule is refused: ${problem}`);
   const after = typeof then === "number" ? () => then : then;
   const valid = Number.isSafeInteger(W) && W >= 0 && Number.isFinite(start);
   return describedSchedule(
@@ -28,3 +36,4 @@ export const linearWarmup = (o: { readonly steps: number; readonly start?: numbe
     { schedule: "linearWarmup", steps: W, start, then: describeValue(then) },
   );
 };
+

@@ -2,7 +2,9 @@
  * A step function of the step: constant between boundaries.
  * @module
  */
-import { describedSchedule, type Schedule } from "./schedule.js";
+import * as E from "fp-ts/lib/Either.js";
+import { numbers, required } from "../core/options.js";
+import { describedSchedule, scheduleOptions, type Schedule } from "./schedule.js";
 
 /**
  * αₜ = vᵢ where i = #{ j : bⱼ ≤ t }: v₀ before the first boundary b₁, v₁ from b₁ on, …, vₙ from bₙ on.
@@ -11,9 +13,11 @@ import { describedSchedule, type Schedule } from "./schedule.js";
  * @example
  * const lr = piecewiseConstant({ values: [0.1, 0.01, 0.001], boundaries: [30, 60] }); lr(29) === 0.1, lr(30) === 0.01
  */
-export const piecewiseConstant = (o: { readonly values: readonly number[]; readonly boundaries: readonly number[] }): Schedule => {
-  const values = [...o.values];
-  const boundaries = [...o.boundaries];
+export const piecewiseConstant = (options: { readonly values: readonly number[]; readonly boundaries: readonly number[] }): Schedule => {
+  const o = scheduleOptions("piecewiseConstant", options, { values: required(numbers), boundaries: required(numbers) });
+  if (E.isLeft(o)) return o.left;
+  const values = [...o.right.values];
+  const boundaries = [...o.right.boundaries];
   const valid =
     values.length === boundaries.length + 1 &&
     values.every(Number.isFinite) &&

@@ -6,6 +6,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { defineElementwise } from "../core/defineElementwise.js";
 import { failing } from "../core/elementwise.js";
 import { optimizerError } from "../core/errors.js";
+import { aNumber, readOptions, required } from "../core/options.js";
 import type { GradientTransformation } from "../core/transform.js";
 
 /** State of {@link addWeightDecay}: nothing but its tag. */
@@ -18,8 +19,11 @@ export interface AddWeightDecayState {
  * @example
  * const decay = addWeightDecay(5e-4);
  */
-export const addWeightDecay = (weightDecay: number): GradientTransformation<AddWeightDecayState> => {
+export const addWeightDecay = (wd: number): GradientTransformation<AddWeightDecayState> => {
   const name = "addWeightDecay";
+  const o = readOptions(name, { weightDecay: wd }, { weightDecay: required(aNumber) });
+  if (E.isLeft(o)) return failing(name, {}, o.left);
+  const { weightDecay } = o.right;
   const hyperparams = { weightDecay };
   if (!(Number.isFinite(weightDecay) && weightDecay >= 0))
     return failing(name, hyperparams, optimizerError("InvalidOption", `Invalid weight_decay value: ${weightDecay} (must be finite and >= 0)`));

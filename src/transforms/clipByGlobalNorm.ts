@@ -5,6 +5,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { checkCount, failing, stateOfKind } from "../core/elementwise.js";
 import { optimizerError, type OptimizerError } from "../core/errors.js";
+import { aNumber, readOptions, required } from "../core/options.js";
 import { allocate, denseValues, dtypeOf, leafOf, type Leaf } from "../core/leaf.js";
 import { l2Norm } from "../core/norm.js";
 import type { GradientTransformation, Step } from "../core/transform.js";
@@ -41,8 +42,11 @@ export const globalNorm = (leafNorms: readonly number[]): number => {
  * @example
  * const opt = chain(clipByGlobalNorm(1.0), adam({ lr: 1e-3 }));
  */
-export const clipByGlobalNorm = (maxNorm: number): GradientTransformation<ClipByGlobalNormState> => {
+export const clipByGlobalNorm = (c: number): GradientTransformation<ClipByGlobalNormState> => {
   const name = "clipByGlobalNorm";
+  const o = readOptions(name, { maxNorm: c }, { maxNorm: required(aNumber) });
+  if (E.isLeft(o)) return failing(name, {}, o.left);
+  const { maxNorm } = o.right;
   const hyperparams = { maxNorm };
   if (!(Number.isFinite(maxNorm) && maxNorm >= 0))
     return failing(name, hyperparams, optimizerError("InvalidOption", `Invalid max norm: ${maxNorm} (must be finite and >= 0)`));

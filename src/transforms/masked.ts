@@ -4,6 +4,7 @@
  */
 import { identity } from "../core/identity.js";
 import type { Leaf } from "../core/leaf.js";
+import { refusingThrows } from "../core/options.js";
 import type { GradientTransformation } from "../core/transform.js";
 import type { Tree } from "../core/tree.js";
 import { labelByPath, partition, type LabelTree, type PartitionState } from "./partition.js";
@@ -32,6 +33,9 @@ const toLabels = (mask: MaskTree): LabelTree =>
  * const decayWeightsOnly = masked(addWeightDecay(1e-4), (path) => !path.endsWith("bias"));
  */
 export const masked = (inner: GradientTransformation<any>, mask: Mask): GradientTransformation<PartitionState> =>
+  refusingThrows("masked", () => maskedBy(inner, mask));
+
+const maskedBy = (inner: GradientTransformation<any>, mask: Mask): GradientTransformation<PartitionState> =>
   partition(
     { masked: inner, unmasked: identity() },
     typeof mask === "function"

@@ -3,11 +3,12 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { stateOfKind } from "../core/elementwise.js";
-import { optimizerError, showPath, type OptimizerError } from "../core/errors.js";
+import { failing, stateOfKind } from "../core/elementwise.js";
+import { aRecord, readOptions, refusingThrows, required, transformations, type OptionType } from "../core/options.js";
+import { optimizerError, showPath, showValue, type OptimizerError } from "../core/errors.js";
 import type { Leaf } from "../core/leaf.js";
 import { specOf, type GradientTransformation, type Step, type UpdateContext } from "../core/transform.js";
-import { flatten, flattenLike, unflatten, type Flat, type Tree } from "../core/tree.js";
+import { flatten, flattenLike, frozenRecord, unflatten, type Flat, type Tree } from "../core/tree.js";
 
 /** A tree with the params' structure whose leaves are labels. */
 export type LabelTree = string | readonly LabelTree[] | { readonly [key: string]: LabelTree };
@@ -24,6 +25,12 @@ export interface PartitionState {
   readonly labels: { readonly [path: string]: string };
   readonly inner: { readonly [label: string]: unknown };
 }
+
+/** A label tree (a string, an array or a record) or a function. */
+const labelsType: OptionType<Labels> = {
+  is: "a label tree or a function of the params",
+  accepts: (x): x is Labels => typeof x === "string" || typeof x === "function" || (typeof x === "object" && x !== null),
+};
 
 /** The label of each leaf path of a label tree, in the same order and with the same paths as {@link flatten}. */
 const labelPaths = (labels: LabelTree): E.Either<OptimizerError, Map<string, string>> => {
@@ -47,7 +54,7 @@ const labelPaths = (labels: LabelTree): E.Either<OptimizerError, Map<string, str
       }
       return undefined;
     }
-    return optimizerError("InvalidTree", `label at ${showPath(path)} is ${String(node)}, not a string`, { path });
+    return optimizerError("InvalidTree", `label at ${showPath(path)} is ${showValue(node)}, not a string`, { path });
   };
   const bad = walk(labels, "");
   return bad ? E.left(bad) : E.right(out);
@@ -59,7 +66,7 @@ const resolveLabels = (labels: Labels, tree: Tree): E.Either<OptimizerError, Rea
   try {
     labelTree = typeof labels === "function" ? labels(tree) : labels;
   } catch (e) {
-    return E.left(optimizerError("InvalidOption", `the labels function failed: ${String(e)}`));
+    return E.left(optimizerError("InvalidOption", `the labels function failed: ${showValue(e)}`));
   }
   return labelPaths(labelTree);
 };
@@ -109,8 +116,18 @@ const subTree = (flat: Flat, indices: readonly number[]): Tree =>
 export const partition = (
   transforms: { readonly [label: string]: GradientTransformation<any> },
   labels: Labels,
+): GradientTransformation<PartitionState> =>
+  refusingThrows("partition", () => partitionOf(transforms, labels));
+
+const partitionOf = (
+  transforms: { readonly [label: string]: GradientTransformation<any> },
+  labels: Labels,
 ): GradientTransformation<PartitionState> => {
+  const given = readOptions("partition", { transforms, labels }, { transforms: required(aRecord), labels: required(labelsType) });
+  if (E.isLeft(given)) return failing("partition", {}, given.left);
   const known = Object.keys(transforms).sort();
+  const members = transformations("partition", known.map((label) => transforms[label]), (i) => `the transformation of label ${JSON.stringify(known[i])}`);
+  if (E.isLeft(members)) return failing("partition", {}, members.left);
   return Object.freeze({
     name: "partition",
     hyperparams: {
@@ -124,14 +141,14 @@ export const partition = (
       if (E.isLeft(byPath)) return byPath;
       const groups = groupLeaves(byPath.right, flat.right, known);
       if (E.isLeft(groups)) return groups;
-      const inner: Record<string, unknown> = {};
+      const inner: unknown[] = []; // in the order of known (a record built by assignment would lose a label "__proto__")
       for (const label of known) {
         const s = transforms[label]!.init(subTree(flat.right, groups.right.get(label)!));
         if (E.isLeft(s)) return s;
-        inner[label] = s.right;
+        inner.push(s.right);
       }
       const labelOf = Object.freeze(Object.fromEntries(byPath.right));
-      return E.right(Object.freeze({ kind: "partition" as const, labels: labelOf, inner: Object.freeze(inner) }));
+      return E.right(Object.freeze({ kind: "partition" as const, labels: labelOf, inner: frozenRecord(known, inner) }));
     },
     update: (updates: Tree, state: PartitionState, params?: Tree, context?: UpdateContext): E.Either<OptimizerError, Step<PartitionState>> => {
       const s = stateOfKind<PartitionState>(state, "partition");
@@ -153,7 +170,7 @@ export const partition = (
       if (E.isLeft(groups))
         return E.left(optimizerError("StateMismatch", `${groups.left.message} (a partition state made for another tree?)`, groups.left.path !== undefined ? { path: groups.left.path } : {}));
       const out: Leaf[] = [...u.leaves];
-      const next: Record<string, unknown> = {};
+      const next: unknown[] = [];
       for (const label of known) {
         const indices = groups.right.get(label)!;
         const step = transforms[label]!.update(
@@ -170,9 +187,9 @@ export const partition = (
             return E.left(optimizerError("StructureMismatch", `transformation "${label}" dropped the leaf ${showPath(u.paths[i]!)}`));
           out[i] = leaf;
         }
-        next[label] = step.right[1];
+        next.push(step.right[1]);
       }
-      return E.right([unflatten(u.def, out, u.paths), Object.freeze({ kind: "partition" as const, labels: labelOf, inner: Object.freeze(next) })] as const);
+      return E.right([unflatten(u.def, out, u.paths), Object.freeze({ kind: "partition" as const, labels: labelOf, inner: frozenRecord(known, next) })] as const);
     },
   });
 };

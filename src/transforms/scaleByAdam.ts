@@ -6,6 +6,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { defineElementwise } from "../core/defineElementwise.js";
 import { failing } from "../core/elementwise.js";
 import { optimizerError } from "../core/errors.js";
+import { aNumber, optional, readOptions } from "../core/options.js";
 import type { GradientTransformation } from "../core/transform.js";
 import type { Tree } from "../core/tree.js";
 import { registerBuilder } from "../core/builders.js";
@@ -51,11 +52,11 @@ export const invalidAdamOptions = (b1: number, b2: number, eps: number): string 
  * @example
  * const adamDirection = scaleByAdam({ b1: 0.9, b2: 0.999, eps: 1e-8 });
  */
-export const scaleByAdam = (o: ScaleByAdamOptions = {}): GradientTransformation<ScaleByAdamState> => {
-  const b1 = o.b1 ?? 0.9;
-  const b2 = o.b2 ?? 0.999;
-  const eps = o.eps ?? 1e-8;
+export const scaleByAdam = (options: ScaleByAdamOptions = {}): GradientTransformation<ScaleByAdamState> => {
   const name = "scaleByAdam";
+  const o = readOptions(name, options, { b1: optional(aNumber, 0.9), b2: optional(aNumber, 0.999), eps: optional(aNumber, 1e-8) });
+  if (E.isLeft(o)) return failing(name, {}, o.left);
+  const { b1, b2, eps } = o.right;
   const hyperparams = { b1, b2, eps };
   const problem = invalidAdamOptions(b1, b2, eps);
   if (problem !== undefined) return failing(name, hyperparams, optimizerError("InvalidOption", problem));

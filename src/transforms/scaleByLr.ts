@@ -5,9 +5,10 @@
 import * as E from "fp-ts/lib/Either.js";
 import { defineElementwise } from "../core/defineElementwise.js";
 import { failing } from "../core/elementwise.js";
-import { optimizerError, type OptimizerError } from "../core/errors.js";
+import { optimizerError, showValue, type OptimizerError } from "../core/errors.js";
+import { aNumberOrSchedule, readOptions, required } from "../core/options.js";
 import type { GradientTransformation } from "../core/transform.js";
-import { describeValue, type Schedule } from "../schedules/schedule.js";
+import { describeValue, scheduleProblem, type Schedule } from "../schedules/schedule.js";
 
 /**
  * State of {@link scaleByLr}: the step t, counted from 0, at which the schedule is read next, and the learning
@@ -19,10 +20,10 @@ export interface ScaleByLrState {
   readonly lr: number;
 }
 
-const invalidLr = (lr: number, step?: number) =>
+const invalidLr = (lr: unknown, step?: number) =>
   optimizerError(
     "InvalidOption",
-    `Invalid learning rate: ${lr}${step === undefined ? "" : ` at step ${step}`} (must be finite and >= 0)`,
+    `Invalid learning rate: ${showValue(lr)}${step === undefined ? "" : ` at step ${step}`} (must be finite and >= 0)`,
     step === undefined ? {} : { step },
   );
 
@@ -33,13 +34,16 @@ const invalidLr = (lr: number, step?: number) =>
  * learningRateAt(0.1, 7) // Right(0.1); learningRateAt((t) => 0.1 / (t + 1), 1) // Right(0.05)
  */
 export const learningRateAt = (lr: number | Schedule, t: number): E.Either<OptimizerError, number> => {
-  let alpha: number;
+  let alpha: unknown;
   try {
+    const problem = scheduleProblem(lr);
+    if (problem !== undefined) return E.left(optimizerError("InvalidOption", problem));
     alpha = typeof lr === "number" ? lr : lr(t);
   } catch (e) {
-    return E.left(optimizerError("InvalidOption", `the learning-rate schedule failed at step ${t}: ${String(e)}`, { step: t }));
+    return E.left(optimizerError("InvalidOption", `the learning-rate schedule failed at step ${showValue(t)}: ${showValue(e)}`, { step: t }));
   }
-  return Number.isFinite(alpha) && alpha >= 0 ? E.right(alpha) : E.left(invalidLr(alpha, t));
+  // a schedule may return anything: only a number is a rate (no coercion of a string, no toString of an object)
+  return typeof alpha === "number" && Number.isFinite(alpha) && alpha >= 0 ? E.right(alpha) : E.left(invalidLr(alpha, t));
 };
 
 /**
@@ -48,12 +52,15 @@ export const learningRateAt = (lr: number | Schedule, t: number): E.Either<Optim
  * @example
  * const descend = scaleByLr(polynomialDecay({ init: 0.5, power: 2, totalSteps: 1000 }));
  */
-export const scaleByLr = (lr: number | Schedule): GradientTransformation<ScaleByLrState> => {
+export const scaleByLr = (rate: number | Schedule): GradientTransformation<ScaleByLrState> => {
   const name = "scaleByLr";
+  const o = readOptions(name, { lr: rate }, { lr: required(aNumberOrSchedule) });
+  if (E.isLeft(o)) return failing(name, {}, o.left);
+  const lr = o.right.lr as number | Schedule;
   const hyperparams = { lr: describeValue(lr) };
   if (typeof lr === "number" && !(Number.isFinite(lr) && lr >= 0)) return failing(name, hyperparams, invalidLr(lr));
-  if (typeof lr !== "number" && typeof lr !== "function")
-    return failing(name, hyperparams, optimizerError("InvalidOption", "Invalid learning rate: not a number or a schedule"));
+  const problem = scheduleProblem(lr);
+  if (problem !== undefined) return failing(name, hyperparams, optimizerError("InvalidOption", problem));
   return defineElementwise<ScaleByLrState>({
     name,
     hyperparams,

@@ -6,6 +6,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { defineElementwise } from "../core/defineElementwise.js";
 import { failing } from "../core/elementwise.js";
 import { optimizerError } from "../core/errors.js";
+import { aNumber, aPair, optional, readOptions } from "../core/options.js";
 import { l2Norm } from "../core/norm.js";
 import type { GradientTransformation } from "../core/transform.js";
 import { finiteNorms, trustNumerator, trustRatio } from "./trustRatio.js";
@@ -57,11 +58,12 @@ export const seedTrustRatio = (numerator: (paramNorm: number) => number, weightD
  * @example
  * const trust = scaleByTrustRatio({ weightDecay: 5e-4 });
  */
-export const scaleByTrustRatio = (o: TrustRatioOptions = {}): GradientTransformation<TrustRatioState> => {
-  const weightDecay = o.weightDecay ?? 0;
-  const clip = o.scaleClip;
-  const eta = o.trustCoefficient ?? 1;
+export const scaleByTrustRatio = (options: TrustRatioOptions = {}): GradientTransformation<TrustRatioState> => {
   const name = "scaleByTrustRatio";
+  const read = readOptions(name, options, { weightDecay: optional(aNumber, 0), scaleClip: optional(aPair, undefined), trustCoefficient: optional(aNumber, 1) });
+  if (E.isLeft(read)) return failing(name, {}, read.left);
+  const o = read.right;
+  const { weightDecay, scaleClip: clip, trustCoefficient: eta } = o;
   const hyperparams = { weightDecay, scaleClip: clip ? [clip[0], clip[1]] : null, trustCoefficient: eta };
   if (!(Number.isFinite(weightDecay) && weightDecay >= 0))
     return failing(name, hyperparams, optimizerError("InvalidOption", `Invalid weight_decay value: ${weightDecay} (must be finite and >= 0)`));

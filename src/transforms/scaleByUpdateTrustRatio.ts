@@ -5,6 +5,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { checkCount, failing, stateOfKind } from "../core/elementwise.js";
 import { optimizerError, type OptimizerError } from "../core/errors.js";
+import { aNumber, optional, readOptions } from "../core/options.js";
 import { allocate, denseValues, dtypeOf, leafOf, type Leaf } from "../core/leaf.js";
 import { l2Norm } from "../core/norm.js";
 import type { GradientTransformation, Step } from "../core/transform.js";
@@ -39,10 +40,11 @@ export interface UpdateTrustRatioState {
  * const lambRatio = scaleByUpdateTrustRatio();
  * const optaxLarsRatio = scaleByUpdateTrustRatio({ trustCoefficient: 0.001 });
  */
-export const scaleByUpdateTrustRatio = (o: UpdateTrustRatioOptions = {}): GradientTransformation<UpdateTrustRatioState> => {
-  const eta = o.trustCoefficient ?? 1;
-  const eps = o.eps ?? 0;
+export const scaleByUpdateTrustRatio = (options: UpdateTrustRatioOptions = {}): GradientTransformation<UpdateTrustRatioState> => {
   const name = "scaleByUpdateTrustRatio";
+  const o = readOptions(name, options, { trustCoefficient: optional(aNumber, 1), eps: optional(aNumber, 0) });
+  if (E.isLeft(o)) return failing(name, {}, o.left);
+  const { trustCoefficient: eta, eps } = o.right;
   const hyperparams = { trustCoefficient: eta, eps };
   const numer = trustNumerator({ trustCoefficient: eta });
   if (E.isLeft(numer)) return failing(name, hyperparams, numer.left);

@@ -6,6 +6,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { defineElementwise } from "../core/defineElementwise.js";
 import { failing } from "../core/elementwise.js";
 import { optimizerError } from "../core/errors.js";
+import { aBoolean, aNumber, optional, readOptions, required } from "../core/options.js";
 import type { GradientTransformation } from "../core/transform.js";
 import type { Tree } from "../core/tree.js";
 import { registerBuilder } from "../core/builders.js";
@@ -33,11 +34,11 @@ export interface TraceMomentumState {
  * @example
  * const momentum = traceMomentum({ momentum: 0.9 });
  */
-export const traceMomentum = (o: TraceMomentumOptions): GradientTransformation<TraceMomentumState> => {
-  const m = o.momentum;
-  const dampening = o.dampening ?? 0;
-  const nesterov = o.nesterov ?? false;
+export const traceMomentum = (options: TraceMomentumOptions): GradientTransformation<TraceMomentumState> => {
   const name = "traceMomentum";
+  const o = readOptions(name, options, { momentum: required(aNumber), dampening: optional(aNumber, 0), nesterov: optional(aBoolean, false) });
+  if (E.isLeft(o)) return failing(name, {}, o.left);
+  const { momentum: m, dampening, nesterov } = o.right;
   const hyperparams = { momentum: m, dampening, nesterov };
   const invalid = (message: string) => failing<TraceMomentumState>(name, hyperparams, optimizerError("InvalidOption", message));
   if (!(Number.isFinite(m) && m >= 0)) return invalid(`Invalid momentum value: ${m} (must be finite and >= 0)`);

@@ -6,6 +6,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { optimizerError, showPath, type OptimizerError } from "../core/errors.js";
+import { aNumber, aPair, optional, readOptions } from "../core/options.js";
 import type { BlockKernel } from "../core/transform.js";
 
 /** Options of the numerator η·clip(‖p‖). */
@@ -32,9 +33,10 @@ export const scaleClipProblem = (clip: readonly [number, number] | undefined): s
  * @example
  * const numerator = trustNumerator({ trustCoefficient: 0.001, scaleClip: [0, 10] }); // Right(n): n(‖p‖) = 0.001·min(‖p‖, 10)
  */
-export const trustNumerator = (o: TrustNumeratorOptions): E.Either<OptimizerError, (paramNorm: number) => number> => {
-  const eta = o.trustCoefficient ?? 1;
-  const clip = o.scaleClip;
+export const trustNumerator = (options: TrustNumeratorOptions): E.Either<OptimizerError, (paramNorm: number) => number> => {
+  const o = readOptions("trustNumerator", options, { trustCoefficient: optional(aNumber, 1), scaleClip: optional(aPair, undefined) });
+  if (E.isLeft(o)) return o;
+  const { trustCoefficient: eta, scaleClip: clip } = o.right;
   if (!(Number.isFinite(eta) && eta > 0))
     return E.left(optimizerError("InvalidOption", `Invalid trust coefficient: ${eta} (must be finite and > 0)`));
   const clipProblem = scaleClipProblem(clip);

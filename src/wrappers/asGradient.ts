@@ -2,6 +2,9 @@
  * Starting a chain afresh inside another: the updates handed in become the gradient.
  * @module
  */
+import * as E from "fp-ts/lib/Either.js";
+import { failing } from "../core/elementwise.js";
+import { aTransformation, readOptions, required } from "../core/options.js";
 import { specOf, type GradientTransformation, type UpdateContext } from "../core/transform.js";
 import type { Tree } from "../core/tree.js";
 
@@ -14,10 +17,14 @@ import type { Tree } from "../core/tree.js";
  * @example
  * const clippedLars = chain(clipByGlobalNorm(1.0), asGradient(lars({ lr: 0.1, momentum: 0.9 })));
  */
-export const asGradient = <S>(inner: GradientTransformation<S>): GradientTransformation<S> =>
-  Object.freeze({
+export const asGradient = <S>(wrapped: GradientTransformation<S>): GradientTransformation<S> => {
+  const o = readOptions("asGradient", { inner: wrapped }, { inner: required(aTransformation) });
+  if (E.isLeft(o)) return failing("asGradient", {}, o.left);
+  const inner = o.right.inner as GradientTransformation<S>;
+  return Object.freeze({
     name: "asGradient",
     hyperparams: { inner: specOf(inner) },
     init: (params: Tree) => inner.init(params),
     update: (updates: Tree, state: S, params?: Tree, _context?: UpdateContext) => inner.update(updates, state, params),
   });
+};

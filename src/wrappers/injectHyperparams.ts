@@ -3,9 +3,10 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { stateOfKind } from "../core/elementwise.js";
+import { failing, stateOfKind } from "../core/elementwise.js";
+import { aFunction, isTransformation, readOptions, refusingThrows, required, type OptionType } from "../core/options.js";
 import { builderName } from "../core/builders.js";
-import { optimizerError, type OptimizerError } from "../core/errors.js";
+import { optimizerError, showValue, type OptimizerError } from "../core/errors.js";
 import { specOf, type GradientTransformation, type Step, type UpdateContext } from "../core/transform.js";
 import type { Tree } from "../core/tree.js";
 
@@ -49,6 +50,22 @@ const sameNames = (h: unknown, like: Hyperparams): E.Either<OptimizerError, void
 export const injectHyperparams = <H extends Hyperparams>(
   build: (h: H) => GradientTransformation<any>,
   initial: H,
+): GradientTransformation<InjectHyperparamsState<H>> =>
+  refusingThrows("injectHyperparams", () => {
+    const o = readOptions("injectHyperparams", { build, initial }, { build: required(aFunction), initial: required(hyperparamRecord) });
+    return E.isLeft(o) ? failing("injectHyperparams", {}, o.left) : injected(build, initial);
+  });
+
+/** A record of numbers and booleans. */
+const hyperparamRecord: OptionType<Hyperparams> = {
+  is: "a record of numbers and booleans",
+  accepts: (x): x is Hyperparams =>
+    typeof x === "object" && x !== null && !Array.isArray(x) && Object.values(x).every((v) => typeof v === "number" || typeof v === "boolean"),
+};
+
+const injected = <H extends Hyperparams>(
+  build: (h: H) => GradientTransformation<any>,
+  initial: H,
 ): GradientTransformation<InjectHyperparamsState<H>> => {
   const frozenInitial = Object.freeze({ ...initial });
   const built = new WeakMap<object, E.Either<OptimizerError, GradientTransformation<any>>>();
@@ -58,9 +75,12 @@ export const injectHyperparams = <H extends Hyperparams>(
     if (cached !== undefined) return cached;
     let t: E.Either<OptimizerError, GradientTransformation<any>>;
     try {
-      t = E.right(build(h));
+      const made: unknown = build(h);
+      t = isTransformation(made)
+        ? E.right(made as GradientTransformation<any>)
+        : E.left(optimizerError("InvalidOption", `injectHyperparams: build returned ${showValue(made)}, not a transformation`));
     } catch (e) {
-      t = E.left(optimizerError("InvalidOption", `injectHyperparams: building the transformation failed: ${String(e)}`));
+      t = E.left(optimizerError("InvalidOption", `injectHyperparams: building the transformation failed: ${showValue(e)}`));
     }
     if (Object.isFrozen(h)) built.set(h, t);
     return t;

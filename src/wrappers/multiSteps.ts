@@ -5,6 +5,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { checkCount, failing, stateOfKind, stateTreeMatching, zerosLike } from "../core/elementwise.js";
 import { optimizerError, type OptimizerError } from "../core/errors.js";
+import { aNumber, aTransformation, readOptions, required } from "../core/options.js";
 import { allocate, denseValues, dtypeOf, leafOf, type Leaf } from "../core/leaf.js";
 import { specOf, type GradientTransformation, type Step } from "../core/transform.js";
 import { flatten, unflatten, type Tree } from "../core/tree.js";
@@ -31,8 +32,12 @@ export interface MultiStepsState {
  * @example
  * const opt = multiSteps(adam({ lr: 1e-3 }), 4); // one Adam step per 4 micro-batches
  */
-export const multiSteps = <S>(inner: GradientTransformation<S>, k: number): GradientTransformation<MultiStepsState> => {
+export const multiSteps = <S>(wrapped: GradientTransformation<S>, microSteps: number): GradientTransformation<MultiStepsState> => {
   const name = "multiSteps";
+  const o = readOptions(name, { inner: wrapped, k: microSteps }, { inner: required(aTransformation), k: required(aNumber) });
+  if (E.isLeft(o)) return failing(name, {}, o.left);
+  const { k } = o.right;
+  const inner = o.right.inner as GradientTransformation<S>;
   const hyperparams = { k, inner: specOf(inner) };
   if (!(Number.isSafeInteger(k) && k >= 1))
     return failing(name, hyperparams, optimizerError("InvalidOption", `Invalid number of micro-steps: ${k} (must be a whole number >= 1)`));

@@ -3,7 +3,8 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { checkCount, stateOfKind } from "../core/elementwise.js";
+import { checkCount, failing, stateOfKind } from "../core/elementwise.js";
+import { aTransformation, readOptions, required } from "../core/options.js";
 import { optimizerError, showPath, type OptimizerError } from "../core/errors.js";
 import { denseValues } from "../core/leaf.js";
 import { l2Norm } from "../core/norm.js";
@@ -48,8 +49,11 @@ const nonFiniteLeaf = (tree: Tree, what: string): E.Either<OptimizerError, strin
  * @example
  * const opt = skipNonFinite(lars({ lr: 0.1, momentum: 0.9 }));
  */
-export const skipNonFinite = <S>(inner: GradientTransformation<S>): GradientTransformation<SkipNonFiniteState> => {
+export const skipNonFinite = <S>(wrapped: GradientTransformation<S>): GradientTransformation<SkipNonFiniteState> => {
   const name = "skipNonFinite";
+  const o = readOptions(name, { inner: wrapped }, { inner: required(aTransformation) });
+  if (E.isLeft(o)) return failing(name, {}, o.left);
+  const inner = o.right.inner as GradientTransformation<S>;
   const update = (
     updates: Tree,
     state: SkipNonFiniteState,
