@@ -29,3 +29,10 @@ export const rememberFlat = (tree: object, flat: Flat): void => {
  */
 export const builtFlat = (tree: object): Flat | undefined =>
   Object.prototype.hasOwnProperty.call(tree, FLAT) ? (tree as { [FLAT]: Flat })[FLAT] : undefined;
+
+/**
+ * True for the hidden key of a built tree's flat form: the one key a tree may have that `Object.keys` does not list.
+ * @example
+ * Reflect.ownKeys(unflatten(def, leaves, paths)).filter((k) => !isFlatKey(k)) // the tree's own keys
+ */
+export const isFlatKey = (key: string | symbol): boolean => key === FLAT;

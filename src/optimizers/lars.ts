@@ -9,7 +9,7 @@ import { optimizerError } from "../core/errors.js";
 import type { GradientTransformation } from "../core/transform.js";
 import { aBoolean, aNumber, aNumberOrSchedule, aPair, optional, readOptions, required } from "../core/options.js";
 import { larsAccelerated } from "../kernels/larsAccelerated.js";
-import { describeValue, type Schedule } from "../schedules/schedule.js";
+import { describeValue, scheduleProblem, type Schedule } from "../schedules/schedule.js";
 import { addWeightDecay } from "../transforms/addWeightDecay.js";
 import { scaleByLr } from "../transforms/scaleByLr.js";
 import { scaleByTrustRatio, scaleClipProblem } from "../transforms/scaleByTrustRatio.js";
@@ -41,6 +41,7 @@ const LARS_OPTIONS = {
 const invalidLarsOptions = (o: LarsOptions): string | undefined => {
   const { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false, scaleClip } = o;
   if (typeof lr === "number" && !(Number.isFinite(lr) && lr >= 0)) return `Invalid learning rate: ${lr} (must be finite and >= 0)`;
+  if (scheduleProblem(lr) !== undefined) return scheduleProblem(lr);
   if (!(Number.isFinite(momentum) && momentum >= 0)) return `Invalid momentum value: ${momentum} (must be finite and >= 0)`;
   if (!(Number.isFinite(weightDecay) && weightDecay >= 0)) return `Invalid weight_decay value: ${weightDecay} (must be finite and >= 0)`;
   if (!Number.isFinite(dampening)) return `Invalid dampening value: ${dampening} (must be finite)`;

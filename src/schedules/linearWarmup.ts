@@ -24,7 +24,7 @@ export const linearWarmup = (options: { readonly steps: number; readonly start?:
   if (E.isLeft(followedBy)) return followedBy.left;
   const then = followedBy.right.then as Schedule | number;
   const problem = scheduleProblem(then);
-  if (problem !== undefined) return refusedSchedule("linearWarmup", `its schedule is refused: ${problem}`);
+  if (problem !== undefined) return refusedSchedule("linearWarmup", `linearWarmup: its schedule is refused: ${problem}`);
   const after = typeof then === "number" ? () => then : then;
   const valid = Number.isSafeInteger(W) && W >= 0 && Number.isFinite(start);
   return describedSchedule(

@@ -86,6 +86,7 @@ const injected = <H extends Hyperparams>(
     return t;
   };
   const first = transformationFor(frozenInitial);
+  if (E.isLeft(first)) return failing("injectHyperparams", {}, first.left);
   return Object.freeze({
     name: "injectHyperparams",
     hyperparams: { initial: frozenInitial, inner: E.isRight(first) ? specOf(first.right) : null, build: builderName(build) },

@@ -1,0 +1,200 @@
+/**
+ * What a plain-JavaScript caller can pass, with no types to guard it (issue 12): missing or mistyped options,
+ * things that are not transformations, schedules that return or throw odd values, hostile trees (cycles, deep
+ * nesting, throwing getters and Proxy traps, Symbol and non-enumerable keys, "__proto__", keys that spell paths).
+ * Every one is a Left naming the problem; nothing is thrown.
+ */
+import * as E from "fp-ts/lib/Either.js";
+import ndarray from "ndarray";
+import { describe, expect, it } from "vitest";
+import * as larch from "larch";
+import {
+  adam,
+  adamw,
+  chain,
+  cosineDecay,
+  flatten,
+  lamb,
+  lars,
+  larsOptax,
+  larsPaper,
+  linearWarmup,
+  masked,
+  multiSteps,
+  partition,
+  piecewiseConstant,
+  polynomialDecay,
+  scaleByAdam,
+  scaleByLr,
+  scaleByTrustRatio,
+  sgd,
+  skipNonFinite,
+  traceMomentum,
+  type GradientTransformation,
+  type Leaf,
+  type OptimizerError,
+} from "larch";
+
+const f64 = (xs: number[]) => ndarray(Float64Array.from(xs), [xs.length]) as Leaf;
+const params = () => ({ w: f64([1, 2]), b: f64([0.5]) });
+const grads = () => ({ w: f64([0.1, -0.2]), b: f64([0.3]) });
+
+const leftOf = <A>(e: E.Either<OptimizerError, A>): OptimizerError => {
+  if (E.isRight(e)) throw new Error("expected a Left");
+  return e.left;
+};
+
+/** init and update both give an InvalidOption Left whose message matches. */
+const refuses = (make: () => GradientTransformation<any>, text: RegExp) => {
+  let t: GradientTransformation<any> | undefined;
+  expect(() => (t = make())).not.toThrow();
+  const init = leftOf(t!.init(params()));
+  expect(init.kind).toBe("InvalidOption");
+  expect(init.message).toMatch(text);
+  const update = leftOf(t!.update(grads(), [], params()));
+  expect(update.message).toBe(init.message);
+};
+
+const optimizers: [string, (o: any) => GradientTransformation<any>][] = [
+  ["lars", lars], ["sgd", sgd], ["adam", adam], ["adamw", adamw], ["lamb", lamb], ["larsOptax", larsOptax], ["larsPaper", larsPaper],
+];
+
+describe("options as a plain-JavaScript caller passes them", () => {
+  for (const [name, make] of optimizers) {
+    it(`${name}(), ${name}(null), ${name}({}), ${name}({ momentum: 0.9 }): a Left naming the missing lr`, () => {
+      refuses(() => make(undefined), /needs a record of options \{ lr/);
+      refuses(() => make(null), /not null/);
+      refuses(() => make({}), /missing option lr/);
+      refuses(() => make({ momentum: 0.9 }), /missing option lr/);
+    });
+    it(`${name}: options of the wrong type are refused, not coerced`, () => {
+      for (const bad of ["0.1", "", [], false, Symbol("lr"), null, {}])
+        refuses(() => make({ lr: bad }), /option lr must be a number or a schedule/);
+    });
+  }
+  it("nesterov must be a boolean, numbers numbers", () => {
+    refuses(() => lars({ lr: 0.1, momentum: 0.9, nesterov: "no" as never }), /option nesterov must be a boolean, not "no"/);
+    refuses(() => sgd({ lr: 0.1, momentum: 0.9, nesterov: 1 as never }), /option nesterov must be a boolean/);
+    refuses(() => adam({ lr: 0.1, b1: "0.5" as never }), /option b1 must be a number, not "0.5"/);
+    refuses(() => adamw({ lr: 0.1, eps: [] as never }), /option eps must be a number/);
+    refuses(() => scaleByAdam({ b2: false as never }), /option b2 must be a number/);
+    refuses(() => traceMomentum({ momentum: Symbol("m") as never }), /option momentum must be a number, not Symbol\(m\)/);
+    refuses(() => lars({ lr: 0.1, scaleClip: [0, "1"] as never }), /option scaleClip must be a pair/);
+    refuses(() => scaleByTrustRatio(null as never), /scaleByTrustRatio: needs a record/);
+  });
+  it("a getter that throws, or a Proxy whose traps throw, is a Left naming the option", () => {
+    const getter = Object.defineProperty({ lr: 0.1 }, "momentum", { get: () => { throw new Error("no momentum"); }, enumerable: true });
+    refuses(() => lars(getter as never), /reading option momentum threw Error: no momentum/);
+    const proxy = new Proxy({}, { get: () => { throw Object.create(null); } });
+    refuses(() => sgd(proxy as never), /reading option lr threw an object/);
+  });
+  it("scaleByLr and the schedule factories: a missing or mistyped option is a Left before any step", () => {
+    refuses(() => scaleByLr(undefined as never), /scaleByLr: missing option lr/);
+    refuses(() => scaleByLr("0.1" as never), /option lr must be a number or a schedule, not "0.1"/);
+    refuses(() => scaleByLr(cosineDecay(undefined as never)), /cosineDecay: needs a record of options/);
+    refuses(() => scaleByLr(cosineDecay({ init: 0.1 } as never)), /cosineDecay: missing option decaySteps/);
+    refuses(() => scaleByLr(polynomialDecay({ init: "1", power: 2, totalSteps: 10 } as never)), /polynomialDecay: option init must be a number/);
+    refuses(() => scaleByLr(piecewiseConstant({ values: [0.1, "x"], boundaries: [3] } as never)), /piecewiseConstant: option values must be an array of numbers/);
+    refuses(() => scaleByLr(linearWarmup({ steps: 5 }, "0.1" as never)), /linearWarmup: option then must be a number or a schedule/);
+    refuses(() => lars({ lr: linearWarmup({ steps: 5 }, cosineDecay({} as never)) }), /linearWarmup: its schedule is refused: cosineDecay: missing option init/);
+    expect(cosineDecay({} as never)(3)).toBeNaN();
+    expect(() => polynomialDecay({ init: 1, power: 2, totalSteps: 10 })(Symbol() as never)).not.toThrow();
+  });
+});
+
+describe("arguments that are not transformations, schedules that return or throw odd values", () => {
+  it("chain, partition, masked and the wrappers refuse a non-transformation with a Left", () => {
+    refuses(() => chain(traceMomentum({ momentum: 0.9 }), 0.1 as never), /chain: member 1 is 0.1, not a transformation/);
+    refuses(() => partition({ a: null as never }, "a"), /the transformation of label "a" is null/);
+    refuses(() => partition(undefined as never, "a"), /partition: missing option transforms/);
+    refuses(() => masked({ init: 1 } as never, () => true), /the transformation of label "masked" is an object, not a transformation/);
+    refuses(() => skipNonFinite(undefined as never), /skipNonFinite: missing option inner/);
+    refuses(() => multiSteps(sgd({ lr: 0.1 }), "2" as never), /multiSteps: option k must be a number/);
+    refuses(() => larch.asGradient(null as never), /asGradient: option inner must be a transformation/);
+    refuses(() => larch.injectHyperparams(lars, null as never), /injectHyperparams: missing option initial|option initial must be/);
+    refuses(() => larch.injectHyperparams((() => 1) as never, { lr: 0.1 }), /build returned 1, not a transformation/);
+  });
+  it("a schedule returning a null-prototype object or an object whose toString throws, or throwing one: a Left naming the step", () => {
+    const oddValues = [Object.create(null), { toString: () => { throw new Error("no"); } }, "0.1", 10n];
+    for (const odd of oddValues) {
+      const opt = sgd({ lr: () => odd });
+      const s = opt.init(params());
+      expect(E.isRight(s)).toBe(true);
+      let step: E.Either<OptimizerError, unknown> | undefined;
+      expect(() => (step = opt.update(grads(), (s as E.Right<unknown>).right as never, params()))).not.toThrow();
+      expect(leftOf(step!)).toMatchObject({ kind: "InvalidOption", step: 0, message: expect.stringMatching(/Invalid learning rate: .* at step 0/) });
+      const thrower = sgd({ lr: () => { throw odd; } });
+      const t = leftOf(thrower.update(grads(), (thrower.init(params()) as E.Right<unknown>).right as never, params()));
+      expect(t.message).toMatch(/the learning-rate schedule failed at step 0/);
+    }
+  });
+});
+
+describe("hostile trees", () => {
+  const w = () => f64([1, 2]);
+  it("a cycle is an InvalidTree Left naming where it closes", () => {
+    const tree: Record<string, unknown> = { a: { w: w() } };
+    (tree.a as Record<string, unknown>).back = tree;
+    expect(leftOf(flatten(tree))).toMatchObject({ kind: "InvalidTree", path: "a.back", message: expect.stringMatching(/a cycle/) });
+    const arr: unknown[] = [w()];
+    arr.push(arr);
+    expect(leftOf(flatten(arr))).toMatchObject({ path: "[1]" });
+    expect(() => lars({ lr: 0.1 }).init(tree as never)).not.toThrow();
+  });
+  it("10⁴-deep nesting is a Left, not a RangeError", () => {
+    let deep: unknown = w();
+    for (let i = 0; i < 10_000; i++) deep = { x: deep };
+    expect(leftOf(flatten(deep)).message).toMatch(/nested more than 1000 levels deep/);
+    let list: unknown = w();
+    for (let i = 0; i < 10_000; i++) list = [list];
+    expect(() => sgd({ lr: 0.1 }).init(list as never)).not.toThrow();
+    expect(leftOf(sgd({ lr: 0.1 }).init(list as never)).kind).toBe("InvalidTree");
+  });
+  it("a getter or a Proxy trap that throws is a Left naming the path", () => {
+    const getter = { fc: Object.defineProperty({ b: w() }, "w", { get: () => { throw new Error("gone"); }, enumerable: true }) };
+    expect(leftOf(flatten(getter))).toMatchObject({ kind: "InvalidTree", path: "fc.w", message: expect.stringMatching(/reading it threw Error: gone/) });
+    const trap = { fc: new Proxy({ w: w() }, { ownKeys: () => { throw Object.create(null); } }) };
+    expect(leftOf(flatten(trap))).toMatchObject({ kind: "InvalidTree", path: "fc" });
+    const revoked = Proxy.revocable({}, {});
+    revoked.revoke();
+    expect(leftOf(flatten({ a: revoked.proxy })).path).toBe("a");
+    expect(leftOf(flatten(revoked.proxy)).kind).toBe("InvalidTree");
+  });
+  it("Symbol and non-enumerable keys are a Left, not dropped", () => {
+    expect(leftOf(flatten({ w: w(), [Symbol("s")]: w() })).message).toMatch(/has a Symbol key Symbol\(s\)/);
+    const hidden = Object.defineProperty({ b: w() }, "w", { value: w(), enumerable: false });
+    expect(leftOf(flatten({ fc: hidden }))).toMatchObject({ path: "fc", message: expect.stringMatching(/non-enumerable key "w"/) });
+  });
+  it('an own "__proto__" key (as JSON.parse makes) is kept: not lost, never a leaf', () => {
+    const tree = JSON.parse('{"__proto__": {"w": 0}, "b": 0}') as Record<string, unknown>;
+    (tree["__proto__"] as Record<string, unknown>).w = w();
+    tree.b = w();
+    const flat = flatten(tree);
+    expect(E.isRight(flat) && flat.right.paths).toEqual(["__proto__.w", "b"]);
+    const opt = sgd({ lr: 0.1, momentum: 0.9 });
+    const s0 = opt.init(tree as never);
+    expect(E.isRight(s0)).toBe(true);
+    const step = opt.update(tree as never, (s0 as E.Right<unknown>).right as never, tree as never);
+    expect(E.isRight(step)).toBe(true);
+    const [u] = (step as E.Right<readonly [unknown, unknown]>).right;
+    expect(Object.getPrototypeOf(u)).toBe(Object.prototype);
+    expect(Object.keys(u as object)).toEqual(["__proto__", "b"]);
+    const again = flatten(u);
+    expect(E.isRight(again) && again.right.paths).toEqual(["__proto__.w", "b"]);
+    const single = JSON.parse('{"__proto__": 0}') as Record<string, unknown>;
+    single["__proto__"] = w();
+    const one = flatten(single);
+    expect(E.isRight(one) && one.right.paths).toEqual(["__proto__"]);
+    const s1 = scaleByTrustRatio().init(single as never);
+    expect(E.isRight(s1) && Object.keys((s1.right as { ratios: object }).ratios)).toEqual(["__proto__"]);
+  });
+  it('keys "a.b" beside a: { b } (or "a[0]" beside a: [x]) never collapse into one path', () => {
+    expect(leftOf(flatten({ "a.b": w(), a: { b: w() } }))).toMatchObject({ kind: "InvalidTree", path: "a.b", message: expect.stringMatching(/path of two leaves/) });
+    expect(leftOf(flatten({ "a[0]": w(), a: [w()] }))).toMatchObject({ path: "a[0]" });
+    expect(leftOf(flatten({ "": { b: w() }, b: w() }))).toMatchObject({ path: "b" });
+    expect(leftOf(lars({ lr: 0.1 }).init({ "a.b": w(), a: { b: w() } } as never)).kind).toBe("InvalidTree");
+    // a flat record of full paths, as partition hands its groups, stays valid
+    const groups = flatten({ "fc.bias": w(), "fc.weight": w() });
+    expect(E.isRight(groups) && groups.right.paths).toEqual(["fc.bias", "fc.weight"]);
+  });
+});
