@@ -5,6 +5,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import type { ChainState } from "../core/chain.js";
 import { failing } from "../core/elementwise.js";
+import { refusingNonFinite } from "../core/finiteInputs.js";
 import type { GradientTransformation } from "../core/transform.js";
 import { aNumber, aNumberOrSchedule, optional, readOptions, required } from "../core/options.js";
 import type { Schedule } from "../schedules/schedule.js";
@@ -42,7 +43,7 @@ export const adam = (options: AdamOptions): GradientTransformation<ChainState> =
   const o = readOptions("adam", options, { lr: required(aNumberOrSchedule), b1: optional(aNumber, 0.9), b2: optional(aNumber, 0.999), eps: optional(aNumber, 1e-8), weightDecay: optional(aNumber, 0) });
   if (E.isLeft(o)) return failing("adam", {}, o.left);
   const { lr, b1, b2, eps, weightDecay } = o.right;
-  return namedChain("adam", addWeightDecay(weightDecay), scaleByAdam({ b1, b2, eps }), scaleByLr(lr));
+  return refusingNonFinite(namedChain("adam", addWeightDecay(weightDecay), scaleByAdam({ b1, b2, eps }), scaleByLr(lr)));
 };
 
 registerBuilder("adam", adam);

@@ -5,6 +5,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import type { ChainState } from "../core/chain.js";
 import { failing } from "../core/elementwise.js";
+import { refusingNonFinite } from "../core/finiteInputs.js";
 import type { GradientTransformation } from "../core/transform.js";
 import { aNumber, aNumberOrSchedule, optional, readOptions, required } from "../core/options.js";
 import type { Schedule } from "../schedules/schedule.js";
@@ -43,7 +44,7 @@ export const adamw = (options: AdamWOptions): GradientTransformation<ChainState>
   const o = readOptions("adamw", options, { lr: required(aNumberOrSchedule), b1: optional(aNumber, 0.9), b2: optional(aNumber, 0.999), eps: optional(aNumber, 1e-8), weightDecay: optional(aNumber, 0.01) });
   if (E.isLeft(o)) return failing("adamw", {}, o.left);
   const { lr, b1, b2, eps, weightDecay } = o.right;
-  return namedChain("adamw", scaleByAdam({ b1, b2, eps }), addWeightDecay(weightDecay), scaleByLr(lr));
+  return refusingNonFinite(namedChain("adamw", scaleByAdam({ b1, b2, eps }), addWeightDecay(weightDecay), scaleByLr(lr)));
 };
 
 registerBuilder("adamw", adamw);

@@ -5,6 +5,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import type { ChainState } from "../core/chain.js";
 import { failing } from "../core/elementwise.js";
+import { refusingNonFinite } from "../core/finiteInputs.js";
 import type { GradientTransformation } from "../core/transform.js";
 import { aBoolean, aNumber, aNumberOrSchedule, optional, readOptions, required } from "../core/options.js";
 import type { Schedule } from "../schedules/schedule.js";
@@ -41,7 +42,7 @@ export const sgd = (options: SgdOptions): GradientTransformation<ChainState> => 
   const o = readOptions("sgd", options, { lr: required(aNumberOrSchedule), momentum: optional(aNumber, 0), dampening: optional(aNumber, 0), weightDecay: optional(aNumber, 0), nesterov: optional(aBoolean, false) });
   if (E.isLeft(o)) return failing("sgd", {}, o.left);
   const { lr, momentum, dampening, weightDecay, nesterov } = o.right;
-  return namedChain("sgd", addWeightDecay(weightDecay), traceMomentum({ momentum, dampening, nesterov }), scaleByLr(lr));
+  return refusingNonFinite(namedChain("sgd", addWeightDecay(weightDecay), traceMomentum({ momentum, dampening, nesterov }), scaleByLr(lr)));
 };
 
 registerBuilder("sgd", sgd);

@@ -3,6 +3,7 @@
  * checkpoint, so that a state of another optimizer or of another tree is a Left rather than a surprise.
  * @module
  */
+import { isDonated, reusedError } from "../core/donation.js";
 import * as E from "fp-ts/lib/Either.js";
 import { optimizerError, showPath, type OptimizerError } from "../core/errors.js";
 import { classify } from "./stateKind.js";
@@ -35,6 +36,7 @@ export const checkStateShape = (expected: unknown, actual: unknown): E.Either<Op
 
   const check = (e: unknown, a: unknown, path: string, depth = 0): OptimizerError | undefined => {
     if (depth > MAX_DEPTH) return mismatch(path, `nested more than ${MAX_DEPTH} levels deep (a cycle?)`);
+    if (isDonated(e) || isDonated(a)) return reusedError(path === "" ? "state" : `part ${showPath(path)} of a state`, path === "" ? undefined : path);
     const x = classify(e);
     const y = classify(a);
     if (x.kind === "other" || y.kind === "other") return mismatch(path, "a value that is not State data");

@@ -9,6 +9,7 @@ import { MAX_DEPTH, specialSpelling, type StructureNode } from "./stateStructure
 import type { Leaf } from "../core/leaf.js";
 import { arrayPath, isPlainRecord, leafProblem, looksLikeNdarray, recordPath } from "./stateValue.js";
 import { builtFlat } from "../core/builtTrees.js";
+import { isDonated, reusedError } from "../core/donation.js";
 
 /** A leaf with its path in the state. */
 export interface PathLeaf {
@@ -45,6 +46,7 @@ export const flattenState = (state: unknown): E.Either<OptimizerError, FlatState
       return E.right(special === undefined ? value : { number: special });
     }
     if (typeof value !== "object") return bad(path, `a value of type ${describe(value)}`);
+    if (isDonated(value)) return E.left(reusedError(path === "" ? "state" : `part ${showPath(path)} of a state`, path === "" ? undefined : path));
     if (open.has(value)) return bad(path, "the state contains itself (a cycle)");
     if (looksLikeNdarray(value)) {
       const problem = leafProblem(value);

@@ -1,0 +1,88 @@
+/**
+ * Refusing a step whose gradient or params hold NaN or ±Inf, before anything is written: for optimizers whose step
+ * computes no norm to read it from (sgd, adam, adamw; a trust ratio's norms already tell, see `trustRatio.ts`).
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { runFused } from "./elementwise.js";
+import { optimizerError, showPath, type OptimizerError } from "./errors.js";
+import type { FloatArray } from "./leaf.js";
+import type { Fusable, GradientTransformation, LeafInput, MemberMath, StepPlan, UpdateContext } from "./transform.js";
+import type { Tree } from "./tree.js";
+
+/** True when every value is finite: Σ (xᵢ − xᵢ) is 0 then, and NaN as soon as one xᵢ is NaN or ±Inf (no branch per value). */
+const allFinite = (x: FloatArray): boolean => {
+  let s0 = 0;
+  let s1 = 0;
+  const n = x.length;
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    s0 += x[i]! - x[i]!;
+    s1 += x[i + 1]! - x[i + 1]!;
+  }
+  if (i < n) s0 += x[i]! - x[i]!;
+  return s0 + s1 === 0;
+};
+
+const nonFinite = (what: string, values: FloatArray, path: string, step: number): OptimizerError =>
+  optimizerError(
+    "NonFinite",
+    `${what} ${showPath(path)} contains ${values.some(Number.isNaN) ? "NaN" : "±Inf"} at step ${step}; the state is unchanged, so the batch can be dropped`,
+    { path, step },
+  );
+
+/**
+ * Right when leaf `input`'s raw gradient and params are finite; else a NonFinite Left naming the leaf and the step.
+ * @example
+ * const finite = finiteLeaf(input, 3); // in a plan's per-leaf work, before any kernel runs
+ */
+export const finiteLeaf = (input: LeafInput, step: number): E.Either<OptimizerError, void> => {
+  if (!allFinite(input.grads)) return E.left(nonFinite("gradient", input.grads, input.path, step));
+  if (input.params !== undefined && !allFinite(input.params)) return E.left(nonFinite("parameter", input.params, input.path, step));
+  return E.right(undefined);
+};
+
+/** The step count a state holds: its own `count`, or its first member's that has one (a chain's state), else 0. */
+const countIn = (state: unknown): number => {
+  const has = (s: unknown): s is { count: number } =>
+    typeof s === "object" && s !== null && Number.isSafeInteger((s as { count?: unknown }).count);
+  if (has(state)) return state.count;
+  if (Array.isArray(state)) for (const member of state) if (has(member)) return member.count;
+  return 0;
+};
+
+/** The plan with leaf i's finiteness checked before its own per-leaf work (its first member's, in the expression form). */
+const checkedPlan = <S>(plan: StepPlan<S>, step: number): StepPlan<S> => {
+  const math = plan.math;
+  const first = math?.[0];
+  const checkedMath: readonly MemberMath[] | undefined =
+    math === undefined || first === undefined
+      ? math
+      : [{ body: first.body, bind: (input) => E.flatMap(finiteLeaf(input, step), () => first.bind(input)) }, ...math.slice(1)];
+  return {
+    leaf: (input) => E.flatMap(finiteLeaf(input, step), () => plan.leaf(input)),
+    ...(checkedMath !== undefined ? { math: checkedMath } : {}),
+    finish: () => plan.finish(),
+  };
+};
+
+/**
+ * `t`, refusing any step whose raw gradient g or params p hold a NaN or ±Inf: a NonFinite Left naming the leaf and
+ * the step, found by one read of g and p per leaf while the step is planned, so before anything is written (the
+ * state handed in is unchanged, and with donation nothing is overwritten). The same math, the same bits otherwise.
+ * For a fusable `t` (an elementwise chain); any other is returned as it is.
+ * @example
+ * const opt = refusingNonFinite(namedChain("sgd", addWeightDecay(wd), traceMomentum({ momentum }), scaleByLr(lr)));
+ */
+export const refusingNonFinite = <S>(t: GradientTransformation<S>): GradientTransformation<S> => {
+  const inner = t.fusable;
+  if (inner === undefined) return t;
+  const fusable: Fusable<S> = {
+    begin: (state, trees) => E.map((plan: StepPlan<S>) => checkedPlan(plan, countIn(state)))(inner.begin(state, trees)),
+  };
+  return Object.freeze({
+    ...t,
+    fusable,
+    update: (updates: Tree, state: S, params?: Tree, context?: UpdateContext) => runFused(fusable, updates, state, params, context),
+  });
+};
