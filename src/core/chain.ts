@@ -6,7 +6,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { isDonated, reusedError } from "./donation.js";
 import { composeKernels, failing, runFused } from "./elementwise.js";
-import { optimizerError, type OptimizerError } from "./errors.js";
+import { optimizerError, showValue, type OptimizerError } from "./errors.js";
 import type { BlockKernel, Fusable, GradientTransformation, Step, StepPlan, UpdateContext } from "./transform.js";
 import { specOf } from "./transform.js";
 import { transformations } from "./options.js";
@@ -27,7 +27,15 @@ const initAll =
     return E.right(Object.freeze(states));
   };
 
-const checkChainState = (n: number, state: unknown): E.Either<OptimizerError, ChainState> =>
+const checkChainState = (n: number, state: unknown): E.Either<OptimizerError, ChainState> => {
+  try {
+    return checkChainStateOrThrow(n, state);
+  } catch (e) {
+    return E.left(optimizerError("StateMismatch", `a chain was given a state that cannot be read: reading it threw ${showValue(e)}`));
+  }
+};
+
+const checkChainStateOrThrow = (n: number, state: unknown): E.Either<OptimizerError, ChainState> =>
   isDonated(state)
     ? E.left(reusedError("chain state"))
     : Array.isArray(state) && state.length === n

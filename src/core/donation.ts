@@ -81,7 +81,15 @@ export const markDonated = (handedOver: readonly unknown[], kept: readonly unkno
  * @example
  * isDonated(oldState) // true after applyStep(opt, grads, oldState, params, { donate: true })
  */
-export const isDonated = (value: unknown): boolean => isObject(value) && (lifeOf(value)?.dead === true || donated.has(value));
+export const isDonated = (value: unknown): boolean => {
+  if (!isObject(value)) return false;
+  if (donated.has(value)) return true;
+  try {
+    return lifeOf(value)?.dead === true;
+  } catch {
+    return false; // a Proxy whose get trap throws: not a leaf larch made, so not one donation marked through its life
+  }
+};
 
 /** The Left for a donated value used again; `what` names it ("state", "params", "leaf fc.weight"). */
 export const reusedError = (what: string, path?: string): OptimizerError =>

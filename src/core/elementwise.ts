@@ -10,7 +10,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { optimizerError, type OptimizerError } from "./errors.js";
+import { optimizerError, showValue, type OptimizerError } from "./errors.js";
 import { isDonated, reusedError } from "./donation.js";
 import { allocate, denseValues, dtypeOf, leafOf, sizeOf, type FloatArray, type Leaf } from "./leaf.js";
 import { leafLoop, type LeafLoop, type LoopMode } from "./compileJs.js";
@@ -263,6 +263,14 @@ export const failing = <S = never>(
  * const s = stateOfKind<ScaleByLrState>(state, "scaleByLr"); // Left(StateMismatch) for an Adam state
  */
 export const stateOfKind = <S extends { readonly kind: string }>(state: unknown, kind: S["kind"]): E.Either<OptimizerError, S> => {
+  try {
+    return stateOfKindOrThrow<S>(state, kind);
+  } catch (e) {
+    return E.left(optimizerError("StateMismatch", `${showValue(kind)} was given a state that cannot be read: reading it threw ${showValue(e)}`));
+  }
+};
+
+const stateOfKindOrThrow = <S extends { readonly kind: string }>(state: unknown, kind: S["kind"]): E.Either<OptimizerError, S> => {
   if (isDonated(state)) return E.left(reusedError(`${kind} state`));
   if (typeof state === "object" && state !== null && (state as { kind?: unknown }).kind === kind) return E.right(state as S);
   const found =
@@ -282,7 +290,7 @@ export const stateOfKind = <S extends { readonly kind: string }>(state: unknown,
 export const checkCount = (kind: string, count: unknown): E.Either<OptimizerError, number> =>
   Number.isSafeInteger(count) && (count as number) >= 0
     ? E.right(count as number)
-    : E.left(optimizerError("StateMismatch", `${kind} state has an invalid step count: ${String(count)}`));
+    : E.left(optimizerError("StateMismatch", `${kind} state has an invalid step count: ${showValue(count)}`));
 
 /**
  * A Left when the step needs params and none were given.
@@ -290,7 +298,7 @@ export const checkCount = (kind: string, count: unknown): E.Either<OptimizerErro
  * const params = requireParams("addWeightDecay", trees); // in a plan's begin; Left(MissingParams) without params
  */
 export const requireParams = (name: string, trees: StepTrees): E.Either<OptimizerError, Flat> =>
-  trees.params
+  typeof trees === "object" && trees !== null && trees.params
     ? E.right(trees.params)
     : E.left(optimizerError("MissingParams", `${name} needs the params: call update(updates, state, params)`));
 

@@ -35,20 +35,28 @@ export const optimizerError = (
   kind: OptimizerErrorKind,
   message: string,
   where: { readonly path?: string; readonly step?: number } = {},
-): OptimizerError =>
-  Object.freeze({
+): OptimizerError => {
+  let path: unknown;
+  let step: unknown;
+  try {
+    ({ path, step } = where ?? {});
+  } catch {
+    // a Proxy whose traps throw: the error is kept without a place
+  }
+  return Object.freeze({
     kind,
     message,
-    ...(where.path !== undefined ? { path: where.path } : {}),
-    ...(where.step !== undefined ? { step: where.step } : {}),
+    ...(path !== undefined ? { path: path as string } : {}),
+    ...(step !== undefined ? { step: step as number } : {}),
   });
+};
 
 /**
  * Shows a leaf path in a message; the root leaf has the empty path.
  * @example
  * showPath("") === "<root>"; showPath("fc.weight") === "fc.weight"
  */
-export const showPath = (path: string): string => (path === "" ? "<root>" : path);
+export const showPath = (path: string): string => (path === "" ? "<root>" : typeof path === "string" ? path : showValue(path));
 
 /** Longest text of a value that {@link showValue} puts in a message. */
 const SHOWN = 80;

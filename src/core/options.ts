@@ -25,7 +25,7 @@ export interface OptionField<A> {
 }
 
 const refused = (owner: string, message: string): E.Either<OptimizerError, never> =>
-  E.left(optimizerError("InvalidOption", `${owner}: ${message}`));
+  E.left(optimizerError("InvalidOption", `${typeof owner === "string" ? owner : showValue(owner)}: ${message}`));
 
 /** A number (NaN and ±Inf included: the factory's range check refuses those with its own message). */
 export const aNumber: OptionType<number> = { is: "a number", accepts: (x): x is number => typeof x === "number" };
@@ -136,9 +136,14 @@ export const readOptions = <F extends { readonly [key: string]: OptionField<any>
   options: unknown,
   fields: F,
 ): E.Either<OptimizerError, OptionValues<F>> => {
-  const names = Object.keys(fields);
   const out: Record<string, unknown> = {};
   let name: string | undefined;
+  let names: string[] = [];
+  try {
+    names = Object.keys(fields);
+  } catch {
+    return refused(owner, "its declaration of options cannot be read");
+  }
   try {
     if (typeof options !== "object" || options === null || Array.isArray(options))
       return refused(owner, `needs a record of options { ${names.join(", ")} }, not ${showValue(options)}`);

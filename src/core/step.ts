@@ -8,7 +8,8 @@ import * as E from "fp-ts/lib/Either.js";
 import { applyUpdates } from "./apply.js";
 import { donatedStorage, markDonated } from "./donation.js";
 import { bindLeaves, BLOCK, freshStorage, mathRunner, planLeaves } from "./elementwise.js";
-import type { OptimizerError } from "./errors.js";
+import { optimizerError, showValue, type OptimizerError } from "./errors.js";
+import { isTransformation } from "./options.js";
 import { denseValues, dtypeOf, leafOf, type FloatArray, type Leaf } from "./leaf.js";
 import type { AcceleratedStep, AppliedStep, BlockKernel, Fusable, GradientTransformation } from "./transform.js";
 import { flatten, flattenLike, unflatten, type Flat, type Tree } from "./tree.js";
@@ -47,7 +48,13 @@ export const applyStep = <S>(
   params: Tree,
   options: ApplyStepOptions = {},
 ): E.Either<OptimizerError, AppliedStep<S>> => {
-  const donate = options.donate === true;
+  if (!isTransformation(opt)) return E.left(optimizerError("InvalidOption", `applyStep: ${showValue(opt)} is not a transformation (an object with init and update functions)`));
+  let donate: boolean;
+  try {
+    donate = options?.donate === true;
+  } catch (e) {
+    return E.left(optimizerError("InvalidOption", `applyStep: reading option donate threw ${showValue(e)}`));
+  }
   const result = opt.fusable
     ? fusedStep(opt.fusable, opt.accelerated?.bind(opt), grads, state, params, donate)
     : updateThenApply(opt, grads, state, params);

@@ -41,7 +41,17 @@ const looksLikeNdarray = (x: unknown): x is { data: unknown; shape: unknown; str
  * @example
  * isLeaf(ndarray(new Float32Array(3), [3])) === true; isLeaf(ndarray(new Int32Array(3), [3])) === false
  */
-export const isLeaf = (x: unknown): x is Leaf => looksLikeNdarray(x) && leafProblem(x) === undefined;
+export const isLeaf = (x: unknown): x is Leaf => {
+  try {
+    return looksLikeNdarray(x) && leafProblem(x) === undefined;
+  } catch {
+    return false; // a Proxy whose traps throw
+  }
+};
+
+/** The Left for an argument of a tree function that threw when read (a Proxy's trap, a forged TreeDef). */
+const thrown = (name: string, e: unknown): OptimizerError =>
+  optimizerError("InvalidTree", `${name}: its arguments cannot be read: reading them threw ${showValue(e)}`);
 
 const leafProblem = (x: { data: unknown; shape: unknown; stride: unknown; offset: unknown }): string | undefined => {
   if (!(x.data instanceof Float32Array || x.data instanceof Float64Array)) {
@@ -233,15 +243,19 @@ const firstRepeat = (xs: readonly string[]): string | undefined => {
  * const copy = pipe(flatten(params), E.map(({ def, leaves, paths }) => unflatten(def, leaves.map(copyLeaf), paths)));
  */
 export const unflatten = (def: TreeDef, leaves: readonly Leaf[], paths?: readonly string[]): Tree => {
-  const flat = paths !== undefined && leaves.every((leaf) => Object.isFrozen(leaf)) ? Object.freeze({ def, paths, leaves }) : undefined;
-  let next = 0;
-  const build = (d: TreeDef, root: boolean): Tree => {
-    if (d.t === "leaf") return leaves[next++]!;
-    const node = d.t === "array" ? d.items.map((item) => build(item, false)) : plainRecord(d.keys, d.items.map((item) => build(item, false)));
-    if (root && flat !== undefined) rememberFlat(node, flat);
-    return Object.freeze(node);
-  };
-  return build(def, true);
+  try {
+    const flat = paths !== undefined && leaves.every((leaf) => Object.isFrozen(leaf)) ? Object.freeze({ def, paths, leaves }) : undefined;
+    let next = 0;
+    const build = (d: TreeDef, root: boolean): Tree => {
+      if (d.t === "leaf") return leaves[next++]!;
+      const node = d.t === "array" ? d.items.map((item) => build(item, false)) : plainRecord(d.keys, d.items.map((item) => build(item, false)));
+      if (root && flat !== undefined) rememberFlat(node, flat);
+      return Object.freeze(node);
+    };
+    return build(def, true);
+  } catch {
+    return Object.freeze({}); // not a TreeDef and leaves (a forged or hostile argument): nothing to build
+  }
 };
 
 /** Records with at least this many keys are built without a prototype first (see {@link frozenRecord}). */
@@ -254,8 +268,13 @@ const LARGE_RECORD = 32;
  * @example
  * frozenRecord(["fc.bias", "fc.weight"], [0.5, 2]) // Object.freeze({ "fc.bias": 0.5, "fc.weight": 2 })
  */
-export const frozenRecord = <V>(keys: readonly string[], values: readonly V[]): { readonly [key: string]: V } =>
-  Object.freeze(plainRecord(keys, values));
+export const frozenRecord = <V>(keys: readonly string[], values: readonly V[]): { readonly [key: string]: V } => {
+  try {
+    return Object.freeze(plainRecord(keys, values));
+  } catch {
+    return Object.freeze({}); // keys that are not an array of strings: no record to build
+  }
+};
 
 const plainRecord = <V>(keys: readonly string[], values: readonly V[]): Record<string, V> => {
   const large = keys.length >= LARGE_RECORD;
@@ -284,30 +303,34 @@ export const sameStructure = (
   b: TreeDef,
   names: readonly [string, string],
 ): E.Either<OptimizerError, void> => {
-  const mismatch = (path: string, x: TreeDef, y: TreeDef): OptimizerError =>
-    optimizerError(
-      "StructureMismatch",
-      `tree structures differ at ${showPath(path)}: ${names[0]} has ${describe(x)}, ${names[1]} has ${describe(y)}`,
-      { path },
-    );
-  // the first difference, with the keys and indices leading to it (innermost first): no path is built unless one is found
-  type Difference = { readonly x: TreeDef; readonly y: TreeDef; readonly at: (string | number)[] };
-  const walk = (x: TreeDef, y: TreeDef): Difference | undefined => {
-    if (x === y) return undefined;
-    if (x.t !== y.t) return { x, y, at: [] };
-    if (x.t === "leaf" || y.t === "leaf") return undefined;
-    if (x.items.length !== y.items.length) return { x, y, at: [] };
-    if (x.t === "record" && y.t === "record") for (let i = 0; i < x.keys.length; i++) if (x.keys[i] !== y.keys[i]) return { x, y, at: [] };
-    for (let i = 0; i < x.items.length; i++) {
-      const found = walk(x.items[i]!, y.items[i]!);
-      if (found) return found.at.push(x.t === "record" ? x.keys[i]! : i), found;
-    }
-    return undefined;
-  };
-  const found = walk(a, b);
-  if (found === undefined) return E.right(undefined);
-  const path = found.at.reduceRight<string>((p, k) => (typeof k === "number" ? joinIndex(p, k) : joinKey(p, k)), "");
-  return E.left(mismatch(path, found.x, found.y));
+  try {
+    const mismatch = (path: string, x: TreeDef, y: TreeDef): OptimizerError =>
+      optimizerError(
+        "StructureMismatch",
+        `tree structures differ at ${showPath(path)}: ${names[0]} has ${describe(x)}, ${names[1]} has ${describe(y)}`,
+        { path },
+      );
+    // the first difference, with the keys and indices leading to it (innermost first): no path is built unless one is found
+    type Difference = { readonly x: TreeDef; readonly y: TreeDef; readonly at: (string | number)[] };
+    const walk = (x: TreeDef, y: TreeDef): Difference | undefined => {
+      if (x === y) return undefined;
+      if (x.t !== y.t) return { x, y, at: [] };
+      if (x.t === "leaf" || y.t === "leaf") return undefined;
+      if (x.items.length !== y.items.length) return { x, y, at: [] };
+      if (x.t === "record" && y.t === "record") for (let i = 0; i < x.keys.length; i++) if (x.keys[i] !== y.keys[i]) return { x, y, at: [] };
+      for (let i = 0; i < x.items.length; i++) {
+        const found = walk(x.items[i]!, y.items[i]!);
+        if (found) return found.at.push(x.t === "record" ? x.keys[i]! : i), found;
+      }
+      return undefined;
+    };
+    const found = walk(a, b);
+    if (found === undefined) return E.right(undefined);
+    const path = found.at.reduceRight<string>((p, k) => (typeof k === "number" ? joinIndex(p, k) : joinKey(p, k)), "");
+    return E.left(mismatch(path, found.x, found.y));
+  } catch (e) {
+    return E.left(thrown("sameStructure", e));
+  }
 };
 
 /**
@@ -321,8 +344,12 @@ export const sameLeafType = (
   path: string,
   names: readonly [string, string],
 ): E.Either<OptimizerError, void> => {
-  const problem = leafTypeProblem(a, b, path, names);
-  return problem === undefined ? E.right(undefined) : E.left(problem);
+  try {
+    const problem = leafTypeProblem(a, b, path, names);
+    return problem === undefined ? E.right(undefined) : E.left(problem);
+  } catch (e) {
+    return E.left(thrown("sameLeafType", e));
+  }
 };
 
 const sameShape = (a: readonly number[], b: readonly number[]): boolean => {
@@ -350,14 +377,18 @@ const leafTypeProblem = (a: Leaf, b: Leaf, path: string, names: readonly [string
  * sameTreeType(grads, params, ["grads", "params"]) // grads, params: Flat, from flatten
  */
 export const sameTreeType = (a: Flat, b: Flat, names: readonly [string, string]): E.Either<OptimizerError, void> => {
-  if (a === b) return E.right(undefined);
-  const structure = a.def === b.def ? E.right(undefined) : sameStructure(a.def, b.def, names);
-  if (E.isLeft(structure)) return structure;
-  for (let i = 0; i < a.leaves.length; i++) {
-    const problem = leafTypeProblem(a.leaves[i]!, b.leaves[i]!, a.paths[i]!, names);
-    if (problem !== undefined) return E.left(problem);
+  try {
+    if (a === b) return E.right(undefined);
+    const structure = a.def === b.def ? E.right(undefined) : sameStructure(a.def, b.def, names);
+    if (E.isLeft(structure)) return structure;
+    for (let i = 0; i < a.leaves.length; i++) {
+      const problem = leafTypeProblem(a.leaves[i]!, b.leaves[i]!, a.paths[i]!, names);
+      if (problem !== undefined) return E.left(problem);
+    }
+    return E.right(undefined);
+  } catch (e) {
+    return E.left(thrown("sameTreeType", e));
   }
-  return E.right(undefined);
 };
 
 /**
@@ -367,10 +398,14 @@ export const sameTreeType = (a: Flat, b: Flat, names: readonly [string, string])
  * const params = flattenLike(grads, paramTree, ["grads", "params"]); // grads: Flat
  */
 export const flattenLike = (like: Flat, tree: unknown, names: readonly [string, string]): E.Either<OptimizerError, Flat> => {
-  const flat = flatten(tree);
-  if (E.isLeft(flat)) return flat;
-  const same = sameTreeType(like, flat.right, names);
-  return E.isLeft(same) ? same : flat;
+  try {
+    const flat = flatten(tree);
+    if (E.isLeft(flat)) return flat;
+    const same = sameTreeType(like, flat.right, names);
+    return E.isLeft(same) ? same : flat;
+  } catch (e) {
+    return E.left(thrown("flattenLike", e));
+  }
 };
 
 /**
@@ -384,26 +419,30 @@ export const mapTrees = (
   names: readonly string[],
   f: (leaves: readonly Leaf[], path: string) => E.Either<OptimizerError, Leaf>,
 ): E.Either<OptimizerError, Tree> => {
-  const flats: Flat[] = [];
-  for (let t = 0; t < trees.length; t++) {
-    const flat = flatten(trees[t]);
-    if (E.isLeft(flat)) return flat;
-    if (t > 0) {
-      const same = sameTreeType(flats[0]!, flat.right, [names[0] ?? "tree 0", names[t] ?? `tree ${t}`]);
-      if (E.isLeft(same)) return same;
+  try {
+    const flats: Flat[] = [];
+    for (let t = 0; t < trees.length; t++) {
+      const flat = flatten(trees[t]);
+      if (E.isLeft(flat)) return flat;
+      if (t > 0) {
+        const same = sameTreeType(flats[0]!, flat.right, [names[0] ?? "tree 0", names[t] ?? `tree ${t}`]);
+        if (E.isLeft(same)) return same;
+      }
+      flats.push(flat.right);
     }
-    flats.push(flat.right);
+    const first = flats[0];
+    if (first === undefined) return E.left(optimizerError("InvalidTree", "mapTrees needs at least one tree"));
+    const out: Leaf[] = [];
+    for (let i = 0; i < first.leaves.length; i++) {
+      const leaf = f(
+        flats.map((fl) => fl.leaves[i]!),
+        first.paths[i]!,
+      );
+      if (E.isLeft(leaf)) return leaf;
+      out.push(leaf.right);
+    }
+    return E.right(unflatten(first.def, out, first.paths));
+  } catch (e) {
+    return E.left(thrown("mapTrees", e));
   }
-  const first = flats[0];
-  if (first === undefined) return E.left(optimizerError("InvalidTree", "mapTrees needs at least one tree"));
-  const out: Leaf[] = [];
-  for (let i = 0; i < first.leaves.length; i++) {
-    const leaf = f(
-      flats.map((fl) => fl.leaves[i]!),
-      first.paths[i]!,
-    );
-    if (E.isLeft(leaf)) return leaf;
-    out.push(leaf.right);
-  }
-  return E.right(unflatten(first.def, out, first.paths));
 };

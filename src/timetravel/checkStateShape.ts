@@ -5,7 +5,7 @@
  */
 import { isDonated, reusedError } from "../core/donation.js";
 import * as E from "fp-ts/lib/Either.js";
-import { optimizerError, showPath, type OptimizerError } from "../core/errors.js";
+import { optimizerError, showPath, showValue, type OptimizerError } from "../core/errors.js";
 import { classify } from "./stateKind.js";
 import { MAX_DEPTH } from "./stateStructure.js";
 import { dtypeOf } from "../core/leaf.js";
@@ -31,6 +31,14 @@ const withArticle = (noun: string): string => `${/^[aeiou]/.test(noun) ? "an" : 
  * checkStateShape(opt.init(params), loaded) // Left "… differ at [1].trace.fc.weight …" for a state of another tree
  */
 export const checkStateShape = (expected: unknown, actual: unknown): E.Either<OptimizerError, State> => {
+  try {
+    return checkShapes(expected, actual);
+  } catch (e) {
+    return E.left(optimizerError("InvalidTree", `checkStateShape: a state cannot be read: reading it threw ${showValue(e)}`));
+  }
+};
+
+const checkShapes = (expected: unknown, actual: unknown): E.Either<OptimizerError, State> => {
   const mismatch = (path: string, what: string) =>
     optimizerError("StructureMismatch", `the state differs in form at ${showPath(path)}: ${what}`, { path });
 

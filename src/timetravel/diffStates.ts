@@ -4,7 +4,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { checkStateShape } from "./checkStateShape.js";
-import type { OptimizerError } from "../core/errors.js";
+import { optimizerError, showValue, type OptimizerError } from "../core/errors.js";
 import { classify } from "./stateKind.js";
 import { denseValues, dtypeOf, type Dtype, type Leaf } from "../core/leaf.js";
 import { l2Norm } from "../core/norm.js";
@@ -93,6 +93,14 @@ const compareLeaves = (a: Leaf, b: Leaf, path: string): LeafDiff => {
  * const d = diffStates(stateAt10, stateAt20); // per leaf: max |a − b|, max relative, ‖a‖, ‖b‖, first differing index
  */
 export const diffStates = (a: unknown, b: unknown): E.Either<OptimizerError, StateDiff> => {
+  try {
+    return diffChecked(a, b);
+  } catch (e) {
+    return E.left(optimizerError("InvalidTree", `diffStates: a state cannot be read: reading it threw ${showValue(e)}`)); // a Proxy, a getter
+  }
+};
+
+const diffChecked = (a: unknown, b: unknown): E.Either<OptimizerError, StateDiff> => {
   const checked = checkStateShape(a, b);
   if (E.isLeft(checked)) return checked;
   const leaves: LeafDiff[] = [];

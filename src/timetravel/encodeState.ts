@@ -19,7 +19,7 @@ import {
 } from "./checkpointLayout.js";
 import { sealChecksum } from "./checkpointChecksum.js";
 import { metaToJson } from "./checkpointMeta.js";
-import { optimizerError, showPath, type OptimizerError } from "../core/errors.js";
+import { optimizerError, showPath, showValue, type OptimizerError } from "../core/errors.js";
 import { flattenState, type PathLeaf } from "./flattenState.js";
 import { littleEndianBytes } from "./littleEndian.js";
 import { denseValues, dtypeOf, sizeOf } from "../core/leaf.js";
@@ -98,7 +98,7 @@ export const encodeState = (state: unknown, meta?: unknown): E.Either<OptimizerE
     return encodeChecked(state, meta);
   } catch (thrown) {
     // only exhaustion (e.g. no memory for the output) gets here; the public API still never throws
-    return E.left(optimizerError("InvalidTree", `the state could not be encoded: ${String(thrown)}`));
+    return E.left(optimizerError("InvalidTree", `the state could not be encoded: ${showValue(thrown)}`));
   }
 };
 

@@ -26,6 +26,11 @@ export interface ClipByGlobalNormState {
  * globalNorm([3, 4]) === 5; globalNorm(leaves.map((leaf) => l2Norm(denseValues(leaf))))
  */
 export const globalNorm = (leafNorms: readonly number[]): number => {
+  try {
+    if (!Array.isArray(leafNorms) || !leafNorms.every((n) => typeof n === "number")) return NaN;
+  } catch {
+    return NaN; // a revoked Proxy
+  }
   const max = leafNorms.reduce((m, n) => Math.max(m, n), 0);
   if (max === 0 || !Number.isFinite(max)) return max;
   let s = 0;

@@ -202,7 +202,7 @@ const partitionOf = (
  */
 export const labelByPath = (params: Tree, label: (path: string, leaf: Leaf) => string): LabelTree => {
   const flat = flatten(params);
-  if (E.isLeft(flat)) return {};
+  if (E.isLeft(flat) || typeof label !== "function") return {};
   const build = (def: Flat["def"], at: { i: number }): LabelTree => {
     switch (def.t) {
       case "leaf": {

@@ -5,7 +5,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { defineElementwise } from "../core/defineElementwise.js";
 import { failing } from "../core/elementwise.js";
-import { optimizerError } from "../core/errors.js";
+import { optimizerError, showValue } from "../core/errors.js";
 import { aNumber, optional, readOptions } from "../core/options.js";
 import type { GradientTransformation } from "../core/transform.js";
 import type { Tree } from "../core/tree.js";
@@ -35,9 +35,9 @@ export interface ScaleByAdamState {
  * invalidAdamOptions(0.9, 0.999, 1e-8) === undefined; invalidAdamOptions(1, 0.999, 1e-8) // "Invalid beta parameter at index 0: ..."
  */
 export const invalidAdamOptions = (b1: number, b2: number, eps: number): string | undefined => {
-  if (!(Number.isFinite(eps) && eps >= 0)) return `Invalid epsilon value: ${eps} (must be finite and >= 0)`;
-  if (!(b1 >= 0 && b1 < 1)) return `Invalid beta parameter at index 0: ${b1} (must be in [0, 1))`;
-  if (!(b2 >= 0 && b2 < 1)) return `Invalid beta parameter at index 1: ${b2} (must be in [0, 1))`;
+  if (!(Number.isFinite(eps) && eps >= 0)) return `Invalid epsilon value: ${showValue(eps)} (must be finite and >= 0)`;
+  if (!(typeof b1 === "number" && b1 >= 0 && b1 < 1)) return `Invalid beta parameter at index 0: ${showValue(b1)} (must be in [0, 1))`;
+  if (!(typeof b2 === "number" && b2 >= 0 && b2 < 1)) return `Invalid beta parameter at index 1: ${showValue(b2)} (must be in [0, 1))`;
   return undefined;
 };
 

@@ -40,6 +40,7 @@ export { scaleClipProblem } from "./trustRatio.js";
  * const gamma = seedTrustRatio((pNorm) => pNorm, 5e-4, 2, 0.5); // 2 / (0.5 + 5e-4·2)
  */
 export const seedTrustRatio = (numerator: (paramNorm: number) => number, weightDecay: number, pNorm: number, gNorm: number): number => {
+  if (typeof weightDecay !== "number" || typeof pNorm !== "number" || typeof gNorm !== "number") return NaN;
   const denom = gNorm + weightDecay * pNorm; // ‖g‖ + λ‖p‖
   return trustRatio(numerator, pNorm, denom, denom === 0); // γ = η‖p‖ / (‖g‖ + λ‖p‖), 1 where ‖p‖ or that is 0
 };

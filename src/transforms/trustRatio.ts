@@ -5,7 +5,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { optimizerError, showPath, type OptimizerError } from "../core/errors.js";
+import { optimizerError, showPath, showValue, type OptimizerError } from "../core/errors.js";
 import { aNumber, aPair, optional, readOptions } from "../core/options.js";
 import type { BlockKernel } from "../core/transform.js";
 
@@ -22,10 +22,15 @@ export interface TrustNumeratorOptions {
  * @example
  * scaleClipProblem([0, 10]) === undefined; scaleClipProblem([1, 0]) // "Invalid scale_clip: [1,0] (needs ...)"
  */
-export const scaleClipProblem = (clip: readonly [number, number] | undefined): string | undefined =>
-  clip && !(Number.isFinite(clip[0]) && Number.isFinite(clip[1]) && 0 <= clip[0] && clip[0] <= clip[1])
-    ? `Invalid scale_clip: [${clip}] (needs finite 0 <= lo <= hi)`
-    : undefined;
+export const scaleClipProblem = (clip: readonly [number, number] | undefined): string | undefined => {
+  if (clip === undefined) return undefined;
+  try {
+    const [lo, hi] = Array.isArray(clip) ? clip : [];
+    return Number.isFinite(lo) && Number.isFinite(hi) && 0 <= lo! && lo! <= hi! ? undefined : `Invalid scale_clip: ${showValue(clip)} [${showValue(lo)}, ${showValue(hi)}] (needs finite 0 <= lo <= hi)`;
+  } catch (e) {
+    return `Invalid scale_clip: reading it threw ${showValue(e)}`;
+  }
+};
 
 /**
  * The numerator n(‖p‖) = η·min(max(‖p‖, lo), hi) (without the clamp when no `scaleClip` is given, and without
@@ -57,7 +62,7 @@ export const trustRatio = (
   paramNorm: number,
   denominator: number,
   degenerate: boolean,
-): number => (paramNorm === 0 || degenerate ? 1 : numerator(paramNorm) / denominator);
+): number => (paramNorm === 0 || degenerate ? 1 : typeof numerator === "function" ? numerator(paramNorm) / denominator : NaN);
 
 /**
  * The kernel u ← γ·u, or null (leave the leaf as it is) when γ = 1.
@@ -78,6 +83,18 @@ export const scaleKernel = (gamma: number): BlockKernel | null =>
  * finiteNorms("fc.weight", 3, [["parameter", pNorm], ["gradient", gNorm]]) // Left(NonFinite) if gNorm is NaN
  */
 export const finiteNorms = (
+  path: string,
+  step: number,
+  norms: readonly (readonly [what: string, norm: number])[],
+): E.Either<OptimizerError, void> => {
+  try {
+    return finiteOrLeft(path, step, norms);
+  } catch (e) {
+    return E.left(optimizerError("InvalidOption", `finiteNorms: its norms cannot be read: reading them threw ${showValue(e)}`));
+  }
+};
+
+const finiteOrLeft = (
   path: string,
   step: number,
   norms: readonly (readonly [what: string, norm: number])[],
