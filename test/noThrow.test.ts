@@ -32,6 +32,8 @@ const NOT_YET_TOTAL = new Set([
   // issue 14's schedules, wrappers and tree math
   "exponentialDecay", "joinSchedules", "oneCycle", "sgdr", "warmupCosineDecay", "skipLargeUpdates", "treeAddScaled", "treeNorm",
   "treeScale", "treeFull", "lookahead", "lookaheadSlowParams", "applyEvery",
+  "adabelief", "adan", "ademamix", "clip", "ema", "lion", "matmul", "momentOptionsProblem", "nadamw", "newtonSchulz", "radam",
+  "scaleByAdemamix", "scaleByLion", "scaleByNadam", "scaleByRadam", "transpose",
   // time travel
   "diffSteps", "fork", "rebuildOptimizer", "seek", "verify",
 ]);

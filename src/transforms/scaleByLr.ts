@@ -23,7 +23,7 @@ export interface ScaleByLrState {
 const invalidLr = (lr: unknown, step?: number) =>
   optimizerError(
     "InvalidOption",
-    `Invalid learning rate: ${showValue(lr)}${step === undefined ? "" : ` at step ${step}`} (must be finite and >= 0)`,
+    `Invalid learning rate: ${showValue(lr)}${step === undefined ? "" : ` at step ${showValue(step)}`} (must be finite and >= 0)`,
     step === undefined ? {} : { step },
   );
 
