@@ -6,9 +6,9 @@
 import * as E from "fp-ts/lib/Either.js";
 import { runFused } from "./elementwise.js";
 import { optimizerError, showPath, type OptimizerError } from "./errors.js";
-import type { FloatArray } from "./leaf.js";
+import { denseValues, type FloatArray } from "./leaf.js";
 import type { Fusable, GradientTransformation, LeafInput, MemberMath, StepPlan, UpdateContext } from "./transform.js";
-import type { Tree } from "./tree.js";
+import type { Flat, Tree } from "./tree.js";
 
 /** True when every value is finite: Σ (xᵢ − xᵢ) is 0 then, and NaN as soon as one xᵢ is NaN or ±Inf (no branch per value). */
 const allFinite = (x: FloatArray): boolean => {
@@ -32,12 +32,14 @@ const nonFinite = (what: string, values: FloatArray, path: string, step: number)
   );
 
 /**
- * Right when leaf `input`'s raw gradient and params are finite; else a NonFinite Left naming the leaf and the step.
+ * Right when leaf `input`'s incoming updates (by default its raw gradient) and params are finite; else a NonFinite
+ * Left naming the leaf and the step.
  * @example
  * const finite = finiteLeaf(input, 3); // in a plan's per-leaf work, before any kernel runs
  */
-export const finiteLeaf = (input: LeafInput, step: number): E.Either<OptimizerError, void> => {
-  if (!allFinite(input.grads)) return E.left(nonFinite("gradient", input.grads, input.path, step));
+export const finiteLeaf = (input: LeafInput, step: number, updates: FloatArray = input.grads): E.Either<OptimizerError, void> => {
+  // what the step consumes: the gradient itself, or (inside a chain) the updates of the members before it
+  if (!allFinite(updates)) return E.left(nonFinite(updates === input.grads ? "gradient" : "update", updates, input.path, step));
   if (input.params !== undefined && !allFinite(input.params)) return E.left(nonFinite("parameter", input.params, input.path, step));
   return E.right(undefined);
 };
@@ -52,23 +54,24 @@ const countIn = (state: unknown): number => {
 };
 
 /** The plan with leaf i's finiteness checked before its own per-leaf work (its first member's, in the expression form). */
-const checkedPlan = <S>(plan: StepPlan<S>, step: number): StepPlan<S> => {
+const checkedPlan = <S>(plan: StepPlan<S>, step: number, updates: Flat): StepPlan<S> => {
+  const check = (input: LeafInput) => finiteLeaf(input, step, denseValues(updates.leaves[input.index]!));
   const math = plan.math;
   const first = math?.[0];
   const checkedMath: readonly MemberMath[] | undefined =
     math === undefined || first === undefined
       ? math
-      : [{ body: first.body, bind: (input) => E.flatMap(finiteLeaf(input, step), () => first.bind(input)) }, ...math.slice(1)];
+      : [{ body: first.body, bind: (input) => E.flatMap(check(input), () => first.bind(input)) }, ...math.slice(1)];
   return {
-    leaf: (input) => E.flatMap(finiteLeaf(input, step), () => plan.leaf(input)),
+    leaf: (input) => E.flatMap(check(input), () => plan.leaf(input)),
     ...(checkedMath !== undefined ? { math: checkedMath } : {}),
     finish: () => plan.finish(),
   };
 };
 
 /**
- * `t`, refusing any step whose raw gradient g or params p hold a NaN or ±Inf: a NonFinite Left naming the leaf and
- * the step, found by one read of g and p per leaf while the step is planned, so before anything is written (the
+ * `t`, refusing any step whose incoming updates (the raw gradient g, unless members before it in a chain changed
+ * them) or params p hold a NaN or ±Inf: a NonFinite Left naming the leaf and the step, found by one read per leaf while the step is planned, so before anything is written (the
  * state handed in is unchanged, and with donation nothing is overwritten). The same math, the same bits otherwise.
  * For a fusable `t` (an elementwise chain); any other is returned as it is.
  * @example
@@ -78,7 +81,7 @@ export const refusingNonFinite = <S>(t: GradientTransformation<S>): GradientTran
   const inner = t.fusable;
   if (inner === undefined) return t;
   const fusable: Fusable<S> = {
-    begin: (state, trees) => E.map((plan: StepPlan<S>) => checkedPlan(plan, countIn(state)))(inner.begin(state, trees)),
+    begin: (state, trees) => E.map((plan: StepPlan<S>) => checkedPlan(plan, countIn(state), trees.updates))(inner.begin(state, trees)),
   };
   return Object.freeze({
     ...t,
