@@ -7,6 +7,7 @@ import { registerBuilder } from "../core/builders.js";
 import { defineElementwise } from "../core/defineElementwise.js";
 import { failing } from "../core/elementwise.js";
 import { optimizerError } from "../core/errors.js";
+import { aNumber, optional, readOptions } from "../core/options.js";
 import type { GradientTransformation } from "../core/transform.js";
 import type { Tree } from "../core/tree.js";
 import { momentOptionsProblem } from "./momentOptions.js";
@@ -49,8 +50,13 @@ export interface ScaleByAdanState {
  * const direction = scaleByAdan({ b1: 0.98, b2: 0.92, b3: 0.99 });
  */
 export const scaleByAdan = (o: ScaleByAdanOptions = {}): GradientTransformation<ScaleByAdanState> => {
-  const { b1 = 0.98, b2 = 0.92, b3 = 0.99, eps = 1e-8, epsRoot = 1e-8 } = o ?? {};
   const name = "scaleByAdan";
+  const read = readOptions(name, o, {
+    b1: optional(aNumber, 0.98), b2: optional(aNumber, 0.92), b3: optional(aNumber, 0.99),
+    eps: optional(aNumber, 1e-8), epsRoot: optional(aNumber, 1e-8),
+  });
+  if (E.isLeft(read)) return failing(name, {}, read.left);
+  const { b1, b2, b3, eps, epsRoot } = read.right;
   const hyperparams = { b1, b2, b3, eps, epsRoot };
   const problem = momentOptionsProblem({ b1, b2, b3 }, { eps, epsRoot });
   if (problem !== undefined) return failing(name, hyperparams, optimizerError("InvalidOption", problem));

@@ -7,6 +7,7 @@ import { registerBuilder } from "../core/builders.js";
 import { defineElementwise } from "../core/defineElementwise.js";
 import { failing } from "../core/elementwise.js";
 import { optimizerError } from "../core/errors.js";
+import { aBoolean, aNumber, optional, readOptions } from "../core/options.js";
 import type { GradientTransformation } from "../core/transform.js";
 import type { Tree } from "../core/tree.js";
 
@@ -44,12 +45,13 @@ export interface ScaleByBeliefState {
  * const belief = scaleByBelief({ b1: 0.9, b2: 0.999 });
  */
 export const scaleByBelief = (o: ScaleByBeliefOptions = {}): GradientTransformation<ScaleByBeliefState> => {
-  const b1 = o?.b1 ?? 0.9;
-  const b2 = o?.b2 ?? 0.999;
-  const eps = o?.eps ?? 1e-16;
-  const epsRoot = o?.epsRoot ?? 1e-16;
-  const nesterov = o?.nesterov ?? false;
   const name = "scaleByBelief";
+  const read = readOptions(name, o, {
+    b1: optional(aNumber, 0.9), b2: optional(aNumber, 0.999), eps: optional(aNumber, 1e-16),
+    epsRoot: optional(aNumber, 1e-16), nesterov: optional(aBoolean, false),
+  });
+  if (E.isLeft(read)) return failing(name, {}, read.left);
+  const { b1, b2, eps, epsRoot, nesterov } = read.right;
   const hyperparams = { b1, b2, eps, epsRoot, nesterov };
   const refuse = (what: string) => failing<ScaleByBeliefState>(name, hyperparams, optimizerError("InvalidOption", what));
   if (!(typeof b1 === "number" && b1 >= 0 && b1 < 1)) return refuse(`Invalid b1: ${String(b1)} (must be in [0, 1))`);
