@@ -142,9 +142,13 @@ describe("nothing thrown across the public API", () => {
   }, 60_000);
 
   it("kernelThreads refuses junk without touching the helper thread", async () => {
+    const before = await larch.kernelThreads(1);
     for (const bad of hostile) {
       const r = await outcome(() => larch.kernelThreads(bad as never, bad as never));
       expect(r.thrown).toBeUndefined();
+      expect(await larch.kernelThreads(bad as never)).toBe(before); // no helper started for junk
+      const validMin = Number.isSafeInteger(bad) && (bad as number) >= 0; // -0 is a valid minValues
+      if (!validMin) expect(await larch.kernelThreads(2 as never, bad as never)).toBe(before); // nor for a junk minValues
     }
   });
 });

@@ -295,7 +295,9 @@ export const kernelTree = (tree: Tree): E.Either<OptimizerError, Tree> => {
  * shared memory) that takes leaves from the same queue as the calling thread, largest first, in steps of at least
  * `minValues` values; 1 stops it. Each leaf still runs whole on one thread, so the bits do not change, and the
  * caller never waits for a helper that has not started (a busy core costs nothing beyond the one-thread time).
- * Resolves to the number of threads now in use (1 where there is no WebAssembly or no worker_threads).
+ * Resolves to the number of threads now in use (1 where there is no WebAssembly or no worker_threads). Anything
+ * but 1 or 2 threads, or a `minValues` that is not a non-negative integer, changes nothing and resolves to the count
+ * in use.
  * @example
  * await kernelThreads(2); // ResNet-50-sized steps on two cores
  * await kernelThreads(1); // back to one
@@ -303,6 +305,7 @@ export const kernelTree = (tree: Tree): E.Either<OptimizerError, Tree> => {
 export const kernelThreads = async (threads: 1 | 2, minValues = 1 << 20): Promise<1 | 2> => {
   const a = kernelArena();
   if (a === undefined) return 1;
+  if ((threads !== 1 && threads !== 2) || !(Number.isSafeInteger(minValues) && minValues >= 0)) return a.helper === undefined ? 1 : 2;
   a.helperMinValues = minValues;
   if (threads === 1) {
     const helper = a.helper;
