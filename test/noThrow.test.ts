@@ -30,7 +30,7 @@ const NOT_YET_TOTAL = new Set([
   "bindLeaves", "checkCount", "composeKernels", "defineElementwise", "elementwise", "evaluate", "freshStorage", "mathRunner",
   "parseBody", "planLeaves", "requireParams", "runFused", "stateTreeMatching", "zerosLike",
   // issue 14's schedules, wrappers and tree math
-  "exponentialDecay", "joinSchedules", "oneCycle", "sgdr", "warmupCosineDecay", "skipLargeUpdates", "treeAddScaled", "treeNorm",
+  "joinSchedules", "oneCycle", "sgdr", "warmupCosineDecay", "skipLargeUpdates", "treeAddScaled", "treeNorm",
   "treeScale", "treeFull", "lookahead", "lookaheadSlowParams", "applyEvery",
   "adabelief", "adan", "ademamix", "clip", "ema", "lion", "matmul", "momentOptionsProblem", "nadamw", "newtonSchulz", "radam",
   "scaleByAdemamix", "scaleByLion", "scaleByNadam", "scaleByRadam", "transpose",

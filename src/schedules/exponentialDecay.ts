@@ -2,7 +2,9 @@
  * Exponential decay (or growth) of a hyper-parameter, optionally in stairs and bounded.
  * @module
  */
-import { describedSchedule, type Schedule } from "./schedule.js";
+import * as E from "fp-ts/lib/Either.js";
+import { aBoolean, aNumber, optional, required } from "../core/options.js";
+import { describedSchedule, scheduleOptions, type Schedule } from "./schedule.js";
 
 /**
  * αₜ = α₀ for t ≤ B, else α₀·r^p with p = (t − B)/T (⌊(t − B)/T⌋ with `staircase`), then bounded by `end` when given:
@@ -13,7 +15,7 @@ import { describedSchedule, type Schedule } from "./schedule.js";
  * @example
  * const lr = exponentialDecay({ init: 0.1, transitionSteps: 1000, decayRate: 0.5 }); lr(1000) === 0.05
  */
-export const exponentialDecay = (o: {
+export const exponentialDecay = (options: {
   readonly init: number;
   readonly transitionSteps: number;
   readonly decayRate: number;
@@ -21,10 +23,16 @@ export const exponentialDecay = (o: {
   readonly staircase?: boolean;
   readonly end?: number;
 }): Schedule => {
+  const read = scheduleOptions("exponentialDecay", options, {
+    init: required(aNumber), transitionSteps: required(aNumber), decayRate: required(aNumber),
+    transitionBegin: optional(aNumber, 0), staircase: optional(aBoolean, false), end: optional(aNumber, undefined),
+  });
+  if (E.isLeft(read)) return read.left;
+  const o = read.right;
   const T = o.transitionSteps;
   const r = o.decayRate;
-  const B = o.transitionBegin ?? 0;
-  const staircase = o.staircase === true;
+  const B = o.transitionBegin;
+  const staircase = o.staircase;
   const end = o.end;
   const valid =
     Number.isFinite(o.init) &&
@@ -34,8 +42,7 @@ export const exponentialDecay = (o: {
     r > 0 &&
     Number.isSafeInteger(B) &&
     B >= 0 &&
-    (end === undefined || Number.isFinite(end)) &&
-    (o.staircase === undefined || typeof o.staircase === "boolean");
+    (end === undefined || Number.isFinite(end));
   const bound = (v: number): number => (end === undefined ? v : r < 1 ? Math.max(v, end) : Math.min(v, end));
   return describedSchedule(
     (t) => {
