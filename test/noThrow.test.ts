@@ -33,7 +33,7 @@ const NOT_YET_TOTAL = new Set([
   "joinSchedules", "oneCycle", "sgdr", "warmupCosineDecay", "skipLargeUpdates", "treeAddScaled", "treeNorm",
   "treeScale", "treeFull", "lookahead", "lookaheadSlowParams", "applyEvery",
   "adabelief", "adan", "ademamix", "clip", "ema", "lion", "matmul", "momentOptionsProblem", "nadamw", "newtonSchulz", "radam",
-  "scaleByAdemamix", "scaleByLion", "scaleByNadam", "scaleByRadam", "transpose",
+  "transpose",
   // time travel
   "diffSteps", "fork", "rebuildOptimizer", "seek", "verify",
 ]);

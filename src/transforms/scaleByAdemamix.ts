@@ -7,6 +7,7 @@ import { registerBuilder } from "../core/builders.js";
 import { defineElementwise } from "../core/defineElementwise.js";
 import { failing } from "../core/elementwise.js";
 import { optimizerError } from "../core/errors.js";
+import { aNumber, optional, readOptions } from "../core/options.js";
 import type { GradientTransformation } from "../core/transform.js";
 import type { Tree } from "../core/tree.js";
 import { momentOptionsProblem } from "./momentOptions.js";
@@ -45,8 +46,10 @@ export interface ScaleByAdemamixState {
  * const direction = scaleByAdemamix({ b3: 0.9999, alpha: 5 });
  */
 export const scaleByAdemamix = (o: ScaleByAdemamixOptions = {}): GradientTransformation<ScaleByAdemamixState> => {
-  const { b1 = 0.9, b2 = 0.999, b3 = 0.9999, alpha = 5, eps = 1e-8, epsRoot = 0 } = o ?? {};
   const name = "scaleByAdemamix";
+  const read = readOptions(name, o, { b1: optional(aNumber, 0.9), b2: optional(aNumber, 0.999), b3: optional(aNumber, 0.9999), alpha: optional(aNumber, 5), eps: optional(aNumber, 1e-8), epsRoot: optional(aNumber, 0) });
+  if (E.isLeft(read)) return failing(name, {}, read.left);
+  const { b1, b2, b3, alpha, eps, epsRoot } = read.right;
   const hyperparams = { b1, b2, b3, alpha, eps, epsRoot };
   const problem =
     momentOptionsProblem({ b1, b2, b3 }, { eps, epsRoot }) ??

@@ -7,6 +7,7 @@ import { registerBuilder } from "../core/builders.js";
 import { defineElementwise } from "../core/defineElementwise.js";
 import { failing } from "../core/elementwise.js";
 import { optimizerError } from "../core/errors.js";
+import { aNumber, optional, readOptions } from "../core/options.js";
 import type { GradientTransformation } from "../core/transform.js";
 import type { Tree } from "../core/tree.js";
 
@@ -35,9 +36,10 @@ export interface ScaleByLionState {
  * const lionDirection = scaleByLion({ b1: 0.9, b2: 0.99 });
  */
 export const scaleByLion = (o: ScaleByLionOptions = {}): GradientTransformation<ScaleByLionState> => {
-  const b1 = o?.b1 ?? 0.9;
-  const b2 = o?.b2 ?? 0.99;
   const name = "scaleByLion";
+  const read = readOptions(name, o, { b1: optional(aNumber, 0.9), b2: optional(aNumber, 0.99) });
+  if (E.isLeft(read)) return failing(name, {}, read.left);
+  const { b1, b2 } = read.right;
   const hyperparams = { b1, b2 };
   for (const [key, b] of [["b1", b1], ["b2", b2]] as const)
     if (!(typeof b === "number" && b >= 0 && b <= 1))

@@ -8,6 +8,7 @@ import { registerBuilder } from "../core/builders.js";
 import { defineElementwise } from "../core/defineElementwise.js";
 import { failing } from "../core/elementwise.js";
 import { optimizerError } from "../core/errors.js";
+import { aBoolean, aNumber, optional, readOptions } from "../core/options.js";
 import type { GradientTransformation } from "../core/transform.js";
 import type { Tree } from "../core/tree.js";
 import { momentOptionsProblem } from "./momentOptions.js";
@@ -44,8 +45,10 @@ export interface ScaleByNadamState {
  * const direction = scaleByNadam({ b1: 0.9, b2: 0.999 });
  */
 export const scaleByNadam = (o: ScaleByNadamOptions = {}): GradientTransformation<ScaleByNadamState> => {
-  const { b1 = 0.9, b2 = 0.999, eps = 1e-8, epsRoot = 0, nesterov = true } = o ?? {};
   const name = "scaleByNadam";
+  const read = readOptions(name, o, { b1: optional(aNumber, 0.9), b2: optional(aNumber, 0.999), eps: optional(aNumber, 1e-8), epsRoot: optional(aNumber, 0), nesterov: optional(aBoolean, true) });
+  if (E.isLeft(read)) return failing(name, {}, read.left);
+  const { b1, b2, eps, epsRoot, nesterov } = read.right;
   const hyperparams = { b1, b2, eps, epsRoot, nesterov };
   const problem = momentOptionsProblem({ b1, b2 }, { eps, epsRoot }, { nesterov });
   if (problem !== undefined) return failing(name, hyperparams, optimizerError("InvalidOption", problem));

@@ -7,6 +7,7 @@ import { registerBuilder } from "../core/builders.js";
 import { defineElementwise } from "../core/defineElementwise.js";
 import { failing } from "../core/elementwise.js";
 import { optimizerError } from "../core/errors.js";
+import { aBoolean, aNumber, optional, readOptions } from "../core/options.js";
 import type { GradientTransformation } from "../core/transform.js";
 import type { Tree } from "../core/tree.js";
 import { momentOptionsProblem } from "./momentOptions.js";
@@ -46,8 +47,10 @@ export interface ScaleByRadamState {
  * const direction = scaleByRadam({ threshold: 5 });
  */
 export const scaleByRadam = (o: ScaleByRadamOptions = {}): GradientTransformation<ScaleByRadamState> => {
-  const { b1 = 0.9, b2 = 0.999, eps = 1e-8, epsRoot = 0, threshold = 5, nesterov = false } = o ?? {};
   const name = "scaleByRadam";
+  const read = readOptions(name, o, { b1: optional(aNumber, 0.9), b2: optional(aNumber, 0.999), eps: optional(aNumber, 1e-8), epsRoot: optional(aNumber, 0), threshold: optional(aNumber, 5), nesterov: optional(aBoolean, false) });
+  if (E.isLeft(read)) return failing(name, {}, read.left);
+  const { b1, b2, eps, epsRoot, threshold, nesterov } = read.right;
   const hyperparams = { b1, b2, eps, epsRoot, threshold, nesterov };
   const problem =
     momentOptionsProblem({ b1, b2 }, { eps, epsRoot }, { nesterov }) ??
