@@ -18,7 +18,8 @@ export * from "./core/chain.js";
 export * from "./core/identity.js";
 export * from "./core/apply.js";
 export { isDonated } from "./core/donation.js";
-export * from "./core/step.js";
+export type { ApplyStepOptions } from "./core/step.js";
+export { applyStep } from "./kernels/applyStep.js";
 
 // schedules: hyper-parameters as pure functions of the step
 export * from "./schedules/schedule.js";

@@ -14,6 +14,7 @@ import { optimizerError, showValue, type OptimizerError } from "./errors.js";
 import { isDonated, reusedError } from "./donation.js";
 import { allocate, denseValues, dtypeOf, leafOf, sizeOf, type FloatArray, type Leaf } from "./leaf.js";
 import { leafLoop, type LeafLoop, type LoopMode } from "./compileJs.js";
+import { sumOfSquares } from "./norm.js";
 import type {
   BlockKernel,
   Fusable,
@@ -84,18 +85,29 @@ export const planLeaves = <S>(
   return E.right(kernels);
 };
 
-const leafInput = (trees: StepTrees, grads: Flat, stateStorage: (old: Leaf) => FloatArray, i: number): LeafInput => {
+/** Σx² of leaf i's gradient or params as an executor computes it, or undefined (then JavaScript computes it). */
+export type LeafSums = (index: number, of: "grads" | "params") => number | undefined;
+
+const leafInput = (trees: StepTrees, grads: Flat, stateStorage: (old: Leaf) => FloatArray, i: number, sums?: LeafSums): LeafInput => {
   const leaf = trees.updates.leaves[i]!;
   const shape = leaf.shape;
+  const g = denseValues(grads.leaves[i]!);
+  const p = trees.params ? denseValues(trees.params.leaves[i]!) : undefined;
+  let sumG: number | undefined;
+  let sumP: number | undefined;
   return {
     index: i,
     path: trees.updates.paths[i]!,
     shape,
     dtype: dtypeOf(leaf),
     size: sizeOf(shape),
-    grads: denseValues(grads.leaves[i]!),
-    params: trees.params ? denseValues(trees.params.leaves[i]!) : undefined,
+    grads: g,
+    params: p,
     stateStorage,
+    sumOfSquares: (of) =>
+      of === "grads"
+        ? (sumG ??= sums?.(i, of) ?? sumOfSquares(g))
+        : (sumP ??= p === undefined ? NaN : (sums?.(i, of) ?? sumOfSquares(p))),
   };
 };
 
@@ -107,7 +119,8 @@ export interface BoundLeaf {
 
 /**
  * Binds every leaf of a step in the expression form (every member's `bind`, leaf by leaf), so that a Left (a
- * non-finite norm at the last leaf) comes before anything is written. What `runMath` then runs.
+ * non-finite norm at the last leaf) comes before anything is written. What `runMath` then runs. `sums` gives the
+ * leaves' Σx² where an executor computed them (see {@link LeafInput.sumOfSquares}).
  * @example
  * const bound = bindLeaves(plan.math!, trees, trees.updates, freshStorage);
  */
@@ -115,11 +128,12 @@ export const bindLeaves = (
   math: readonly MemberMath[],
   trees: StepTrees,
   grads: Flat,
-  stateStorage: (old: Leaf) => FloatArray,
+  stateStorage: (old: Leaf, index: number) => FloatArray,
+  sums?: LeafSums,
 ): E.Either<OptimizerError, BoundLeaf[]> => {
   const out: BoundLeaf[] = [];
   for (let i = 0; i < trees.updates.leaves.length; i++) {
-    const input = leafInput(trees, grads, stateStorage, i);
+    const input = leafInput(trees, grads, (old) => stateStorage(old, i), i, sums);
     const bindings: LeafBinding[] = [];
     for (const member of math) {
       const b = member.bind(input);

@@ -38,9 +38,13 @@ const nonFinite = (what: string, values: FloatArray, path: string, step: number)
  * const finite = finiteLeaf(input, 3); // in a plan's per-leaf work, before any kernel runs
  */
 export const finiteLeaf = (input: LeafInput, step: number, updates: FloatArray = input.grads): E.Either<OptimizerError, void> => {
+  // a float32 leaf is finite where its Σx² is (a square is at most 1.2e77: no float64 overflow), which the step may
+  // have computed in a kernel; float64 values may square past the largest float64, and get Σ (x − x)
+  const finite = (x: FloatArray, of: "grads" | "params") =>
+    x === input[of] && input.dtype === "float32" ? Number.isFinite(input.sumOfSquares(of)) : allFinite(x);
   // what the step consumes: the gradient itself, or (inside a chain) the updates of the members before it
-  if (!allFinite(updates)) return E.left(nonFinite(updates === input.grads ? "gradient" : "update", updates, input.path, step));
-  if (input.params !== undefined && !allFinite(input.params)) return E.left(nonFinite("parameter", input.params, input.path, step));
+  if (!finite(updates, "grads")) return E.left(nonFinite(updates === input.grads ? "gradient" : "update", updates, input.path, step));
+  if (input.params !== undefined && !finite(input.params, "params")) return E.left(nonFinite("parameter", input.params, input.path, step));
   return E.right(undefined);
 };
 

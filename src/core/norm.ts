@@ -5,6 +5,7 @@
  * @module
  */
 import type { FloatArray } from "./leaf.js";
+import type { LeafInput } from "./transform.js";
 
 /**
  * Σᵢ xᵢ² in float64 with four interleaved accumulators, in increasing i:
@@ -59,4 +60,21 @@ export const l2Norm = (x: FloatArray): number => {
   const scaled = new Float64Array(x.length);
   for (let i = 0; i < x.length; i++) scaled[i] = x[i]! / max;
   return max * Math.sqrt(sumOfSquares(scaled));
+};
+
+/**
+ * ‖x‖₂ of a leaf's raw gradient or params in a step: {@link l2Norm}'s value, from the Σx² the step computes once
+ * per leaf ({@link LeafInput.sumOfSquares}, perhaps in a kernel) for float32 leaves, where l2Norm is √(Σx²); NaN
+ * for anything that is not a leaf's input.
+ * @example
+ * leaf: (input) => E.right({ gamma: leafNorm(input, "params") / (leafNorm(input, "grads") + wd * leafNorm(input, "params")) })
+ */
+export const leafNorm = (input: LeafInput, of: "grads" | "params"): number => {
+  try {
+    if (input.dtype === "float32") return Math.sqrt(input.sumOfSquares(of));
+    const x = of === "grads" ? input.grads : input.params;
+    return x instanceof Float64Array ? l2Norm(x) : NaN;
+  } catch {
+    return NaN; // not a step's leaf input
+  }
 };

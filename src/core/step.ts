@@ -11,7 +11,7 @@ import { bindLeaves, BLOCK, freshStorage, mathRunner, planLeaves } from "./eleme
 import { optimizerError, showValue, type OptimizerError } from "./errors.js";
 import { isTransformation } from "./options.js";
 import { denseValues, dtypeOf, leafOf, type FloatArray, type Leaf } from "./leaf.js";
-import type { AcceleratedStep, AppliedStep, BlockKernel, Fusable, GradientTransformation } from "./transform.js";
+import type { AcceleratedStep, AppliedStep, BlockKernel, CompiledMath, Fusable, GradientTransformation } from "./transform.js";
 import { flatten, flattenLike, unflatten, type Flat, type Tree } from "./tree.js";
 
 /** Options of {@link applyStep}. */
@@ -26,41 +26,38 @@ export interface ApplyStepOptions {
 }
 
 /**
- * One step of `opt` applied to the params: with (u, s′) = opt.update(g, s, p), the result is (p + u, s′),
- * leaf by leaf, bit for bit what `update` followed by {@link applyUpdates} gives.
+ * `applyStep` over an optional compiled executor of the expression form (`CompiledMath`, which the kernels provide
+ * from outside the core): with (u, s′) = opt.update(g, s, p), the step returns (p + u, s′), leaf by leaf, bit for
+ * bit what `update` followed by {@link applyUpdates} gives. The public `applyStep` is this over the WebAssembly
+ * kernels (see `kernels/applyStep.ts`); without an executor every step runs in JavaScript.
  *
- * For a fusable optimizer (an elementwise chain such as `lars()`), each leaf is one pass over memory: per block
- * of {@link BLOCK} values, u ← g, every member's kernel rewrites u in a scratch block of the leaf's dtype, then
- * p′ = p + u is stored; the update tree is never materialised. Every per-leaf check (non-finite norms, state
+ * For a fusable optimizer (an elementwise chain), each leaf is one pass over memory: in the expression form, one
+ * loop per leaf with every member's math inlined (the compiled executor's, or generated JavaScript); otherwise, per
+ * block of {@link BLOCK} values, u ← g, every member's kernel rewrites u in a scratch block of the leaf's dtype,
+ * then p′ = p + u is stored. The update tree is never materialised. Every per-leaf check (non-finite norms, state
  * mismatches) runs before the first value is written, so a Left leaves everything as it was, donated or not.
- * An optimizer with a compiled whole-step kernel (`accelerated`) runs it when it takes the inputs.
+ * An optimizer with a compiled whole-step kernel of its own (`accelerated`) runs it first when it takes the inputs.
  * Other optimizers run `update` and then `applyUpdates`.
  * @example
- * const step = applyStep(lars({ lr: 0.1, momentum: 0.9 }), grads, state, params);
- * if (E.isRight(step)) [params, state] = step.right;
- * // no allocation per step: the old params and state are handed over and must not be used again
- * const donated = applyStep(opt, grads, state, params, { donate: true });
+ * const jsOnly = applyStepWith(undefined);
+ * const step = jsOnly(lars({ lr: 0.1, momentum: 0.9 }), grads, state, params); // the same bits as applyStep
  */
-export const applyStep = <S>(
-  opt: GradientTransformation<S>,
-  grads: Tree,
-  state: S,
-  params: Tree,
-  options: ApplyStepOptions = {},
-): E.Either<OptimizerError, AppliedStep<S>> => {
-  if (!isTransformation(opt)) return E.left(optimizerError("InvalidOption", `applyStep: ${showValue(opt)} is not a transformation (an object with init and update functions)`));
-  let donate: boolean;
-  try {
-    donate = options?.donate === true;
-  } catch (e) {
-    return E.left(optimizerError("InvalidOption", `applyStep: reading option donate threw ${showValue(e)}`));
-  }
-  const result = opt.fusable
-    ? fusedStep(opt.fusable, opt.accelerated?.bind(opt), grads, state, params, donate)
-    : updateThenApply(opt, grads, state, params);
-  if (donate && E.isRight(result)) markDonated([params, state], [...result.right, grads]);
-  return result;
-};
+export const applyStepWith =
+  (compiled: CompiledMath | undefined) =>
+  <S>(opt: GradientTransformation<S>, grads: Tree, state: S, params: Tree, options: ApplyStepOptions = {}): E.Either<OptimizerError, AppliedStep<S>> => {
+    if (!isTransformation(opt)) return E.left(optimizerError("InvalidOption", `applyStep: ${showValue(opt)} is not a transformation (an object with init and update functions)`));
+    let donate: boolean;
+    try {
+      donate = options?.donate === true;
+    } catch (e) {
+      return E.left(optimizerError("InvalidOption", `applyStep: reading option donate threw ${showValue(e)}`));
+    }
+    const result = opt.fusable
+      ? fusedStep(opt.fusable, opt.accelerated?.bind(opt), compiled, grads, state, params, donate)
+      : updateThenApply(opt, grads, state, params);
+    if (donate && E.isRight(result)) markDonated([params, state], [...result.right, grads]);
+    return result;
+  };
 
 const updateThenApply = <S>(opt: GradientTransformation<S>, grads: Tree, state: S, params: Tree): E.Either<OptimizerError, AppliedStep<S>> => {
   const step = opt.update(grads, state, params);
@@ -72,6 +69,7 @@ const updateThenApply = <S>(opt: GradientTransformation<S>, grads: Tree, state: 
 const fusedStep = <S>(
   fusable: Fusable<S>,
   accelerated: AcceleratedStep<S> | undefined,
+  compiled: CompiledMath | undefined,
   gradTree: Tree,
   state: S,
   paramTree: Tree,
@@ -90,6 +88,9 @@ const fusedStep = <S>(
   const storage = reusable ? (old: Leaf) => reusable.get(old) ?? freshStorage(old) : freshStorage;
   const math = plan.right.math;
   if (math !== undefined) {
+    const done = compiled?.applyStep(math, trees, grads.right, reusable);
+    if (done !== undefined)
+      return E.map((leaves: Leaf[]) => [unflatten(params.right.def, leaves, params.right.paths), plan.right.finish()] as const)(done);
     // the expression form: one generated loop per leaf, every member inlined, p′ = p + u′ stored
     const bound = bindLeaves(math, trees, grads.right, storage);
     if (E.isLeft(bound)) return bound;

@@ -67,6 +67,22 @@ export type AppliedStep<S> = readonly [params: Tree, state: S];
  */
 export type AcceleratedStep<S> = (grads: Flat, state: S, params: Flat, donate: boolean) => AppliedStep<S> | undefined;
 
+/**
+ * A compiled executor of whole steps in the expression form (the kernels' WebAssembly, say), handed to the core's
+ * `applyStepWith` from outside the core. `applyStep` runs a step's bound members itself: it binds the leaves
+ * (`bindLeaves`, with state storage of its choosing), runs every leaf's pass and returns the new params' leaves, in
+ * leaf order, with exactly the bits of the generated JavaScript; or a member's Left; or undefined, having bound and
+ * written nothing, for inputs it does not take (then the JavaScript loop runs).
+ */
+export interface CompiledMath {
+  applyStep(
+    math: readonly MemberMath[],
+    trees: { readonly updates: Flat; readonly params: Flat },
+    grads: Flat,
+    donated: ReadonlyMap<Leaf, FloatArray> | undefined,
+  ): E.Either<OptimizerError, Leaf[]> | undefined;
+}
+
 /** What one leaf offers a fused step: where it is, its raw gradient and its params as dense row-major arrays. */
 export interface LeafInput {
   /** Position in the deterministic leaf order. */
@@ -86,6 +102,12 @@ export interface LeafInput {
    * before it writes the new one at the same index, so both cases give the same bits.
    */
   stateStorage(old: Leaf): FloatArray;
+  /**
+   * Σx² of the leaf's raw gradient or params (NaN without params), in float64 in the order of `core/norm.ts`'s
+   * `sumOfSquares`, computed once per leaf and step: by an executor where its memory holds the values (the
+   * kernels' WebAssembly), else in JavaScript. The same bits either way. See `leafNorm`.
+   */
+  sumOfSquares(of: "grads" | "params"): number;
 }
 
 /**

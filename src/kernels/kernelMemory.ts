@@ -232,6 +232,15 @@ export class KernelArena {
     return data.byteOffset + 4 * leaf.offset;
   }
 
+  /**
+   * The byte offset of a float32 array's values in kernel memory, or undefined for an array elsewhere (or one of at
+   * most 64 bytes the arena did not make itself, taken to be plain for the reason {@link holds} gives).
+   */
+  addressOfArray(x: Float32Array | Float64Array): number | undefined {
+    if (!this.ownersMade || !(x instanceof Float32Array)) return undefined;
+    return this.owners.has(x) || (x.byteLength > 64 && this.buffers.has(x.buffer)) ? x.byteOffset : undefined;
+  }
+
   /** True when the leaf views the whole of a region this arena owns (so a donating step may write the region). */
   ownsWhole(leaf: Leaf): boolean {
     const data = leaf.data;

@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as E from "fp-ts/lib/Either.js";
 import { applyUpdates } from "../core/apply.js";
 import { optimizerError, type OptimizerError } from "../core/errors.js";
-import { applyStep } from "../core/step.js";
+import { applyStep } from "../kernels/applyStep.js";
 import { specOf, type GradientTransformation } from "../core/transform.js";
 import type { Tree } from "../core/tree.js";
 import { kernelArena } from "../kernels/kernelMemory.js";

@@ -7,7 +7,7 @@ import { defineElementwise } from "../core/defineElementwise.js";
 import { failing } from "../core/elementwise.js";
 import { optimizerError } from "../core/errors.js";
 import { aNumber, aPair, optional, readOptions } from "../core/options.js";
-import { l2Norm } from "../core/norm.js";
+import { leafNorm } from "../core/norm.js";
 import type { GradientTransformation } from "../core/transform.js";
 import { finiteNorms, trustNumerator, trustRatio } from "./trustRatio.js";
 import { registerBuilder } from "../core/builders.js";
@@ -79,9 +79,10 @@ export const scaleByTrustRatio = (options: TrustRatioOptions = {}): GradientTran
     step: (step) =>
       E.right({
         body: "trust",
-        leaf: ({ path, params: p, grads: g }) => {
-          const pNorm = l2Norm(p!);
-          const gNorm = l2Norm(g);
+        leaf: (input) => {
+          const { path } = input;
+          const pNorm = leafNorm(input, "params");
+          const gNorm = leafNorm(input, "grads");
           const finite = Number.isFinite(pNorm) && Number.isFinite(gNorm) ? E.right(undefined) : finiteNorms(path, step, [["parameter", pNorm], ["gradient", gNorm]]);
           return E.map(() => ({ gamma: seedTrustRatio(numerator, weightDecay, pNorm, gNorm) }))(finite);
         },

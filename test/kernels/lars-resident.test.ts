@@ -103,7 +103,8 @@ describe("resident trees (kernelTree)", () => {
       expect(w.data.buffer).not.toBe(leaves(right(kernelTree({ w: leafOf(values(8, 3), [8]) })))[0]!.data.buffer);
       const state = right(opt.init(first));
       const [next] = right(applyStep(opt, { w: leafOf(values(8, 2), [8]) }, state, first, { donate: true }));
-      expect(leaves(next).some((l) => l.data.buffer instanceof SharedArrayBuffer)).toBe(false);
+      // (sgd's compiled pass writes the new params into a new region: the donated one is taken back afterwards)
+      expect(leaves(next)[0]!.data).not.toBe(w.data);
       expect(Array.from(w.data)).toEqual(before);
     } finally {
       swapKernelArena(previous);

@@ -1,0 +1,246 @@
+/**
+ * WebAssembly SIMD generated from the bodies of a fused chain's members (the expression form, `core/expression.ts`):
+ * one pass per leaf of float32 values, four at a time, each body's math in f64x2 (two values per instruction) with
+ * a float32 rounding exactly where the generated JavaScript (`core/compileJs.ts`) calls Math.fround, so the bits
+ * are the JavaScript's and the interpreter's. The instructions have the same IEEE semantics as the JavaScript they
+ * stand for: f64x2.min/max are Math.min/max (NaN if either is NaN, −0 below +0), sqrt, abs and neg are exact, sign
+ * is built from two comparisons and selects (NaN and ±0 returned as they are, as Math.sign does), comparisons are
+ * false on NaN except `!=`. The last (n mod 4) values run the same math in scalar f64. Besides the pass, every
+ * module exports `sumsq`, the sum of squares in the order of `core/norm.ts` (four float64 accumulators, two per
+ * f64x2 lane pair), so a norm computed here has the bits of `sumOfSquares`.
+ *
+ * The generator reads expressions only: it knows nothing of any particular transformation.
+ * @module
+ */
+import type { Body, Expr } from "../core/expression.js";
+import { encodeModule, F64, I32, op, V128, type FunctionSpec } from "./wasmEncoder.js";
+
+/** How a pass ends each value: `update` stores u′ in out; `apply` stores p + u′ in out (applyStep). */
+export type PassMode = "update" | "apply";
+
+/**
+ * Where a pass finds its arrays and scalars: a record in memory of int32 byte addresses (u, g, p, out, then per
+ * member with a body, per state array, its old values and where its new ones go), then from `scalarsAt` the
+ * float64 scalars of every member with a body, in member then slot order.
+ */
+export interface PassLayout {
+  readonly pointers: number;
+  readonly scalarsAt: number;
+  readonly scalars: number;
+  /** bytes of one record, a multiple of 8 */
+  readonly recordBytes: number;
+}
+
+/** The record layout of a pass over these members (null members are the identity and take no room). */
+export const passLayout = (bodies: readonly (Body | null)[]): PassLayout => {
+  const live = bodies.filter((b): b is Body => b !== null);
+  const pointers = 4 + 2 * live.reduce((n, b) => n + b.states.length, 0);
+  const scalarsAt = 8 * Math.ceil((4 * pointers) / 8);
+  const scalars = live.reduce((n, b) => n + b.scalars.length, 0);
+  return { pointers, scalarsAt, scalars, recordBytes: scalarsAt + 8 * scalars };
+};
+
+const reads = (e: Expr, k: Expr["k"]): boolean =>
+  e.k === k ||
+  (e.k === "bin" && (reads(e.a, k) || reads(e.b, k))) ||
+  (e.k === "call" && e.args.some((x) => reads(x, k))) ||
+  (e.k === "select" && [e.l, e.r, e.a, e.b].some((x) => reads(x, k)));
+
+const count = (e: Expr, f: string): number =>
+  (e.k === "call" && e.f === f ? 1 : 0) +
+  (e.k === "bin" ? count(e.a, f) + count(e.b, f) : 0) +
+  (e.k === "call" ? e.args.reduce((n, x) => n + count(x, f), 0) : 0) +
+  (e.k === "select" ? [e.l, e.r, e.a, e.b].reduce((n, x) => n + count(x, f), 0) : 0);
+
+/** The locals one evaluation (a half block of two values, or one tail value) reads and writes. */
+interface Lanes {
+  readonly x: number;
+  readonly g: number;
+  readonly p: number;
+  /** member → state → local of its old value, and of its new one */
+  readonly old: readonly (readonly number[])[];
+  readonly next: readonly (readonly number[])[];
+  /** member → slot → local of the scalar (splat for SIMD) */
+  readonly scalar: readonly (readonly number[])[];
+  /** one temporary per `sign` in the bodies */
+  readonly temps: readonly number[];
+}
+
+/** f64x2 ("v") or scalar f64 ("s") code of one expression of member m; `temp` counts the temporaries used so far. */
+const emit = (e: Expr, m: number, l: Lanes, v: boolean, temp: { at: number }): number[] => {
+  const arith = (name: keyof typeof op.f64Op) => (v ? op.simd(op.f64x2Op[name]) : [op.f64Op[name]]);
+  const constant = (x: number) => (v ? op.v128Const(x, x) : op.f64(x));
+  const sub = (x: Expr) => emit(x, m, l, v, temp);
+  switch (e.k) {
+    case "u":
+      return op.get(l.x);
+    case "g":
+      return op.get(l.g);
+    case "p":
+      return op.get(l.p);
+    case "old":
+      return op.get(l.old[m]![e.state]!);
+    case "new":
+      return op.get(l.next[m]![e.state]!);
+    case "scalar":
+      return op.get(l.scalar[m]![e.slot]!);
+    case "num":
+      return constant(e.value);
+    case "bin":
+      return [...sub(e.a), ...sub(e.b), ...arith(e.op)];
+    case "call": {
+      const a = sub(e.args[0]!);
+      if (e.f === "min" || e.f === "max") return [...a, ...sub(e.args[1]!), ...arith(e.f)];
+      if (e.f !== "sign") return [...a, ...arith(e.f)];
+      // sign(x) = x > 0 ? 1 : (x < 0 ? −1 : x): NaN and ±0 come back as they are, as Math.sign returns them
+      const t = l.temps[temp.at++]!;
+      const pick = v ? op.bitselect : op.select;
+      return [...constant(1), ...constant(-1), ...a, ...op.tee(t), ...op.get(t), ...constant(0), ...arith("<"), ...pick, ...op.get(t), ...constant(0), ...arith(">"), ...pick];
+    }
+    case "select":
+      return [...sub(e.a), ...sub(e.b), ...sub(e.l), ...sub(e.r), ...arith(e.op), ...(v ? op.bitselect : op.select)];
+  }
+};
+
+/** Whether an expression's value needs a float32 rounding: everything but a value read from a float32 array. */
+const rounded = (e: Expr) => !["u", "g", "p", "old", "new"].includes(e.k);
+const LOW = [0, 1, 2, 3, 4, 5, 6, 7];
+const HIGH_TO_LOW = [8, 9, 10, 11, 12, 13, 14, 15, ...LOW];
+const JOIN = [...LOW, 16, 17, 18, 19, 20, 21, 22, 23];
+
+/** The pass function: `pass(record, lo, hi)` over values [lo, hi) of one leaf. */
+const passFunction = (bodies: readonly (Body | null)[], mode: PassMode): FunctionSpec => {
+  const layout = passLayout(bodies);
+  const live = bodies.map((b, m) => [b, m] as const).filter((x): x is readonly [Body, number] => x[0] !== null);
+  const exprs = live.flatMap(([b]) => [...b.next, b.out]);
+  const readsG = exprs.some((e) => reads(e, "g"));
+  const readsP = mode === "apply" || exprs.some((e) => reads(e, "p"));
+  const signs = exprs.reduce((n, e) => n + count(e, "sign"), 0);
+  const states = live.reduce((n, [b]) => n + b.states.length, 0);
+  // locals: params rec 0, lo 1, hi 2; i32 i, b, end, pointers; f64 scalars, tail lanes; v128 scalars, two halves, raw
+  const REC = 0, LO = 1, HI = 2, I = 3, B = 4, END = 5;
+  const ptr0 = 6;
+  const i32s = 3 + layout.pointers;
+  let next = 3 + i32s;
+  const take = (n: number) => Array.from({ length: n }, () => next++);
+  const f64Scalars = take(layout.scalars);
+  const laneLocals = (): Lanes => {
+    const [x, g, p] = take(3) as [number, number, number];
+    return {
+      x, g, p,
+      old: live.map(([b]) => take(b.states.length)),
+      next: live.map(([b]) => take(b.states.length)),
+      scalar: [],
+      temps: take(signs),
+    };
+  };
+  const f64Count = layout.scalars + 3 + 2 * states + signs;
+  const tail = laneLocals();
+  const v128Scalars = take(layout.scalars);
+  const halves = [laneLocals(), laneLocals()] as const;
+  const RAW = next++;
+  const v128Count = layout.scalars + 2 * (3 + 2 * states + signs) + 1;
+  // member index m → its position among the live members, and its scalars' locals
+  const slotBase: number[] = [];
+  live.reduce((n, [b], k) => ((slotBase[k] = n), n + b.scalars.length), 0);
+  const scalarsOf = (locals: readonly number[]) => live.map(([b], k) => b.scalars.map((_, s) => locals[slotBase[k]! + s]!));
+  const withScalars = (l: Lanes, locals: readonly number[]): Lanes => ({ ...l, scalar: scalarsOf(locals) });
+  const tailL = withScalars(tail, f64Scalars);
+  const halfL = halves.map((h) => withScalars(h, v128Scalars));
+  // pointer k: 0 u, 1 g, 2 p, 3 out, then old/new of each state of each live member
+  const stateBase: number[] = [];
+  live.reduce((n, [b], k) => ((stateBase[k] = n), n + 2 * b.states.length), 4);
+  const ptr = (k: number) => op.get(ptr0 + k);
+  const at = (k: number) => [...ptr(k), ...op.get(B), ...op.i32Add];
+
+  const code: number[] = [];
+  for (let k = 0; k < layout.pointers; k++) code.push(...op.get(REC), ...op.i32Load(4 * k), ...op.set(ptr0 + k));
+  for (let s = 0; s < layout.scalars; s++)
+    code.push(...op.get(REC), ...op.f64Load(layout.scalarsAt + 8 * s), ...op.tee(f64Scalars[s]!), ...op.f64x2Splat, ...op.set(v128Scalars[s]!));
+  // end = lo + ((hi − lo) & ~3)
+  code.push(...op.get(LO), ...op.set(I), ...op.get(HI), ...op.get(LO), ...op.i32Sub, ...op.i32(-4), ...op.i32And, ...op.get(LO), ...op.i32Add, ...op.set(END));
+
+  // four values: a load of f32x4 becomes two f64x2 halves
+  const load2 = (k: number, into: readonly [number, number]) => [
+    ...at(k), ...op.v128Load(), ...op.tee(RAW), ...op.promoteLow, ...op.set(into[0]),
+    ...op.get(RAW), ...op.get(RAW), ...op.shuffle(HIGH_TO_LOW), ...op.promoteLow, ...op.set(into[1]),
+  ];
+  const store2 = (k: number, halvesCode: readonly [number[], number[]]) => [
+    ...at(k), ...halvesCode[0], ...op.demote, ...halvesCode[1], ...op.demote, ...op.shuffle(JOIN), ...op.v128Store(),
+  ];
+  const roundV = (e: Expr) => (rounded(e) ? [...op.demote, ...op.promoteLow] : []);
+  const roundS = (e: Expr) => (rounded(e) ? [...op.f32Demote, ...op.f64Promote] : []);
+  const block: number[] = [...op.get(I), ...op.i32(2), ...op.i32Shl, ...op.set(B)];
+  block.push(...load2(0, [halves[0].x, halves[1].x]));
+  if (readsG) block.push(...load2(1, [halves[0].g, halves[1].g]));
+  if (readsP) block.push(...load2(2, [halves[0].p, halves[1].p]));
+  const tailCode: number[] = [...op.get(I), ...op.i32(2), ...op.i32Shl, ...op.set(B)];
+  const load1 = (k: number, into: number) => [...at(k), ...op.f32Load(), ...op.f64Promote, ...op.set(into)];
+  tailCode.push(...load1(0, tail.x));
+  if (readsG) tailCode.push(...load1(1, tail.g));
+  if (readsP) tailCode.push(...load1(2, tail.p));
+  live.forEach(([b], m) => {
+    // every old value is read before any new one is stored: with donation the new storage is the old
+    b.states.forEach((_, k) => {
+      block.push(...load2(stateBase[m]! + 2 * k, [halves[0].old[m]![k]!, halves[1].old[m]![k]!]));
+      tailCode.push(...load1(stateBase[m]! + 2 * k, tail.old[m]![k]!));
+    });
+    b.next.forEach((e, k) => {
+      for (const h of [0, 1] as const) block.push(...emit(e, m, halfL[h]!, true, { at: 0 }), ...roundV(e), ...op.set(halves[h].next[m]![k]!));
+      block.push(...store2(stateBase[m]! + 2 * k + 1, [op.get(halves[0].next[m]![k]!), op.get(halves[1].next[m]![k]!)]));
+      tailCode.push(...emit(e, m, tailL, false, { at: 0 }), ...roundS(e), ...op.set(tail.next[m]![k]!));
+      tailCode.push(...at(stateBase[m]! + 2 * k + 1), ...op.get(tail.next[m]![k]!), ...op.f32Demote, ...op.f32Store());
+    });
+    for (const h of [0, 1] as const) block.push(...emit(b.out, m, halfL[h]!, true, { at: 0 }), ...roundV(b.out), ...op.set(halves[h].x));
+    tailCode.push(...emit(b.out, m, tailL, false, { at: 0 }), ...roundS(b.out), ...op.set(tail.x));
+  });
+  const result = (l: Lanes, v: boolean) => (mode === "apply" ? [...op.get(l.p), ...op.get(l.x), ...(v ? op.simd(op.f64x2Op["+"]) : [op.f64Op["+"]])] : op.get(l.x));
+  block.push(...store2(3, [result(halves[0], true), result(halves[1], true)]));
+  tailCode.push(...at(3), ...result(tail, false), ...op.f32Demote, ...op.f32Store());
+
+  const loopOver = (limit: number, step: number, body: number[]) => [
+    ...op.block, ...op.loop,
+    ...op.get(I), ...op.get(limit), ...op.i32GeU, ...op.brIf(1),
+    ...body,
+    ...op.get(I), ...op.i32(step), ...op.i32Add, ...op.set(I), ...op.br(0),
+    ...op.end, ...op.end,
+  ];
+  code.push(...loopOver(END, 4, block), ...loopOver(HI, 1, tailCode));
+  return { exportName: "pass", params: [I32, I32, I32], locals: [[i32s, I32], [f64Count, F64], [v128Count, V128]], code };
+};
+
+/** `sumsq(x, n, out)`: Σ xᵢ² of n float32 values at byte address x, stored as a float64 at out, in norm.ts's order. */
+const sumsqFunction = (): FunctionSpec => {
+  const X = 0, N = 1, OUT = 2, I = 3, END = 4, S = [5, 6, 7, 8] as const, A01 = 9, A23 = 10, RAW = 11, HALF = 12, SQ = 13;
+  const mulAdd = (acc: number) => [...op.get(acc), ...op.get(HALF), ...op.get(HALF), ...op.simd(op.f64x2Op["*"]), ...op.simd(op.f64x2Op["+"]), ...op.set(acc)];
+  const element = (k: number) => [
+    ...op.get(I), ...op.i32(k), ...op.i32Add, ...op.get(N), ...op.i32LtU, ...op.if,
+    ...op.get(S[k]!), ...op.get(X), ...op.get(I), ...op.i32(2), ...op.i32Shl, ...op.i32Add, ...op.f32Load(4 * k), ...op.f64Promote, ...op.tee(SQ),
+    ...op.get(SQ), ...[op.f64Op["*"]], ...[op.f64Op["+"]], ...op.set(S[k]!), ...op.end,
+  ];
+  const code = [
+    ...op.get(N), ...op.i32(-4), ...op.i32And, ...op.set(END),
+    ...op.block, ...op.loop,
+    ...op.get(I), ...op.get(END), ...op.i32GeU, ...op.brIf(1),
+    ...op.get(X), ...op.get(I), ...op.i32(2), ...op.i32Shl, ...op.i32Add, ...op.v128Load(), ...op.tee(RAW),
+    ...op.promoteLow, ...op.set(HALF), ...mulAdd(A01),
+    ...op.get(RAW), ...op.get(RAW), ...op.shuffle(HIGH_TO_LOW), ...op.promoteLow, ...op.set(HALF), ...mulAdd(A23),
+    ...op.get(I), ...op.i32(4), ...op.i32Add, ...op.set(I), ...op.br(0),
+    ...op.end, ...op.end,
+    ...op.get(A01), ...op.f64x2Extract(0), ...op.set(S[0]), ...op.get(A01), ...op.f64x2Extract(1), ...op.set(S[1]),
+    ...op.get(A23), ...op.f64x2Extract(0), ...op.set(S[2]), ...op.get(A23), ...op.f64x2Extract(1), ...op.set(S[3]),
+    ...element(0), ...element(1), ...element(2),
+    ...op.get(OUT), ...op.get(S[0]), ...op.get(S[1]), op.f64Op["+"], ...op.get(S[2]), ...op.get(S[3]), op.f64Op["+"], op.f64Op["+"], ...op.f64Store(),
+  ];
+  // locals: i32 i, end; f64 s0..s3; v128 a01, a23, raw, half; f64 square (index 13)
+  return { exportName: "sumsq", params: [I32, I32, I32], locals: [[2, I32], [4, F64], [4, V128], [1, F64]], code };
+};
+
+/**
+ * The module of a fused chain's pass over float32 leaves (exports `pass(record, lo, hi)` and `sumsq(x, n, out)`).
+ * @example
+ * const bytes = passModule([traceBody, lrBody], "apply"); // a few hundred bytes
+ * const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+ */
+export const passModule = (bodies: readonly (Body | null)[], mode: PassMode): Uint8Array =>
+  encodeModule([passFunction(bodies, mode), sumsqFunction()]);

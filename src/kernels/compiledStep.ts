@@ -1,0 +1,258 @@
+/**
+ * Whole `applyStep`s of any chain in the expression form through generated WebAssembly ({@link passModule}): the
+ * {@link CompiledMath} the public `applyStep` hands the core. Per step, for float32 trees: every member binds every
+ * leaf (its norms, its checks, its state storage) before anything is written; arrays already in kernel memory
+ * (`kernelTree`, or a resident step's results) are read and written where they are, others are staged (copied into
+ * a scratch region, and the outputs copied out); one call of the chain's generated pass per leaf. A params leaf in
+ * kernel memory gets its new value and its new state in new regions of kernel memory (with donation, the old regions
+ * are taken back once the step is done, so donated steps alternate between two sets of regions); other leaves get
+ * fresh arrays, or the donated ones. Float64 trees, a host without WebAssembly, a module the host refuses to
+ * compile, and a scratch region that does not fit run the generated JavaScript instead: the same bits
+ * (test/kernels/compiled-step.test.ts).
+ *
+ * Knows nothing of any particular transformation: it reads the members' bodies only.
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { loopSource } from "../core/compileJs.js";
+import { bindLeaves, freshStorage, mathRunner, type BoundLeaf, type LeafSums } from "../core/elementwise.js";
+import type { Body } from "../core/expression.js";
+import { denseValues, leafOf, sizeOf, type FloatArray, type Leaf } from "../core/leaf.js";
+import type { Flat } from "../core/tree.js";
+import type { CompiledMath, MemberMath } from "../core/transform.js";
+import { passLayout, passModule, type PassLayout, type PassMode } from "./compileWasm.js";
+import { kernelArena, type KernelArena } from "./kernelMemory.js";
+import { wasmApi, type WasmModule } from "./wasm-api.js";
+
+/** One chain's compiled pass: the module (for helper threads) and its instance over the kernel's memory. */
+export interface CompiledPass {
+  readonly module: WasmModule;
+  readonly layout: PassLayout;
+  readonly pass: (record: number, lo: number, hi: number) => void;
+  readonly sumsq: (x: number, n: number, out: number) => void;
+}
+
+/** Compiled modules by chain (null: the host refused it), and their instances per kernel memory. */
+const modules = new Map<string, WasmModule | null>();
+const instances = new WeakMap<object, Map<string, CompiledPass>>();
+
+/**
+ * The pass of these members over float32 leaves, compiled once per distinct chain of bodies (its generated
+ * JavaScript is the key) and instantiated once per kernel memory, or undefined when this host cannot compile it.
+ * @example
+ * const pass = compiledPass(arena, math.map((m) => m.body), "apply");
+ */
+export const compiledPass = (a: KernelArena, bodies: readonly (Body | null)[], mode: PassMode): CompiledPass | undefined => {
+  const key = `${mode}\n${loopSource(bodies, "float32", mode)}`;
+  const memory = a.kernel.memory;
+  let mine = instances.get(memory);
+  const hit = mine?.get(key);
+  if (hit !== undefined) return hit;
+  let module = modules.get(key);
+  if (module === undefined) {
+    try {
+      module = new wasmApi!.Module(passModule(bodies, mode));
+    } catch {
+      module = null; // no SIMD, or a host that refuses to compile: the JavaScript loop
+    }
+    if (modules.size > 256) modules.clear();
+    modules.set(key, module);
+  }
+  if (module === null) return undefined;
+  const { exports } = new wasmApi!.Instance(module, { env: { memory } });
+  const made = { module, layout: passLayout(bodies), pass: exports["pass"] as CompiledPass["pass"], sumsq: exports["sumsq"] as CompiledPass["sumsq"] };
+  if (mine === undefined) instances.set(memory, (mine = new Map()));
+  if (mine.size > 256) mine.clear();
+  mine.set(key, made);
+  return made;
+};
+
+/** Rounds a byte count up to a multiple of 16 (every staged array starts 16-byte aligned). */
+const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
+
+/** The arrays a step's passes touch, by where they are: in kernel memory already, or staged (read in, written out). */
+class Placement {
+  /** staged arrays: their offset in the staging after `base`, whether read, whether written */
+  readonly staged = new Map<FloatArray, { at: number; read: boolean; write: boolean }>();
+  bytes: number;
+  constructor(
+    private readonly a: KernelArena,
+    base: number,
+  ) {
+    this.bytes = base;
+  }
+
+  /** A reference to the array: its address in kernel memory (≥ 0), or −1 − (its staging offset). */
+  place(x: FloatArray, read: boolean, write: boolean): number {
+    const at = this.a.addressOfArray(x);
+    if (at !== undefined) return at;
+    const seen = this.staged.get(x);
+    if (seen !== undefined) {
+      seen.read ||= read;
+      seen.write ||= write;
+      return -1 - seen.at;
+    }
+    const slot = { at: this.bytes, read, write };
+    this.staged.set(x, slot);
+    this.bytes += align16(4 * x.length);
+    return -1 - slot.at;
+  }
+
+  /** The address of a reference, once the staging is at byte `start` of kernel memory. */
+  static address(ref: number, start: number): number {
+    return ref >= 0 ? ref : start - 1 - ref;
+  }
+
+  /** Copies the staged arrays that are read into kernel memory (the staging at `start`). */
+  copyIn(heap: Float32Array, start: number): void {
+    for (const [x, slot] of this.staged) if (slot.read) heap.set(x, (start + slot.at) / 4);
+  }
+
+  /** Copies the staged arrays that are written out of kernel memory. */
+  copyOut(heap: Float32Array, start: number): void {
+    for (const [x, slot] of this.staged) if (slot.write) x.set(heap.subarray((start + slot.at) / 4, (start + slot.at) / 4 + x.length));
+  }
+}
+
+/**
+ * Which of these byte ranges [start, end) overlap no other (empty ranges overlap nothing): a donated region may be
+ * taken back only when nothing else the step was given views it.
+ */
+const exclusive = (ranges: readonly (readonly [number, number])[]): boolean[] => {
+  const order = ranges.map((_, i) => i).filter((i) => ranges[i]![1] > ranges[i]![0]).sort((i, k) => ranges[i]![0] - ranges[k]![0]);
+  const out = ranges.map(([lo, hi]) => hi <= lo);
+  let reach = -Infinity;
+  order.forEach((i, k) => {
+    const [lo, hi] = ranges[i]!;
+    const next = order[k + 1];
+    out[i] = lo >= reach && (next === undefined || ranges[next]![0] >= hi);
+    reach = Math.max(reach, hi);
+  });
+  return out;
+};
+
+/**
+ * The gradients and params of a step, placed: where each leaf's are (staged ones copied in), and Σx² of each,
+ * computed by the pass module's `sumsq` the first time a member asks (norm.ts's order, so the bits of JavaScript's).
+ */
+const placeInputs = (a: KernelArena, pass: CompiledPass, grads: Flat, params: Flat) => {
+  const inputs = new Placement(a, 16); // 16 bytes for sumsq's result
+  const refs = grads.leaves.map((leaf, i) => {
+    const g = denseValues(leaf);
+    const p = denseValues(params.leaves[i]!);
+    return { g, p, gRef: inputs.place(g, true, false), pRef: inputs.place(p, true, false) };
+  });
+  const region = a.allocate(inputs.bytes);
+  if (region === undefined) return undefined;
+  inputs.copyIn(new Float32Array(a.buffer()), region.at);
+  const out = new Float64Array(a.buffer(), region.at, 1);
+  const sums: LeafSums = (i, of) => {
+    const r = refs[i]!;
+    const x = of === "grads" ? r.g : r.p;
+    pass.sumsq(Placement.address(of === "grads" ? r.gRef : r.pRef, region.at), x.length, region.at);
+    return out[0]!;
+  };
+  return { region, refs, sums };
+};
+
+/** One step, once the leaves are bound: records, the state arrays and outputs placed, the passes, the outputs copied out. */
+const runBound = (
+  a: KernelArena,
+  pass: CompiledPass,
+  inputs: NonNullable<ReturnType<typeof placeInputs>>,
+  bound: readonly BoundLeaf[],
+  outs: readonly FloatArray[],
+): boolean => {
+  const { layout } = pass;
+  const recordsBytes = align16(layout.recordBytes * bound.length);
+  const rest = new Placement(a, recordsBytes);
+  const refs = bound.map(({ input, bindings }, i) => {
+    if (input.size === 0) return undefined;
+    const arrays: number[] = [];
+    for (const b of bindings) for (let k = 0; k < b.arrays.length; k++) arrays.push(rest.place(b.arrays[k]!, k % 2 === 0, k % 2 === 1));
+    return { out: rest.place(outs[i]!, false, true), arrays };
+  });
+  const scratch = a.allocate(rest.bytes);
+  if (scratch === undefined) return false;
+  const buffer = a.buffer();
+  const heap = new Float32Array(buffer);
+  rest.copyIn(heap, scratch.at);
+  const i32 = new Int32Array(buffer);
+  const f64 = new Float64Array(buffer);
+  const at = inputs.region.at;
+  refs.forEach((r, i) => {
+    if (r === undefined) return;
+    const record = scratch.at + layout.recordBytes * i;
+    const { gRef, pRef } = inputs.refs[i]!;
+    const g = Placement.address(gRef, at);
+    const ptrs = [g, g, Placement.address(pRef, at), Placement.address(r.out, scratch.at), ...r.arrays.map((ref) => Placement.address(ref, scratch.at))];
+    for (let k = 0; k < ptrs.length; k++) i32[record / 4 + k] = ptrs[k]!;
+    let s = (record + layout.scalarsAt) / 8;
+    for (const b of bound[i]!.bindings) for (const v of b.scalars) f64[s++] = v;
+  });
+  refs.forEach((r, i) => r !== undefined && pass.pass(scratch.at + layout.recordBytes * i, 0, bound[i]!.input.size));
+  rest.copyOut(heap, scratch.at);
+  a.release(scratch);
+  return true;
+};
+
+/** The bodies of a step's members (null: the identity this step). */
+const bodiesOf = (math: readonly MemberMath[]) => math.map((m) => m.body);
+
+/** The executor of the expression form over the kernels' WebAssembly memory. */
+export const wasmMath: CompiledMath = {
+  applyStep(math, trees, grads, donated) {
+    const bodies = bodiesOf(math);
+    if (bodies.every((b) => b === null)) return undefined; // p′ = p + g: nothing to compile
+    if (!trees.params.leaves.every((leaf) => leaf.data instanceof Float32Array)) return undefined; // grads: the same dtypes
+    const a = kernelArena();
+    const pass = a && compiledPass(a, bodies, "apply");
+    if (a === undefined || pass === undefined) return undefined;
+    const inputs = placeInputs(a, pass, grads, trees.params);
+    if (inputs === undefined) return undefined;
+    try {
+      const resident = trees.params.leaves.map((leaf) => a.addressOf(leaf) !== undefined && sizeOf(leaf.shape) > 0);
+      const fresh: Float32Array[] = []; // regions handed out for this step
+      const olds: Leaf[] = []; // the old state leaves the step replaces
+      const storage = (old: Leaf, i: number): FloatArray => {
+        olds.push(old);
+        const owned = resident[i] ? a.ownedArray(sizeOf(old.shape)) : undefined;
+        if (owned !== undefined) return fresh.push(owned), owned;
+        return donated?.get(old) ?? freshStorage(old);
+      };
+      const bound = bindLeaves(math, trees, grads, storage, inputs.sums);
+      if (E.isLeft(bound)) {
+        for (const owner of fresh) a.releaseOwned(owner);
+        return bound;
+      }
+      const outs = trees.params.leaves.map((leaf, i): FloatArray => {
+        const owned = resident[i] ? a.ownedArray(sizeOf(leaf.shape)) : undefined;
+        return owned ?? donated?.get(leaf) ?? freshStorage(leaf);
+      });
+      if (!runBound(a, pass, inputs, bound.right, outs)) {
+        const run = mathRunner(math, "apply"); // the scratch region does not fit: the JavaScript loop, same bits
+        bound.right.forEach((b, i) => run(b, b.input.grads, outs[i]!));
+      }
+      if (donated !== undefined) takeBack(a, [...trees.params.leaves, ...olds], [...grads.leaves, ...trees.params.leaves, ...olds]);
+      return E.right(trees.params.leaves.map((leaf, i) => leafOf(outs[i]!, leaf.shape)));
+    } finally {
+      a.release(inputs.region);
+    }
+  },
+};
+
+/** After a donated step: the donated leaves that are whole regions of kernel memory no other input views go back to the arena. */
+const takeBack = (a: KernelArena, donatedLeaves: readonly Leaf[], inputs: readonly Leaf[]): void => {
+  const candidates = new Set(donatedLeaves.filter((leaf) => a.ownsWhole(leaf)));
+  if (candidates.size === 0) return;
+  // every input leaf counts once per place it was given in (a leaf given twice overlaps itself)
+  const ranges: [number, number][] = [];
+  const owners: (Float32Array | undefined)[] = [];
+  for (const leaf of inputs) {
+    const at = a.addressOfArray(leaf.data);
+    if (at === undefined) continue;
+    ranges.push([at, at + leaf.data.byteLength]);
+    owners.push(candidates.has(leaf) ? (leaf.data as Float32Array) : undefined);
+  }
+  exclusive(ranges).forEach((free, i) => free && owners[i] !== undefined && a.releaseOwned(owners[i]!));
+};

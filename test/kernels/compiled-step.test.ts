@@ -1,0 +1,215 @@
+/**
+ * The generated WebAssembly against the generated JavaScript and the unfused chain, bit for bit: random bodies over
+ * every operation of the expression form with NaN, ±0, ±Inf and subnormals (the generator alone), and random chains
+ * of the library's pieces and of a user's defineElementwise body over random trees (float32 and float64, strided
+ * views, odd and empty leaves), plain or in kernel memory, donated or not (applyStep).
+ */
+import fc from "fast-check";
+import * as E from "fp-ts/lib/Either.js";
+import { describe, expect, it } from "vitest";
+import {
+  addWeightDecay,
+  applyStep,
+  chain,
+  chainUnfused,
+  defineElementwise,
+  denseValues,
+  dtypeOf,
+  flatten,
+  identity,
+  isLeaf,
+  kernelTree,
+  scaleByAdam,
+  scaleByLr,
+  scaleByTrustRatio,
+  traceMomentum,
+  type Body,
+  type Expr,
+  type GradientTransformation,
+  type Tree,
+} from "larch";
+import { leafLoop } from "../../src/core/compileJs.js";
+import { applyStepWith } from "../../src/core/step.js";
+import { compiledPass } from "../../src/kernels/compiledStep.js";
+import { passLayout } from "../../src/kernels/compileWasm.js";
+import { kernelArena } from "../../src/kernels/kernelMemory.js";
+import { right } from "../compose/bits.js";
+import { makeTree, treeSpecArb, type TreeSpec } from "../support/trees.js";
+
+const jsStep = applyStepWith(undefined);
+
+/** A random expression over u, g, p, two old states, the new states before `assigned`, three scalars. */
+const exprArb = (assigned: number): fc.Arbitrary<Expr> =>
+  fc.letrec<{ e: Expr }>((tie) => ({
+    e: fc.oneof(
+      { depthSize: "small", withCrossShrink: true },
+      fc.constantFrom<Expr>({ k: "u" }, { k: "g" }, { k: "p" }, { k: "old", state: 0 }, { k: "old", state: 1 }, ...(assigned > 0 ? [{ k: "new", state: 0 } as Expr] : []), ...(assigned > 1 ? [{ k: "new", state: 1 } as Expr] : [])),
+      fc.integer({ min: 0, max: 2 }).map((slot): Expr => ({ k: "scalar", slot })),
+      fc.constantFrom(0, -0, 1, -1, 0.5, 1e-8, 3).map((value): Expr => ({ k: "num", value })),
+      fc.record({ op: fc.constantFrom("+", "-", "*", "/" as const), a: tie("e"), b: tie("e") }).map((x): Expr => ({ k: "bin", ...x })),
+      fc.record({ f: fc.constantFrom("sqrt", "abs", "sign", "neg" as const), a: tie("e") }).map(({ f, a }): Expr => ({ k: "call", f, args: [a] })),
+      fc.record({ f: fc.constantFrom("min", "max" as const), a: tie("e"), b: tie("e") }).map(({ f, a, b }): Expr => ({ k: "call", f, args: [a, b] })),
+      fc
+        .record({ op: fc.constantFrom("<", "<=", ">", ">=", "==", "!=" as const), l: tie("e"), r: tie("e"), a: tie("e"), b: tie("e") })
+        .map((x): Expr => ({ k: "select", ...x })),
+    ),
+  })).e;
+
+const bodyArb: fc.Arbitrary<Body> = fc
+  .tuple(exprArb(0), exprArb(1), exprArb(2))
+  .map(([a, b, out]) => ({ states: ["a", "b"], scalars: ["s0", "s1", "s2"], next: [a, b], out, readsParams: true }));
+
+/** Float32 values with NaN, ±0, ±Inf and subnormals among them. */
+const valuesArb = (n: number) => fc.array(fc.float(), { minLength: n, maxLength: n });
+const same = (x: ArrayLike<number>, y: ArrayLike<number>) =>
+  Array.from(x).every((v, i) => Object.is(v, y[i]) || (Number.isNaN(v) && Number.isNaN(y[i]!)));
+
+describe("generated WebAssembly: the bits of the generated JavaScript", () => {
+  it("random bodies over every operation, special values, 0–13 values, update and apply", () => {
+    const a = kernelArena()!;
+    fc.assert(
+      fc.property(
+        fc.array(bodyArb, { minLength: 1, maxLength: 2 }),
+        fc.integer({ min: 0, max: 13 }),
+        fc.constantFrom<"update" | "apply">("update", "apply"),
+        fc.array(fc.double(), { minLength: 6, maxLength: 6 }),
+        fc.integer({ min: 0, max: 1e9 }),
+        (bodies, n, mode, scalars, seed) => {
+          const rand = fc.sample(valuesArb(n), { numRuns: 7, seed });
+          const arrays = (k: number) => Float32Array.from(rand[k]!);
+          const [u, g, p] = [arrays(0), arrays(1), arrays(2)];
+          const olds = bodies.map((_, m) => [arrays(3 + 2 * m), arrays(4 + 2 * m)]);
+          const bindings = bodies.map((_, m) => ({
+            scalars: scalars.slice(3 * m, 3 * m + 3),
+            arrays: [olds[m]![0]!, new Float32Array(n), olds[m]![1]!, new Float32Array(n)],
+          }));
+          const out = new Float32Array(n);
+          leafLoop(bodies, "float32", mode)(mode === "apply" ? g : u, g, p, out, bindings, 0, n);
+          // the same in kernel memory
+          const pass = compiledPass(a, bodies, mode)!;
+          const layout = passLayout(bodies);
+          const region = a.allocate(layout.recordBytes + 16 * (4 + 4 * bodies.length) * Math.max(1, n))!;
+          try {
+            const heap = new Float32Array(a.buffer());
+            let at = region.at + layout.recordBytes;
+            const place = (x: Float32Array) => {
+              heap.set(x, at / 4);
+              const here = at;
+              at += 16 * Math.ceil((4 * x.length + 1) / 16);
+              return here;
+            };
+            const zeros = () => new Float32Array(n);
+            const ptrs = [place(mode === "apply" ? g : u), place(g), place(p), place(zeros()), ...olds.flatMap(([o0, o1]) => [place(o0!), place(zeros()), place(o1!), place(zeros())])];
+            new Int32Array(a.buffer(), region.at, ptrs.length).set(ptrs);
+            new Float64Array(a.buffer(), region.at + layout.scalarsAt, layout.scalars).set(bindings.flatMap((b) => b.scalars));
+            pass.pass(region.at, 0, n);
+            const got = (k: number) => new Float32Array(a.buffer(), ptrs[k]!, n);
+            expect(same(got(3), out)).toBe(true);
+            bodies.forEach((_, m) => {
+              expect(same(got(5 + 4 * m), bindings[m]!.arrays[1]!)).toBe(true);
+              expect(same(got(7 + 4 * m), bindings[m]!.arrays[3]!)).toBe(true);
+            });
+          } finally {
+            a.release(region);
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
+
+/** A random member: the library's pieces with random hyper-parameters, or a user's body in the expression form. */
+const pieceArb: fc.Arbitrary<{ name: string; make: () => GradientTransformation<any> }> = fc.oneof(
+  fc.double({ min: 0, max: 0.1, noNaN: true }).map((wd) => ({ name: `decay(${wd})`, make: () => addWeightDecay(wd) })),
+  fc
+    .record({ momentum: fc.constantFrom(0, 0.5, 0.9), dampening: fc.constantFrom(0, 0.1), nesterov: fc.boolean() })
+    .map((o) => ({ ...o, nesterov: o.nesterov && o.momentum > 0 && o.dampening === 0 }))
+    .map((o) => ({ name: `trace(${JSON.stringify(o)})`, make: () => traceMomentum(o) })),
+  fc
+    .record({ b1: fc.constantFrom(0, 0.9), b2: fc.constantFrom(0.5, 0.999), eps: fc.constantFrom(0, 1e-8, 1e-3) })
+    .map((o) => ({ name: `adam(${JSON.stringify(o)})`, make: () => scaleByAdam(o) })),
+  fc.double({ min: 0, max: 2, noNaN: true }).map((lr) => ({ name: `lr(${lr})`, make: () => scaleByLr((t: number) => lr / (t + 1)) })),
+  fc.double({ min: 0, max: 0.1, noNaN: true }).map((wd) => ({ name: `trust(${wd})`, make: () => scaleByTrustRatio({ weightDecay: wd }) })),
+  fc.constant({ name: "identity", make: () => identity() }),
+  fc.double({ min: 0, max: 1, noNaN: true }).map((k) => ({ name: `user(${k})`, make: () => userPiece(k) })),
+);
+
+/** A user's transformation: a clipped, sign-preserving step with a running maximum (every operation kind). */
+const userPiece = (k: number) =>
+  defineElementwise({
+    name: "user",
+    hyperparams: { k },
+    state: { kind: "user", count: true, trees: { peak: true } },
+    bodies: { step: { peak: "max(peak, abs(u))", u: "sign(u) * min(abs(u), k * peak' + 1e-3) - (p < 0 ? -0.5 : k) * sqrt(abs(g)) / (1 + peak')" } },
+    step: (t) => E.right({ body: "step", scalars: { k: k / (t + 1) } }),
+  });
+
+/** Every value exactly (−0 and ±Inf count), leaves with their dtypes; any NaN counts as NaN. */
+const bitsOf = (x: unknown): string =>
+  JSON.stringify(x, (_k, v) =>
+    isLeaf(v)
+      ? `${dtypeOf(v)}[${v.shape}]:${Array.from(denseValues(v), (n) => (Object.is(n, -0) ? "-0" : String(n))).join(",")}`
+      : typeof v === "number"
+        ? Object.is(v, -0) ? "-0" : String(v)
+        : v,
+  );
+
+/** Trees with odd and empty leaves beside the random ones. */
+const specArb: fc.Arbitrary<TreeSpec> = fc.tuple(treeSpecArb(), fc.constantFrom<"float32" | "float64">("float32", "float64"), fc.integer({ min: 0, max: 13 })).map(([spec, dtype, n]) => ({
+  spec,
+  odd: { shape: [n], dtype, view: "dense" as const },
+  empty: { shape: [0, 3], dtype, view: "dense" as const },
+}));
+
+type Stepper = typeof jsStep;
+const run = (opt: GradientTransformation<any>, stepper: Stepper, spec: TreeSpec, seed: number, steps: number, resident: boolean, donate: boolean) => {
+  let params: Tree = makeTree(spec, seed);
+  if (resident) params = right(kernelTree(params));
+  let state = right(opt.init(params));
+  const out: string[] = [];
+  for (let t = 0; t < steps; t++) {
+    const grads = makeTree(spec, seed + 1 + t, 0.1);
+    const step = stepper(opt, grads, state, params, { donate });
+    if (E.isLeft(step)) return [...out, JSON.stringify(step.left)];
+    [params, state] = step.right;
+    out.push(bitsOf(step.right));
+  }
+  return out;
+};
+
+describe("applyStep through the generated WebAssembly: the bits of the JavaScript and of the unfused chain", () => {
+  it("random chains of the library's pieces and a user's body, random trees, plain or resident, donated or not", () => {
+    fc.assert(
+      fc.property(
+        fc.array(pieceArb, { minLength: 1, maxLength: 4 }),
+        specArb,
+        fc.integer({ min: 1, max: 3 }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.integer(),
+        (pieces, spec, steps, resident, donate, seed) => {
+          const make = () => pieces.map((p) => p.make());
+          const wasm = run(chain(...make()), applyStep, spec, seed, steps, resident, donate);
+          const js = run(chain(...make()), jsStep, spec, seed, steps, resident, donate);
+          const unfused = run(chainUnfused(...make()), jsStep, spec, seed, steps, false, false);
+          expect(wasm).toEqual(js);
+          expect(wasm).toEqual(unfused);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("resident float32 params: the new params and state stay in kernel memory (the pass ran there)", () => {
+    const opt = chain(addWeightDecay(1e-4), scaleByAdam({}), scaleByTrustRatio({ weightDecay: 1e-4 }), scaleByLr(1e-3));
+    const tree = (seed: number) => makeTree({ w: { shape: [37], dtype: "float32", view: "dense" }, b: { shape: [3], dtype: "float32", view: "dense" } }, seed);
+    const params = right(kernelTree(tree(1)));
+    const [next, state] = right(applyStep(opt, tree(2), right(opt.init(params)), params));
+    const shared = (t: Tree) => right(flatten(t)).leaves.map((l) => l.data.buffer instanceof SharedArrayBuffer);
+    expect(shared(next)).toEqual([true, true]);
+    const moments = (state as readonly unknown[])[1] as { mu: Tree; nu: Tree };
+    expect([...shared(moments.mu), ...shared(moments.nu)]).toEqual([true, true, true, true]);
+    expect(bitsOf(right(jsStep(opt, tree(2), right(opt.init(tree(1))), tree(1))))).toBe(bitsOf([next, state]));
+  });
+});
