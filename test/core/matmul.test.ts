@@ -52,6 +52,35 @@ describe("matmul", () => {
     },
   );
 
+  /** cᵢⱼ as the plain loop sums it: in float64, in increasing p, rounded once. */
+  const plain = (a: Leaf, b: Leaf, tb: boolean, round: (x: number) => number) => {
+    const [m, k] = a.shape as [number, number];
+    const n = tb ? b.shape[0]! : b.shape[1]!;
+    const [x, y] = [denseValues(a), denseValues(b)];
+    const out: number[] = [];
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let sum = 0;
+        for (let p = 0; p < k; p++) sum += x[i * k + p]! * (tb ? y[j * k + p]! : y[p * n + j]!);
+        out.push(round(sum));
+      }
+    return out;
+  };
+
+  test.prop(
+    [fc.constantFrom<Dtype>("float32", "float64"), fc.integer({ min: 1, max: 136 }), fc.integer({ min: 1, max: 260 }), fc.integer({ min: 1, max: 136 }), fc.integer()],
+    { numRuns: 8 },
+  )("the blocked loops (4×4 tiles, blocks of 128 columns and depth, their edges) add in the plain loop's order", (dtype, m, k, n, seed) => {
+    const a = fc.sample(matrixArb(fc.constant(m), fc.constant(k), dtype), { seed, numRuns: 1 })[0]!;
+    const b = fc.sample(matrixArb(fc.constant(k), fc.constant(n), dtype), { seed: seed + 1, numRuns: 1 })[0]!;
+    const round = dtype === "float32" ? Math.fround : (x: number) => x;
+    expect(Array.from(denseValues(right(matmul(a, b))))).toEqual(plain(a, b, false, round));
+    // the symmetric products, half computed and mirrored: A·Aᵀ, and S·S for a symmetric S = A·Aᵀ
+    const gram = right(matmul(a, a, { transposeB: true }));
+    expect(Array.from(denseValues(gram))).toEqual(plain(a, a, true, round));
+    expect(Array.from(denseValues(right(matmul(gram, gram))))).toEqual(plain(gram, gram, false, round));
+  });
+
   it("refuses what is not a product of two matrices of one dtype", () => {
     const a = ndarray(new Float64Array(6), [2, 3]) as Leaf;
     const kind = (x: E.Either<{ kind: string }, unknown>) => (E.isLeft(x) ? x.left.kind : "right");
