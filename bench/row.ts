@@ -21,10 +21,10 @@ async function measureRow(peerName: string, treeId: TreeId): Promise<RowResult> 
       return { ...base, status: "ok", ...setup.result, maxMs: setup.result.maxMs ?? null,
         allocatedBytesPerStep: null, peakRssBytes: setup.result.peakRssBytes ?? null, note: setup.result.note ?? null };
     case "step": {
-      // a tree of small leaves measures per-call overhead: steady state, batches of back-to-back steps; otherwise
+      // a tree of many small leaves measures per-call overhead: steady state, batches of back-to-back steps; otherwise
       // each step alone after a GC (one warm-up step is plenty when a step moves gigabytes, the 10x tree)
       const warmup = tree.values > 1e8 ? Math.min(1, peer.warmup ?? 3) : (peer.warmup ?? 3);
-      const stats = tree.values < 1e6
+      const stats = tree.values < 1e6 && tree.leaves.length > 100
         ? await timeStepsSteady(() => setup.step(), { warmupMs: 1500, batch: 50, samples: peer.steps ?? 10 })
         : await timeSteps(() => setup.step(), peer.steps ?? 10, warmup);
       await setup.teardown?.();

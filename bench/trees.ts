@@ -21,7 +21,7 @@ export interface BenchTree {
   readonly grads: readonly Float32Array[];
 }
 
-export const TREE_IDS = ["resnet50", "resnet50/10", "resnet50x10", "leaves1000"] as const;
+export const TREE_IDS = ["resnet50", "resnet50/10", "resnet50x10", "leaves1000", "w512x512", "w1024x4096"] as const;
 export type TreeId = (typeof TREE_IDS)[number];
 
 function resnet50Leaves(): BenchLeaf[] {
@@ -45,6 +45,11 @@ export function treeLeaves(id: TreeId): BenchLeaf[] {
       return resnet50Leaves().map((l) => ({ name: l.name, shape: [l.size * 10], size: l.size * 10 }));
     case "leaves1000":
       return Array.from({ length: 1000 }, (_, i) => ({ name: `leaf${String(i).padStart(4, "0")}`, shape: [10], size: 10 }));
+    // one weight matrix [out, in] and its bias, for muon's Newton–Schulz rows: an attention projection, an MLP's up projection
+    case "w512x512":
+      return [{ name: "weight", shape: [512, 512], size: 512 * 512 }, { name: "bias", shape: [512], size: 512 }];
+    case "w1024x4096":
+      return [{ name: "weight", shape: [1024, 4096], size: 1024 * 4096 }, { name: "bias", shape: [1024], size: 1024 }];
   }
 }
 
@@ -53,6 +58,8 @@ const DESCRIPTIONS: Record<TreeId, string> = {
   "resnet50/10": "ResNet-50 leaves / 10",
   resnet50x10: "ResNet-50 leaves x 10",
   leaves1000: "1000 leaves x 10 values",
+  w512x512: "one 512×512 weight and its bias",
+  w1024x4096: "one 1024×4096 weight and its bias",
 };
 
 /** mulberry32: a small seeded 32-bit generator, uniform in [0, 1). */

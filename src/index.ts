@@ -47,6 +47,8 @@ export * from "./transforms/scaleByNadam.js";
 export * from "./transforms/scaleByRadam.js";
 export * from "./transforms/scaleByAdan.js";
 export * from "./transforms/scaleByAdemamix.js";
+export * from "./transforms/scaleByMuon.js";
+export * from "./transforms/scaleByShape.js";
 export * from "./transforms/ema.js";
 export * from "./transforms/clip.js";
 export * from "./transforms/scaleByLr.js";
@@ -80,6 +82,7 @@ export * from "./optimizers/nadamw.js";
 export * from "./optimizers/radam.js";
 export * from "./optimizers/adan.js";
 export * from "./optimizers/ademamix.js";
+export * from "./optimizers/muon.js";
 
 // kernels: trees placed in the WebAssembly kernel's memory
 export { kernelThreads, kernelTree } from "./kernels/kernelMemory.js";

@@ -14,14 +14,21 @@ import { fileURLToPath } from "node:url";
 import * as E from "fp-ts/lib/Either.js";
 import ndarray from "ndarray";
 import {
+  adabelief,
   adam,
   adamw,
+  adan,
+  ademamix,
   addWeightDecay,
   applyStep,
   applyUpdates,
   chain,
   kernelThreads,
   lars,
+  lion,
+  muon,
+  nadamw,
+  radam,
   scaleByAdam,
   scaleByLr,
   scaleByTrustRatio,
@@ -43,6 +50,21 @@ const OPTIMIZERS: { readonly [name in Name]: () => GradientTransformation<any> }
   lars: () => lars({ lr: 0.1, momentum: 0.9, weightDecay: 5e-4 }),
 };
 
+/**
+ * Issue 14's family, each with optax's defaults (lr as optax's docs suggest), in the same user's loop: the
+ * elementwise ones are one fused pass per leaf; muon adds Newton–Schulz on ResNet-50's one 2-D leaf (fc.weight,
+ * [1000, 2048]), which dominates its row, so it runs fewer steps.
+ */
+const FAMILY: readonly (readonly [string, () => GradientTransformation<any>, { steps?: number; warmup?: number }?])[] = [
+  ["lion", () => lion({ lr: 1e-4 })],
+  ["adabelief", () => adabelief({ lr: 1e-3 })],
+  ["adan", () => adan({ lr: 1e-3 })],
+  ["radam", () => radam({ lr: 1e-3 })],
+  ["nadamw", () => nadamw({ lr: 1e-3 })],
+  ["ademamix", () => ademamix({ lr: 1e-3 })],
+  ["muon", () => muon({ lr: 0.02 }), { steps: 3, warmup: 1 }],
+];
+
 /** docs/composing.md's recipe: the seed's LARS with Adam's moments in place of its momentum. */
 const larsAdam = (): GradientTransformation<any> =>
   chain(addWeightDecay(1e-4), scaleByAdam({}), scaleByTrustRatio({ weightDecay: 1e-4 }), scaleByLr(1e-3));
@@ -57,10 +79,17 @@ const orThrow = <A>(e: E.Either<{ message: string }, A>): A => {
   return e.right;
 };
 
-const larchRow = (label: string, make: () => GradientTransformation<any>, path: "applyStep" | "update"): Peer => ({
+const larchRow = (
+  label: string,
+  make: () => GradientTransformation<any>,
+  path: "applyStep" | "update",
+  trees: readonly TreeId[] = TREES,
+  counts: { steps?: number; warmup?: number } = {},
+): Peer => ({
   name: `larch ${label}: ${path === "applyStep" ? "applyStep, fresh grads, pure, 2 threads" : "update + applyUpdates, 2 threads"}`,
   description: `${label}, the user's loop: new plain Float32Array gradients every step (two trees in turn), ${path === "applyStep" ? "pure applyStep" : "update then applyUpdates"}, after kernelThreads(2)`,
-  trees: TREES,
+  trees,
+  ...counts,
   async setup(tree) {
     await kernelThreads(2);
     const opt = make();
@@ -114,4 +143,7 @@ const NAMES: readonly Name[] = ["sgd", "adam", "adamw", "lars"];
 export const optimizerPeers: readonly Peer[] = [
   ...NAMES.flatMap((name) => [torchRow(name), larchRow(name, OPTIMIZERS[name], "applyStep"), larchRow(name, OPTIMIZERS[name], "update")]),
   larchRow("larsAdam (docs/composing.md)", larsAdam, "applyStep"),
+  ...FAMILY.map(([name, make, counts]) => larchRow(name, make, "applyStep", ["resnet50"], counts)),
+  // muon on single weight matrices: Newton–Schulz's cost alone (5 iterations of three float64 matrix products)
+  larchRow("muon (one matrix)", () => muon({ lr: 0.02 }), "applyStep", ["w512x512", "w1024x4096"], { steps: 2, warmup: 1 }),
 ];

@@ -16,6 +16,7 @@ import { lars } from "../optimizers/lars.js";
 import { larsOptax } from "../optimizers/larsOptax.js";
 import { larsPaper } from "../optimizers/larsPaper.js";
 import { lion } from "../optimizers/lion.js";
+import { muon } from "../optimizers/muon.js";
 import { nadamw } from "../optimizers/nadamw.js";
 import { radam } from "../optimizers/radam.js";
 import { sgd } from "../optimizers/sgd.js";
@@ -24,6 +25,7 @@ import { scaleByAdan } from "../transforms/scaleByAdan.js";
 import { scaleByAdemamix } from "../transforms/scaleByAdemamix.js";
 import { scaleByBelief } from "../transforms/scaleByBelief.js";
 import { scaleByLion } from "../transforms/scaleByLion.js";
+import { scaleByMuon } from "../transforms/scaleByMuon.js";
 import { scaleByNadam } from "../transforms/scaleByNadam.js";
 import { scaleByRadam } from "../transforms/scaleByRadam.js";
 import { scaleByTrustRatio } from "../transforms/scaleByTrustRatio.js";
@@ -49,6 +51,7 @@ export const BUILDERS: { readonly [name: string]: (options: any) => GradientTran
   radam,
   adan,
   ademamix,
+  muon,
   scaleByAdam,
   scaleByLion,
   scaleByBelief,
@@ -56,6 +59,7 @@ export const BUILDERS: { readonly [name: string]: (options: any) => GradientTran
   scaleByRadam,
   scaleByAdan,
   scaleByAdemamix,
+  scaleByMuon,
   scaleByTrustRatio,
   scaleByUpdateTrustRatio,
   traceMomentum,

@@ -37,6 +37,7 @@ import {
   lookahead,
   masked,
   multiSteps,
+  muon,
   nadamw,
   oneCycle,
   partition,
@@ -46,6 +47,7 @@ import {
   rebuildOptimizer,
   scaleByAdam,
   scaleByLr,
+  scaleByMuon,
   scaleByTrustRatio,
   scaleByUpdateTrustRatio,
   setHyperparam,
@@ -157,6 +159,8 @@ const cases: [string, () => GradientTransformation<any>, Grad?][] = [
   ["radam", () => radam({ lr: 1e-2, b2: 0.99, threshold: 4, nesterov: true })],
   ["adan", () => adan({ lr: 1e-2, weightDecay: 0.02 })],
   ["ademamix", () => ademamix({ lr: 1e-2, b3: 0.999, alpha: 3, weightDecay: 0.01 })],
+  ["muon", () => muon({ lr: 1e-2, nsSteps: 3, weightDecay: 0.01, adamWeightDecay: 0.05 })],
+  ["muon (a schedule, no nesterov)", () => muon({ lr: cosineDecay({ init: 2e-2, decaySteps: 5 }), nesterov: false })],
   ["nested wrappers", () => multiSteps(skipNonFinite(partition({ conv: lamb({ lr: 1e-2 }), rest: larsOptax({ lr: 0.5 }) }, byPath)), 2), nanAt(3)],
 ];
 
@@ -214,6 +218,8 @@ describe("rebuildOptimizer knows every library factory an injectHyperparams may 
     ["radam", radam],
     ["adan", adan],
     ["ademamix", ademamix],
+    ["muon", muon],
+    ["scaleByMuon", scaleByMuon],
   ] as const)("%s", (name, factory) => {
     const opt = injectHyperparams(factory as (h: { momentum: number; lr: number }) => GradientTransformation<any>, { momentum: 0.5, lr: 0.1 });
     expect(opt.hyperparams["build"]).toBe(name);
