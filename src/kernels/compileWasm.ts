@@ -15,6 +15,9 @@
 import type { Body, Expr } from "../core/expression.js";
 import { encodeModule, F64, I32, op, V128, type FunctionSpec } from "./wasmEncoder.js";
 
+/** Int32 per task of a step's task table: module id, function (0 pass, 1 sumsq), its three arguments. */
+export const TASK_INTS = 5;
+
 /** How a pass ends each value: `update` stores u′ in out; `apply` stores p + u′ in out (applyStep). */
 export type PassMode = "update" | "apply";
 

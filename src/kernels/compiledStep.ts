@@ -20,7 +20,7 @@ import type { Body } from "../core/expression.js";
 import { denseValues, leafOf, sizeOf, type FloatArray, type Leaf } from "../core/leaf.js";
 import type { Flat } from "../core/tree.js";
 import type { CompiledMath, MemberMath } from "../core/transform.js";
-import { passLayout, passModule, type PassLayout, type PassMode } from "./compileWasm.js";
+import { passLayout, passModule, TASK_INTS, type PassLayout, type PassMode } from "./compileWasm.js";
 import { kernelArena, type KernelArena } from "./kernelMemory.js";
 import { wasmApi, type WasmModule } from "./wasm-api.js";
 
@@ -131,28 +131,66 @@ const exclusive = (ranges: readonly (readonly [number, number])[]): boolean[] =>
   return out;
 };
 
+/** Values per task of a pass shared between two threads (a multiple of 4): small enough to balance, large enough to cost nothing. */
+const CHUNK = 1 << 16;
+
+/**
+ * Runs tasks (five int32 each: module id, function, three arguments) written at byte address `table`: on this thread,
+ * or shared with the helper thread when there is one and the step is big enough.
+ */
+const runTasks = (a: KernelArena, pass: CompiledPass, table: number, count: number, values: number): void => {
+  const helper = a.passHelper;
+  const t = new Int32Array(a.buffer());
+  const run = (i: number) => {
+    const o = table / 4 + TASK_INTS * i;
+    if (t[o + 1] === 0) pass.pass(t[o + 2]!, t[o + 3]!, t[o + 4]!);
+    else pass.sumsq(t[o + 2]!, t[o + 3]!, t[o + 4]!);
+  };
+  if (helper === undefined || count < 2 || values < a.helperMinValues) for (let i = 0; i < count; i++) run(i);
+  else helper.share(table, count, run);
+};
+
+/** The module id a task names: the helper's id for the module (0 without a helper). */
+const moduleId = (a: KernelArena, pass: CompiledPass): number => a.passHelper?.idOf(pass.module) ?? 0;
+
 /**
  * The gradients and params of a step, placed: where each leaf's are (staged ones copied in), and Σx² of each,
- * computed by the pass module's `sumsq` the first time a member asks (norm.ts's order, so the bits of JavaScript's).
+ * computed by the pass module's `sumsq` (norm.ts's order, so the bits of JavaScript's): for every leaf at once the
+ * first time a member asks for one leaf's, each leaf's sum whole on one thread.
  */
 const placeInputs = (a: KernelArena, pass: CompiledPass, grads: Flat, params: Flat) => {
-  const inputs = new Placement(a, 16); // 16 bytes for sumsq's result
+  const count = grads.leaves.length;
+  const header = align16(2 * 8 * count + 2 * 4 * TASK_INTS * count); // Σ of grads and params, then their tasks
+  const inputs = new Placement(a, header);
+  let values = 0;
   const refs = grads.leaves.map((leaf, i) => {
     const g = denseValues(leaf);
     const p = denseValues(params.leaves[i]!);
+    values += g.length;
     return { g, p, gRef: inputs.place(g, true, false), pRef: inputs.place(p, true, false) };
   });
   const region = a.allocate(inputs.bytes);
   if (region === undefined) return undefined;
   inputs.copyIn(new Float32Array(a.buffer()), region.at);
-  const out = new Float64Array(a.buffer(), region.at, 1);
+  const done = { grads: false, params: false };
+  const sumsAt = (of: "grads" | "params") => region.at + (of === "grads" ? 0 : 8 * count);
   const sums: LeafSums = (i, of) => {
-    const r = refs[i]!;
-    const x = of === "grads" ? r.g : r.p;
-    pass.sumsq(Placement.address(of === "grads" ? r.gRef : r.pRef, region.at), x.length, region.at);
-    return out[0]!;
+    if (!done[of]) {
+      done[of] = true;
+      const table = region.at + 16 * count + (of === "grads" ? 0 : 4 * TASK_INTS * count);
+      const t = new Int32Array(a.buffer());
+      const id = moduleId(a, pass);
+      let tasks = 0;
+      refs.forEach((r, j) => {
+        const o = table / 4 + TASK_INTS * tasks++;
+        const x = of === "grads" ? r.gRef : r.pRef;
+        t.set([id, 1, Placement.address(x, region.at), r.g.length, sumsAt(of) + 8 * j], o);
+      });
+      runTasks(a, pass, table, tasks, values);
+    }
+    return new Float64Array(a.buffer(), sumsAt(of), count)[i]!;
   };
-  return { region, refs, sums };
+  return { region, refs, sums, values };
 };
 
 /** One step, once the leaves are bound: records, the state arrays and outputs placed, the passes, the outputs copied out. */
@@ -164,8 +202,10 @@ const runBound = (
   outs: readonly FloatArray[],
 ): boolean => {
   const { layout } = pass;
+  const chunks = bound.reduce((n, b) => n + Math.ceil(b.input.size / CHUNK), 0);
   const recordsBytes = align16(layout.recordBytes * bound.length);
-  const rest = new Placement(a, recordsBytes);
+  const tableBytes = align16(4 * TASK_INTS * chunks);
+  const rest = new Placement(a, recordsBytes + tableBytes);
   const refs = bound.map(({ input, bindings }, i) => {
     if (input.size === 0) return undefined;
     const arrays: number[] = [];
@@ -180,6 +220,9 @@ const runBound = (
   const i32 = new Int32Array(buffer);
   const f64 = new Float64Array(buffer);
   const at = inputs.region.at;
+  const table = scratch.at + recordsBytes;
+  const id = moduleId(a, pass);
+  let tasks = 0;
   refs.forEach((r, i) => {
     if (r === undefined) return;
     const record = scratch.at + layout.recordBytes * i;
@@ -189,9 +232,11 @@ const runBound = (
     for (let k = 0; k < ptrs.length; k++) i32[record / 4 + k] = ptrs[k]!;
     let s = (record + layout.scalarsAt) / 8;
     for (const b of bound[i]!.bindings) for (const v of b.scalars) f64[s++] = v;
+    const n = bound[i]!.input.size;
+    for (let lo = 0; lo < n; lo += CHUNK) i32.set([id, 0, record, lo, Math.min(n, lo + CHUNK)], table / 4 + TASK_INTS * tasks++);
   });
-  refs.forEach((r, i) => r !== undefined && pass.pass(scratch.at + layout.recordBytes * i, 0, bound[i]!.input.size));
-  rest.copyOut(heap, scratch.at);
+  runTasks(a, pass, table, tasks, inputs.values);
+  rest.copyOut(new Float32Array(a.buffer()), scratch.at);
   a.release(scratch);
   return true;
 };

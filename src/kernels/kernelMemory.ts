@@ -17,6 +17,7 @@ import { denseValues, isRowMajor, leafOf, sizeOf, type Leaf } from "../core/leaf
 import { flatten, unflatten, type Tree } from "../core/tree.js";
 import { createKernelMemory, instantiateLarsLeaf, type LarsLeafWasm } from "./lars-leaf-wasm.js";
 import type { LarsHelperThread } from "./lars-leaf-pool.js";
+import type { PassHelperThread } from "./passThreads.js";
 import { WASM_PAGE_BYTES, wasmApi } from "./wasm-api.js";
 
 /** Byte offset and length (a multiple of 16) of a region of kernel memory. */
@@ -56,6 +57,8 @@ export class KernelArena {
 
   /** the helper thread (kernelThreads(2)), used for steps of at least `helperMinValues` values */
   helper: LarsHelperThread | undefined;
+  /** the generated passes' helper thread (kernelThreads(2)), for steps of at least `helperMinValues` values */
+  passHelper: PassHelperThread | undefined;
   helperMinValues = 1 << 20;
 
   constructor(readonly kernel: LarsLeafWasm) {}
@@ -317,15 +320,18 @@ export const kernelThreads = async (threads: 1 | 2, minValues = 1 << 20): Promis
   if ((threads !== 1 && threads !== 2) || !(Number.isSafeInteger(minValues) && minValues >= 0)) return a.helper === undefined ? 1 : 2;
   a.helperMinValues = minValues;
   if (threads === 1) {
-    const helper = a.helper;
+    const [helper, passHelper] = [a.helper, a.passHelper];
     a.helper = undefined;
-    await helper?.close();
+    a.passHelper = undefined;
+    await Promise.all([helper?.close(), passHelper?.close()]);
     return 1;
   }
   if (a.helper === undefined) {
     try {
       const { startLarsHelperThread } = await import("./lars-leaf-pool.js");
       a.helper = startLarsHelperThread(a.kernel.memory, 1);
+      const { startPassHelperThread } = await import("./passThreads.js");
+      a.passHelper ??= startPassHelperThread(a.kernel.memory);
     } catch {
       return 1; // no worker_threads in this host
     }

@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import {
   addWeightDecay,
   applyStep,
@@ -18,6 +18,7 @@ import {
   flatten,
   identity,
   isLeaf,
+  kernelThreads,
   kernelTree,
   scaleByAdam,
   scaleByLr,
@@ -33,7 +34,7 @@ import { applyStepWith } from "../../src/core/step.js";
 import { compiledPass } from "../../src/kernels/compiledStep.js";
 import { passLayout } from "../../src/kernels/compileWasm.js";
 import { kernelArena } from "../../src/kernels/kernelMemory.js";
-import { right } from "../compose/bits.js";
+import { bitsOf as bytesOf, right } from "../compose/bits.js";
 import { makeTree, treeSpecArb, type TreeSpec } from "../support/trees.js";
 
 const jsStep = applyStepWith(undefined);
@@ -163,7 +164,7 @@ const specArb: fc.Arbitrary<TreeSpec> = fc.tuple(treeSpecArb(), fc.constantFrom<
 }));
 
 type Stepper = typeof jsStep;
-const run = (opt: GradientTransformation<any>, stepper: Stepper, spec: TreeSpec, seed: number, steps: number, resident: boolean, donate: boolean) => {
+const run = (opt: GradientTransformation<any>, stepper: Stepper, spec: TreeSpec, seed: number, steps: number, resident: boolean, donate: boolean, bits = bitsOf) => {
   let params: Tree = makeTree(spec, seed);
   if (resident) params = right(kernelTree(params));
   let state = right(opt.init(params));
@@ -173,22 +174,28 @@ const run = (opt: GradientTransformation<any>, stepper: Stepper, spec: TreeSpec,
     const step = stepper(opt, grads, state, params, { donate });
     if (E.isLeft(step)) return [...out, JSON.stringify(step.left)];
     [params, state] = step.right;
-    out.push(bitsOf(step.right));
+    out.push(bits(step.right));
   }
   return out;
 };
 
 describe("applyStep through the generated WebAssembly: the bits of the JavaScript and of the unfused chain", () => {
-  it("random chains of the library's pieces and a user's body, random trees, plain or resident, donated or not", () => {
-    fc.assert(
-      fc.property(
+  afterAll(async () => {
+    await kernelThreads(1);
+  });
+
+  it("random chains of the library's pieces and a user's body, random trees, plain or resident, donated or not, 1 or 2 threads", async () => {
+    await fc.assert(
+      fc.asyncProperty(
         fc.array(pieceArb, { minLength: 1, maxLength: 4 }),
         specArb,
         fc.integer({ min: 1, max: 3 }),
         fc.boolean(),
         fc.boolean(),
         fc.integer(),
-        (pieces, spec, steps, resident, donate, seed) => {
+        fc.constantFrom<1 | 2>(1, 2),
+        async (pieces, spec, steps, resident, donate, seed, threads) => {
+          await kernelThreads(threads, 0); // every step shared with the helper thread when there are two
           const make = () => pieces.map((p) => p.make());
           const wasm = run(chain(...make()), applyStep, spec, seed, steps, resident, donate);
           const js = run(chain(...make()), jsStep, spec, seed, steps, resident, donate);
@@ -199,6 +206,15 @@ describe("applyStep through the generated WebAssembly: the bits of the JavaScrip
       ),
       { numRuns: 60 },
     );
+  });
+
+  it("two threads split a large leaf's pass into ranges and its sums by leaf: the same bits", async () => {
+    const opt = () => chain(addWeightDecay(1e-4), scaleByAdam({}), scaleByTrustRatio({ weightDecay: 1e-4 }), userPiece(0.3), scaleByLr(1e-3));
+    const spec: TreeSpec = { w: { shape: [70001], dtype: "float32", view: "dense" }, b: { shape: [5], dtype: "float32", view: "dense" } };
+    expect(await kernelThreads(2, 0)).toBe(2);
+    const two = run(opt(), applyStep, spec, 7, 2, true, true, bytesOf);
+    await kernelThreads(1);
+    expect(two).toEqual(run(opt(), jsStep, spec, 7, 2, false, false, bytesOf)); // (no NaN here: every byte counts)
   });
 
   it("resident float32 params: the new params and state stay in kernel memory (the pass ran there)", () => {

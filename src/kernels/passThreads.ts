@@ -1,0 +1,110 @@
+/**
+ * A helper thread for the generated passes (`compiledStep.ts`): a worker over the same shared kernel memory that
+ * instantiates each chain's module the first time a task names it (modules arrive by message, read synchronously)
+ * and takes tasks from the same table as the calling thread. A task is five int32 in kernel memory:
+ * [module id, function (0 pass, 1 sumsq), a0, a1, a2], the function's three arguments.
+ *
+ * Work sharing that never waits for a busy core: both threads take the next task from a shared counter. The helper
+ * first claims the batch (IDLE → RUNNING); when the caller has run out of tasks and the helper has not claimed the
+ * batch yet, the caller cancels it (IDLE → CANCELLED) and returns. A task is a whole sum of squares (its order is
+ * fixed) or a range of a pass (every value depends on its own inputs only), so the bits do not depend on who ran what.
+ * @module
+ */
+import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
+import { TASK_INTS } from "./compileWasm.js";
+import type { WasmMemory, WasmModule } from "./wasm-api.js";
+
+/** Control words: 0 sequence, 1 kind (0 run, 1 stop), 2 table address, 3 task count, 4 next task, 5 batch state. */
+const SEQ = 0, KIND = 1, TABLE = 2, COUNT = 3, NEXT = 4, STATE = 5;
+const IDLE = 0, RUNNING = 1, CANCELLED = 2, DONE = 3;
+
+const WORKER_SOURCE = `
+const { workerData, receiveMessageOnPort } = require("node:worker_threads");
+const { memory, control, port } = workerData;
+const ctl = new Int32Array(control);
+const modules = new Map();
+const exportsOf = (id) => {
+  for (let m = modules.get(id); ; m = modules.get(id)) {
+    if (m !== undefined) return m;
+    const msg = receiveMessageOnPort(port);
+    if (msg !== undefined) modules.set(msg.message.id, new WebAssembly.Instance(msg.message.module, { env: { memory } }).exports);
+  }
+};
+let seen = 0;
+for (;;) {
+  Atomics.wait(ctl, ${SEQ}, seen);
+  seen = Atomics.load(ctl, ${SEQ});
+  if (Atomics.load(ctl, ${KIND}) === 1) break;
+  if (Atomics.compareExchange(ctl, ${STATE}, ${IDLE}, ${RUNNING}) !== ${IDLE}) continue;
+  // read the batch only now: a late wake-up may claim a later batch than the one it woke for
+  const table = Atomics.load(ctl, ${TABLE}) >> 2, count = Atomics.load(ctl, ${COUNT});
+  const t = new Int32Array(memory.buffer);
+  for (let i = Atomics.add(ctl, ${NEXT}, 1); i < count; i = Atomics.add(ctl, ${NEXT}, 1)) {
+    const o = table + ${TASK_INTS} * i;
+    const m = exportsOf(t[o]);
+    (t[o + 1] === 0 ? m.pass : m.sumsq)(t[o + 2], t[o + 3], t[o + 4]);
+  }
+  Atomics.store(ctl, ${STATE}, ${DONE});
+  Atomics.notify(ctl, ${STATE});
+}
+`;
+
+/** One helper thread for the generated passes. */
+export interface PassHelperThread {
+  /** The helper's id for a module (sent to it on first use). */
+  idOf(module: WasmModule): number;
+  /**
+   * Offers the `count` tasks of the table at byte address `table` to the helper and runs tasks on the calling thread
+   * through `runTask(i)` until none is left; returns when every task is done. Never waits for a helper that has
+   * not started.
+   */
+  share(table: number, count: number, runTask: (index: number) => void): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a helper thread over `memory` (a shared WebAssembly memory).
+ * @example
+ * const helper = startPassHelperThread(arena.kernel.memory);
+ * helper.share(table, tasks, (i) => runTask(i)); // the caller and the helper take tasks in turn
+ */
+export function startPassHelperThread(memory: WasmMemory): PassHelperThread {
+  const control = new SharedArrayBuffer(4 * 8);
+  const ctl = new Int32Array(control);
+  const { port1, port2 } = new MessageChannel();
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { memory, control, port: port2 }, transferList: [port2 as MessagePort] });
+  worker.unref();
+  port1.unref();
+  const ids = new WeakMap<WasmModule, number>();
+  let nextId = 0;
+  return {
+    idOf(module) {
+      let id = ids.get(module);
+      if (id === undefined) {
+        ids.set(module, (id = nextId++));
+        port1.postMessage({ id, module });
+      }
+      return id;
+    },
+    share(table, count, runTask) {
+      // the batch is written before the claim opens (STATE = IDLE), so whoever claims it reads this one
+      Atomics.store(ctl, KIND, 0);
+      Atomics.store(ctl, TABLE, table);
+      Atomics.store(ctl, COUNT, count);
+      Atomics.store(ctl, NEXT, 0);
+      Atomics.store(ctl, STATE, IDLE);
+      Atomics.add(ctl, SEQ, 1);
+      Atomics.notify(ctl, SEQ);
+      for (let i = Atomics.add(ctl, NEXT, 1); i < count; i = Atomics.add(ctl, NEXT, 1)) runTask(i);
+      if (Atomics.compareExchange(ctl, STATE, IDLE, CANCELLED) === IDLE) return;
+      for (let s = Atomics.load(ctl, STATE); s !== DONE; s = Atomics.load(ctl, STATE)) Atomics.wait(ctl, STATE, s);
+    },
+    async close() {
+      Atomics.store(ctl, KIND, 1);
+      Atomics.add(ctl, SEQ, 1);
+      Atomics.notify(ctl, SEQ);
+      port1.close();
+      await worker.terminate();
+    },
+  };
+}
