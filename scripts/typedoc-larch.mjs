@@ -9,8 +9,16 @@
  */
 import { Comment, CommentTag, Converter, ReflectionKind } from "typedoc";
 
-/** Exports for transform authors, wherever they are declared. */
-const EXTEND_NAMES = new Set(["LIFE", "trustNumerator", "scaleKernel", "TrustNumeratorOptions", "BlockKernel", "namedChain", "failing"]);
+/**
+ * Exports for transform authors, wherever they are declared: among them the typed per-leaf helpers (flat storage,
+ * sizes, norms, −0 updates, the moment options' check), which take leaves and arrays larch made and give NaN, an
+ * empty array or an empty record for junk rather than a Left. A user's program makes leaves (leafOf, copyLeaf) and
+ * reads their dtype (dtypeOf), which stay under Trees.
+ */
+const EXTEND_NAMES = new Set([
+  "LIFE", "trustNumerator", "scaleKernel", "TrustNumeratorOptions", "BlockKernel", "namedChain", "failing",
+  "allocate", "denseValues", "isRowMajor", "sizeOf", "sumOfSquares", "l2Norm", "noUpdates", "momentOptionsProblem",
+]);
 const EXTEND_FILES = [/\/core\/elementwise\.ts$/, /\/core\/expression\.ts$/, /\/core\/defineElementwise\.ts$/, /\/core\/builders\.ts$/, /\/optimizers\/namedChain\.ts$/];
 
 /** The group of an export declared in `file`. */

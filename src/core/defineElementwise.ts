@@ -9,6 +9,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { leafLoop } from "./compileJs.js";
 import { checkCount, failing, requireParams, runFused, stateOfKind, stateTreeMatching, zerosLike } from "./elementwise.js";
 import { optimizerError, type OptimizerError } from "./errors.js";
+import { aFunction, aRecord, readOptions, refusingThrows, required } from "./options.js";
 import { parseBody, type Body, type BodySource } from "./expression.js";
 import { denseValues, leafOf, type Leaf } from "./leaf.js";
 import type { Fusable, GradientTransformation, HyperRecord, LeafBinding, LeafInput, MemberMath, StepPlan, StepTrees, UpdateContext } from "./transform.js";
@@ -173,7 +174,8 @@ const begin = (
  * A transformation from its declaration: `init` builds the declared state, `update` checks it (its tag, its count,
  * each state array against the updates' tree, the params when needed), asks `step` for the step's body and scalars,
  * and runs the body over every leaf, fused with the rest of a chain (one generated loop per leaf). A body that does
- * not parse gives a transformation whose init and update return that InvalidOption Left.
+ * not parse, or a declaration missing a part or with one of the wrong type, gives a transformation whose init and
+ * update return that InvalidOption Left.
  * @example
  * // b ← m·b + u, u′ = b (heavy-ball momentum without dampening)
  * const heavyBall = (m: number) => defineElementwise({
@@ -183,7 +185,23 @@ const begin = (
  *   step: () => E.right({ body: "step", scalars: { m } }),
  * });
  */
-export const defineElementwise = <S>(decl: ElementwiseDeclaration): GradientTransformation<S> => {
+export const defineElementwise = <S>(declaration: ElementwiseDeclaration): GradientTransformation<S> =>
+  refusingThrows("defineElementwise", () => {
+    const read = readOptions("defineElementwise", declaration, {
+      name: required({ is: "a string", accepts: (x): x is string => typeof x === "string" }),
+      hyperparams: required(aRecord),
+      state: required(aRecord),
+      bodies: required(aRecord),
+      step: required(aFunction),
+    });
+    if (E.isLeft(read)) return failing<S>("defineElementwise", {}, read.left);
+    const kind = (read.right.state as { kind?: unknown }).kind;
+    if (typeof kind !== "string")
+      return failing<S>(read.right.name, {}, optimizerError("InvalidOption", `${read.right.name}: its state declaration needs a kind (a string)`));
+    return defined<S>(declaration);
+  });
+
+const defined = <S>(decl: ElementwiseDeclaration): GradientTransformation<S> => {
   const bodies: { [key: string]: Body } = {};
   for (const [key, source] of Object.entries(decl.bodies)) {
     const body = parseBody(decl.name, kept(decl.state), source);

@@ -10,6 +10,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
+import { threw } from "./caught.js";
 import { optimizerError, showValue, type OptimizerError } from "./errors.js";
 import { isDonated, reusedError } from "./donation.js";
 import { allocate, denseValues, dtypeOf, leafOf, sizeOf, type FloatArray, type Leaf } from "./leaf.js";
@@ -57,11 +58,18 @@ const withTrees = <A>(
 };
 
 /**
- * A fresh zero-filled array of a leaf's dtype and size n = ∏ₖ dₖ: a state leaf's storage when nothing was donated.
+ * A fresh zero-filled array of a leaf's dtype and size n = ∏ₖ dₖ: a state leaf's storage when nothing was donated
+ * (an empty array for anything that is not a leaf).
  * @example
  * const storage = freshStorage(traceLeaf); // Float32Array(traceLeaf.size) for a float32 leaf
  */
-export const freshStorage = (old: Leaf): FloatArray => allocate(dtypeOf(old), sizeOf(old.shape));
+export const freshStorage = (old: Leaf): FloatArray => {
+  try {
+    return allocate(dtypeOf(old), sizeOf(old.shape));
+  } catch {
+    return new Float64Array(0); // not a leaf
+  }
+};
 
 /**
  * Plans a step for every leaf before any kernel runs: each member's per-leaf scalars (norms, rates) and checks
@@ -71,6 +79,19 @@ export const freshStorage = (old: Leaf): FloatArray => allocate(dtypeOf(old), si
  * const kernels = pipe(fusable.begin(state, trees), E.chain((plan) => planLeaves(plan, trees, trees.updates, freshStorage)));
  */
 export const planLeaves = <S>(
+  plan: StepPlan<S>,
+  trees: StepTrees,
+  grads: Flat,
+  stateStorage: (old: Leaf) => FloatArray,
+): E.Either<OptimizerError, (BlockKernel | null)[]> => {
+  try {
+    return planLeavesOrThrow(plan, trees, grads, stateStorage);
+  } catch (e) {
+    return threw("planLeaves", e); // not a plan and step trees (a plain-JavaScript caller's junk), or a plan that throws
+  }
+};
+
+const planLeavesOrThrow = <S>(
   plan: StepPlan<S>,
   trees: StepTrees,
   grads: Flat,
@@ -131,6 +152,20 @@ export const bindLeaves = (
   stateStorage: (old: Leaf, index: number) => FloatArray,
   sums?: LeafSums,
 ): E.Either<OptimizerError, BoundLeaf[]> => {
+  try {
+    return bindLeavesOrThrow(math, trees, grads, stateStorage, sums);
+  } catch (e) {
+    return threw("bindLeaves", e); // not members and step trees, or a binding that throws
+  }
+};
+
+const bindLeavesOrThrow = (
+  math: readonly MemberMath[],
+  trees: StepTrees,
+  grads: Flat,
+  stateStorage: (old: Leaf, index: number) => FloatArray,
+  sums?: LeafSums,
+): E.Either<OptimizerError, BoundLeaf[]> => {
   const out: BoundLeaf[] = [];
   for (let i = 0; i < trees.updates.leaves.length; i++) {
     const input = leafInput(trees, grads, (old) => stateStorage(old, i), i, sums);
@@ -148,18 +183,34 @@ export const bindLeaves = (
 /**
  * The runner of a step's bound leaves: the members' bodies as one generated loop over a leaf's values (looked up
  * once per dtype, not per leaf), u′ from `u` into `out` (`mode` "update"), or p′ = p + u′ into `out` ("apply").
+ * Given anything but an array of members and a mode, a runner that writes NaN over `out`.
  * @example
  * const run = mathRunner(math, "update");
  * run(bound[i], denseValues(updates.leaves[i]), out);
  */
 export const mathRunner = (math: readonly MemberMath[], mode: LoopMode): ((bound: BoundLeaf, u: FloatArray, out: FloatArray) => void) => {
-  const bodies = math.map((m) => m.body);
+  const bodies = bodiesOf(math);
+  if (bodies === undefined || !(mode === "update" || mode === "apply" || mode === "block")) return refusedRunner;
   let f32: LeafLoop | undefined;
   let f64: LeafLoop | undefined;
   return ({ input, bindings }, u, out) => {
     const loop = input.dtype === "float32" ? (f32 ??= leafLoop(bodies, "float32", mode)) : (f64 ??= leafLoop(bodies, "float64", mode));
     loop(u, input.grads, input.params, out, bindings, 0, input.size);
   };
+};
+
+/** The members' bodies, or undefined when `math` is not an array of members. */
+const bodiesOf = (math: readonly MemberMath[]): (MemberMath["body"])[] | undefined => {
+  try {
+    return Array.isArray(math) && math.every((m) => typeof m === "object" && m !== null) ? math.map((m) => m.body) : undefined;
+  } catch {
+    return undefined; // a revoked Proxy, a throwing getter
+  }
+};
+
+/** What {@link mathRunner} gives for junk: NaN where the values would go, which every finiteness check refuses. */
+const refusedRunner = (_bound: BoundLeaf, _u: FloatArray, out: FloatArray): void => {
+  if (ArrayBuffer.isView(out)) out.fill(NaN);
 };
 
 /** Runs a kernel over a whole dense update array, block by block. */
@@ -178,6 +229,20 @@ const runBlocks = (kernel: BlockKernel, u: FloatArray): void => {
  * const step = pipe(lr.init(params), E.chain((s) => runFused(lr.fusable!, grads, s))); // as lr.update(grads, s)
  */
 export const runFused = <S>(
+  fusable: Fusable<S>,
+  updates: Tree,
+  state: S,
+  params?: Tree,
+  context?: UpdateContext,
+): E.Either<OptimizerError, Step<S>> => {
+  try {
+    return runFusedOrThrow(fusable, updates, state, params, context);
+  } catch (e) {
+    return threw("runFused", e); // not a fusable (a plain-JavaScript caller's junk), or a plan that throws
+  }
+};
+
+const runFusedOrThrow = <S>(
   fusable: Fusable<S>,
   updates: Tree,
   state: S,
@@ -218,9 +283,15 @@ export const runFused = <S>(
  * The kernels of several members applied in order to each block: (kₙ ∘ … ∘ k₁)(u[lo..hi)); nulls are skipped.
  * @example
  * composeKernels([scaleKernel(0.5), null, scaleKernel(-0.1)]) // u ← −0.1·(0.5·u), block by block
+ * Anything but a function among them is skipped as null is; anything but an array composes to null.
  */
 export const composeKernels = (kernels: readonly (BlockKernel | null)[]): BlockKernel | null => {
-  const live = kernels.filter((k): k is BlockKernel => k !== null);
+  let live: BlockKernel[];
+  try {
+    live = Array.isArray(kernels) ? kernels.filter((k): k is BlockKernel => typeof k === "function") : [];
+  } catch {
+    live = []; // a revoked Proxy
+  }
   if (live.length === 0) return null;
   if (live.length === 1) return live[0]!;
   return (u, lo, hi) => {
@@ -246,7 +317,10 @@ export interface ElementwiseDefinition<S> {
  *   init: () => E.right({ kind: "scaleBy" }),
  *   begin: (s) => E.right({ leaf: () => E.right((u, lo, hi) => { for (let j = 0; j < hi - lo; j++) u[j] = c * u[j]!; }), finish: () => s }) });
  */
-export const elementwise = <S>(def: ElementwiseDefinition<S>): GradientTransformation<S> => {
+export const elementwise = <S>(definition: ElementwiseDefinition<S>): GradientTransformation<S> => {
+  const read = readDefinition(definition);
+  if (E.isLeft(read)) return failing("elementwise", {}, read.left);
+  const def = read.right as ElementwiseDefinition<S>;
   const fusable: Fusable<S> = { begin: (state, trees) => def.begin(state, trees) };
   return Object.freeze({
     name: def.name,
@@ -256,6 +330,21 @@ export const elementwise = <S>(def: ElementwiseDefinition<S>): GradientTransform
       runFused(fusable, updates, state, params, context),
     fusable,
   });
+};
+
+/** The definition once its fields are checked, or an InvalidOption Left naming the bad one. */
+const readDefinition = (def: unknown): E.Either<OptimizerError, ElementwiseDefinition<unknown>> => {
+  try {
+    if (typeof def !== "object" || def === null) return E.left(optimizerError("InvalidOption", `elementwise needs a definition { name, hyperparams, init, begin }, not ${showValue(def)}`));
+    const { name, hyperparams, init, begin } = def as Record<string, unknown>;
+    const bad =
+      typeof name !== "string" ? ["name", name, "a string"] : typeof hyperparams !== "object" || hyperparams === null ? ["hyperparams", hyperparams, "a record"]
+      : typeof init !== "function" ? ["init", init, "a function"] : typeof begin !== "function" ? ["begin", begin, "a function"] : undefined;
+    if (bad !== undefined) return E.left(optimizerError("InvalidOption", `elementwise: its definition's ${bad[0]} is ${showValue(bad[1])}, not ${bad[2]}`));
+    return E.right(def as ElementwiseDefinition<unknown>);
+  } catch (e) {
+    return threw("elementwise", e);
+  }
 };
 
 /**
@@ -304,29 +393,42 @@ const stateOfKindOrThrow = <S extends { readonly kind: string }>(state: unknown,
 export const checkCount = (kind: string, count: unknown): E.Either<OptimizerError, number> =>
   Number.isSafeInteger(count) && (count as number) >= 0
     ? E.right(count as number)
-    : E.left(optimizerError("StateMismatch", `${kind} state has an invalid step count: ${showValue(count)}`));
+    : E.left(optimizerError("StateMismatch", `${nameOf(kind)} state has an invalid step count: ${showValue(count)}`));
+
+/** A transformation's name in a message: as it is when a string, else shown ({@link showValue}: never throws). */
+const nameOf = (name: unknown): string => (typeof name === "string" ? name : showValue(name));
 
 /**
  * A Left when the step needs params and none were given.
  * @example
  * const params = requireParams("addWeightDecay", trees); // in a plan's begin; Left(MissingParams) without params
  */
-export const requireParams = (name: string, trees: StepTrees): E.Either<OptimizerError, Flat> =>
-  typeof trees === "object" && trees !== null && trees.params
-    ? E.right(trees.params)
-    : E.left(optimizerError("MissingParams", `${name} needs the params: call update(updates, state, params)`));
+export const requireParams = (name: string, trees: StepTrees): E.Either<OptimizerError, Flat> => {
+  try {
+    if (typeof trees === "object" && trees !== null && trees.params) return E.right(trees.params);
+  } catch (e) {
+    return threw(nameOf(name), e, "MissingParams"); // a getter or a Proxy trap of trees
+  }
+  return E.left(optimizerError("MissingParams", `${nameOf(name)} needs the params: call update(updates, state, params)`));
+};
 
 /**
- * A fresh tree of zeros (every element 0) with the same structure, shapes and dtypes.
+ * A fresh tree of zeros (every element 0) with the same structure, shapes and dtypes (for anything that is not a
+ * {@link Flat}, an empty record, as {@link unflatten} gives).
  * @example
  * init: (params) => E.map((flat: Flat) => ({ kind: "traceMomentum", count: 0, trace: zerosLike(flat) }))(flatten(params))
  */
-export const zerosLike = (flat: Flat): Tree =>
-  unflatten(
-    flat.def,
-    flat.leaves.map((leaf) => leafOf(freshStorage(leaf), leaf.shape)),
-    flat.paths,
-  );
+export const zerosLike = (flat: Flat): Tree => {
+  try {
+    return unflatten(
+      flat.def,
+      flat.leaves.map((leaf) => leafOf(freshStorage(leaf), leaf.shape)),
+      flat.paths,
+    );
+  } catch {
+    return Object.freeze({}); // not a Flat
+  }
+};
 
 /**
  * Checks that a state's tree (a momentum trace, a moment estimate) has the updates' structure, shapes and dtypes.
@@ -338,6 +440,14 @@ export const stateTreeMatching = (
   tree: unknown,
   updates: Flat,
 ): E.Either<OptimizerError, Flat> => {
+  try {
+    return stateTreeMatchingOrThrow(nameOf(name), tree, updates);
+  } catch (e) {
+    return threw(nameOf(name), e, "StateMismatch"); // updates that are not a Flat
+  }
+};
+
+const stateTreeMatchingOrThrow = (name: string, tree: unknown, updates: Flat): E.Either<OptimizerError, Flat> => {
   const flat = flatten(tree);
   if (E.isLeft(flat))
     return E.left(optimizerError("StateMismatch", `${name} state: ${flat.left.message}`, flat.left.path !== undefined ? { path: flat.left.path } : {}));

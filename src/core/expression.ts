@@ -12,7 +12,8 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { optimizerError, type OptimizerError } from "./errors.js";
+import { threw } from "./caught.js";
+import { optimizerError, showValue, type OptimizerError } from "./errors.js";
 
 /** The binary operations. */
 export type BinaryOp = "+" | "-" | "*" | "/";
@@ -152,6 +153,19 @@ const reads = (e: Expr, k: Expr["k"]): boolean =>
  * const trace = parseBody(name, ["trace"], { trace: "m * trace + c * u", u: "trace'" }); // b ← m·b + c·u; u′ = b
  */
 export const parseBody = (name: string, states: readonly string[], source: BodySource): E.Either<OptimizerError, Body> => {
+  const owner = typeof name === "string" ? name : showValue(name);
+  try {
+    if (!Array.isArray(states) || !states.every((x) => typeof x === "string"))
+      return E.left(optimizerError("InvalidOption", `${owner}: a body's states are an array of names, not ${showValue(states)}`));
+    if (typeof source !== "object" || source === null || !Object.values(source).every((x) => typeof x === "string"))
+      return E.left(optimizerError("InvalidOption", `${owner}: a body is a record of expressions { state: "…", u: "…" }, not ${showValue(source)}`));
+    return parseBodyOrThrow(owner, states, source);
+  } catch (e) {
+    return threw(owner, e); // a getter or a Proxy trap of the source
+  }
+};
+
+const parseBodyOrThrow = (name: string, states: readonly string[], source: BodySource): E.Either<OptimizerError, Body> => {
   const targets = Object.keys(source);
   const problem = (why: string) => E.left(optimizerError("InvalidOption", `${name}: ${why}`));
   if (targets[targets.length - 1] !== "u") return problem("a body assigns u′ last (its key u)");
@@ -214,9 +228,16 @@ const valueOf = (e: Expr, x: ElementValues, next: readonly number[]): number => 
  * The readable reference every generated execution is tested against.
  * @example
  * evaluate(trace, { u: 0.5, g: 0.5, p: 1, old: [0.2], scalars: [0.9, 1] }, Math.fround) // { next: [0.68], out: 0.68 } in float32
+ * For anything but a parsed body, its values and a rounding function: `{ next: [], out: NaN }`.
  */
 export const evaluate = (body: Body, x: ElementValues, round: (v: number) => number): { next: number[]; out: number } => {
-  const next: number[] = [];
-  for (const e of body.next) next.push(round(valueOf(e, x, next)));
-  return { next, out: round(valueOf(body.out, x, next)) };
+  try {
+    const next: number[] = [];
+    for (const e of body.next) next.push(round(valueOf(e, x, next)));
+    const out = round(valueOf(body.out, x, next));
+    if (typeof out === "number" && next.every((v) => typeof v === "number")) return { next, out };
+  } catch {
+    // not a body (a plain-JavaScript caller's junk), or a rounding function that throws
+  }
+  return { next: [], out: NaN };
 };

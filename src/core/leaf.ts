@@ -3,6 +3,8 @@
  * @module
  */
 import ndarray from "ndarray";
+import { showValue } from "./errors.js";
+import { refusedLeaf } from "./refusedLeaf.js";
 
 /** Storage types larch computes in. A leaf keeps its dtype through every transform. */
 export type Dtype = "float32" | "float64";
@@ -13,30 +15,63 @@ export type FloatArray = Float32Array | Float64Array;
 /** A tree leaf: an `ndarray` over float32 or float64 storage, any rank (0-d too), any strides. */
 export type Leaf = ndarray.NdArray<Float32Array> | ndarray.NdArray<Float64Array>;
 
+/*
+ * The helpers below are typed for transformation authors, who pass them leaves and shapes larch made or checked.
+ * A plain-JavaScript caller may pass anything: none of them throws, and what each gives for junk is said in its
+ * comment (NaN for a number, an empty array, a refused leaf that every tree function then refuses with its reason).
+ */
+
+/** isView first: it runs no Proxy trap, where `instanceof` runs getPrototypeOf's. */
+const isFloatArray = (x: unknown): x is FloatArray => ArrayBuffer.isView(x) && (x instanceof Float32Array || x instanceof Float64Array);
+
 /**
- * The storage type of a leaf.
+ * The storage type of a leaf ("float64" for anything that is not a float32 leaf, junk included).
  * @example
  * dtypeOf(ndarray(new Float64Array(4), [2, 2])) === "float64"
  */
-export const dtypeOf = (leaf: Leaf): Dtype => (leaf.data instanceof Float32Array ? "float32" : "float64");
+export const dtypeOf = (leaf: Leaf): Dtype => {
+  try {
+    return leaf.data instanceof Float32Array ? "float32" : "float64";
+  } catch {
+    return "float64"; // not a leaf: undefined, or a Proxy whose get trap throws
+  }
+};
 
 /**
- * A new zero-filled flat array of a dtype.
+ * A new zero-filled flat array of a dtype ("float32", else float64) and size; empty when the size is not a whole
+ * number ≥ 0 or the engine cannot allocate that much.
  * @example
  * const data = allocate(dtypeOf(leaf), sizeOf(leaf.shape)); // zeros in the leaf's storage type
  */
-export const allocate = (dtype: Dtype, size: number): FloatArray =>
-  dtype === "float32" ? new Float32Array(size) : new Float64Array(size);
+export const allocate = (dtype: Dtype, size: number): FloatArray => {
+  const float32 = dtype === "float32";
+  if (!(Number.isSafeInteger(size) && size >= 0)) return float32 ? new Float32Array(0) : new Float64Array(0);
+  try {
+    return float32 ? new Float32Array(size) : new Float64Array(size);
+  } catch {
+    return float32 ? new Float32Array(0) : new Float64Array(0); // RangeError: more than the engine can allocate
+  }
+};
 
 /**
- * Number of values of a shape: the product of its extents, n = ∏ₖ dₖ (1 for a 0-d shape).
+ * Number of values of a shape: the product of its extents, n = ∏ₖ dₖ (1 for a 0-d shape; NaN for anything but an
+ * array of whole numbers ≥ 0).
  * @example
  * sizeOf([3, 4]) === 12; sizeOf([]) === 1
  */
 export const sizeOf = (shape: readonly number[]): number => {
-  let n = 1;
-  for (let k = 0; k < shape.length; k++) n *= shape[k]!;
-  return n;
+  try {
+    if (!Array.isArray(shape)) return NaN;
+    let n = 1;
+    for (let k = 0; k < shape.length; k++) {
+      const d = shape[k];
+      if (!(typeof d === "number" && d >= 0)) return NaN; // a hole, a string, a Symbol, a BigInt, a negative extent
+      n *= d;
+    }
+    return Number.isSafeInteger(n) ? n : NaN;
+  } catch {
+    return NaN; // a revoked Proxy
+  }
 };
 
 /** The row-major strides of a shape: strideₖ = ∏_{j>k} dⱼ. */
@@ -112,24 +147,45 @@ const viewMakerFor = (data: FloatArray, rank: number): ViewMaker => {
  * The shape of a leaf larch made is shared, with its strides, by the new leaf: a step makes its new leaves
  * without freezing or allocating anything but the views and their life records. The views are ndarray's (its prototype, its fields), built
  * without `ndarray()`, which finds the dtype by name at six times the cost of the construction (test/core/leaf.test.ts
- * holds the two equal).
+ * holds the two equal). Data that is not a Float32Array or Float64Array, or a shape that is not an array of whole
+ * numbers ≥ 0, gives a refused leaf, which every tree function refuses (an InvalidTree Left saying why).
  * @example
  * const weight = leafOf(Float32Array.of(1, 2, 3, 4, 5, 6), [2, 3]);
  */
 export const leafOf = (data: FloatArray, shape: readonly number[]): Leaf => {
-  if (shape.length === 0) return Object.freeze(ndarray(data, []) as Leaf);
-  const own = strideOf(shape) === undefined ? frozenShape(shape) : shape;
-  const View = viewMakerFor(data, own.length);
-  return Object.freeze(new View(data, own, strideOf(own)!));
+  try {
+    if (!isFloatArray(data)) return refusedLeaf(`leafOf: its data is ${showValue(data)}, not a Float32Array or Float64Array`);
+    if (!Array.isArray(shape)) return refusedLeaf(`leafOf: its shape is ${showValue(shape)}, not an array of whole numbers >= 0`);
+    if (shape.length === 0) return Object.freeze(ndarray(data, []) as Leaf);
+    let own = strideOf(shape);
+    if (own === undefined) {
+      // a shape larch did not make: check it, then copy and freeze it with its strides
+      if (Number.isNaN(sizeOf(shape)) || shape.some((d) => !Number.isSafeInteger(d)))
+        return refusedLeaf(`leafOf: its shape is ${showValue(shape)}, not an array of whole numbers >= 0`);
+      own = frozenShape(shape);
+    } else own = shape;
+    const View = viewMakerFor(data, own.length);
+    return Object.freeze(new View(data, own, strideOf(own)!));
+  } catch (e) {
+    return refusedLeaf(`leafOf: its arguments cannot be read: reading them threw ${showValue(e)}`); // a Proxy's traps
+  }
 };
 
 /**
  * True when the leaf's values lie in row-major order from its offset, so its data can be read flat:
- * strideₖ = ∏_{j>k} dⱼ for every axis k with dₖ > 1.
+ * strideₖ = ∏_{j>k} dⱼ for every axis k with dₖ > 1 (false for anything that is not a leaf).
  * @example
  * isRowMajor(weight) === true; isRowMajor(weight.transpose(1, 0)) === false
  */
 export const isRowMajor = (leaf: Leaf): boolean => {
+  try {
+    return rowMajor(leaf);
+  } catch {
+    return false; // not a leaf
+  }
+};
+
+const rowMajor = (leaf: Leaf): boolean => {
   const { shape, stride } = leaf;
   let expected = 1;
   for (let k = shape.length - 1; k >= 0; k--) {
@@ -142,13 +198,24 @@ export const isRowMajor = (leaf: Leaf): boolean => {
 
 /**
  * The leaf's values as one flat row-major array: a view of its storage when it is already row-major
- * (no copy), otherwise a gathered copy. Callers must treat the result as read-only.
+ * (no copy), otherwise a gathered copy. Callers must treat the result as read-only. For anything that is not a
+ * leaf, an empty array.
  * @example
  * denseValues(weight.transpose(1, 0)) // Float32Array [1, 4, 2, 5, 3, 6], gathered
  */
 export const denseValues = (leaf: Leaf): FloatArray => {
+  try {
+    const values = dense(leaf);
+    if (isFloatArray(values)) return values;
+  } catch {
+    // not a leaf: a record without storage, a Proxy whose traps throw
+  }
+  return new Float64Array(0);
+};
+
+const dense = (leaf: Leaf): FloatArray => {
   const size = sizeOf(leaf.shape);
-  if (isRowMajor(leaf))
+  if (rowMajor(leaf))
     return leaf.offset === 0 && leaf.data.length === size ? leaf.data : leaf.data.subarray(leaf.offset, leaf.offset + size);
   const out = allocate(dtypeOf(leaf), size);
   const { shape, stride, data } = leaf;
@@ -169,13 +236,19 @@ export const denseValues = (leaf: Leaf): FloatArray => {
 };
 
 /**
- * A fresh contiguous copy of a leaf (same dtype and shape).
+ * A fresh contiguous copy of a leaf (same dtype and shape); for anything that is not a leaf, a refused leaf (see
+ * {@link leafOf}).
  * @example
  * const snapshot = copyLeaf(weight); // later writes to weight.data leave it unchanged
  */
 export const copyLeaf = (leaf: Leaf): Leaf => {
-  const values = denseValues(leaf);
-  const data = allocate(dtypeOf(leaf), values.length);
-  data.set(values);
-  return leafOf(data, leaf.shape);
+  try {
+    const values = dense(leaf);
+    const data = allocate(dtypeOf(leaf), values.length);
+    if (data.length !== sizeOf(leaf.shape)) return refusedLeaf(`copyLeaf: ${showValue(leaf)} is not a leaf`);
+    data.set(values);
+    return leafOf(data, leaf.shape);
+  } catch (e) {
+    return refusedLeaf(`copyLeaf: ${showValue(leaf)} is not a leaf (reading it threw ${showValue(e)})`);
+  }
 };

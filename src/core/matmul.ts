@@ -4,8 +4,11 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
+import { threw } from "./caught.js";
 import { optimizerError, type OptimizerError } from "./errors.js";
 import { allocate, denseValues, dtypeOf, leafOf, type Leaf } from "./leaf.js";
+import { aBoolean, optional, readOptions } from "./options.js";
+import { isLeaf } from "./tree.js";
 
 const notMatrix = (what: string, leaf: Leaf): OptimizerError =>
   optimizerError("ShapeMismatch", `${what} must be a 2-D leaf (a matrix), got shape [${leaf.shape.join(", ")}]`);
@@ -13,7 +16,7 @@ const notMatrix = (what: string, leaf: Leaf): OptimizerError =>
 /** Right when `x` is a valid 2-D float leaf (an ndarray of float32 or float64 storage). */
 const matrix = (what: string, x: unknown): E.Either<OptimizerError, Leaf> => {
   const leaf = x as Leaf;
-  if (typeof x !== "object" || x === null || !((leaf.data as unknown) instanceof Float32Array || (leaf.data as unknown) instanceof Float64Array) || !Array.isArray(leaf.shape))
+  if (!isLeaf(x)) // float32 or float64 storage, and a shape and strides that stay inside it
     return E.left(optimizerError("InvalidTree", `${what} is not a float32 or float64 ndarray`));
   return leaf.shape.length === 2 ? E.right(leaf) : E.left(notMatrix(what, leaf));
 };
@@ -101,13 +104,23 @@ const isSymmetric = (x: Float64Array, n: number): boolean => {
  * matmul(x, x, { transposeB: true }) // Right(X·Xᵀ), the Gram matrix of X's rows
  */
 export const matmul = (a: Leaf, b: Leaf, o: { readonly transposeB?: boolean } = {}): E.Either<OptimizerError, Leaf> => {
+  try {
+    return matmulOrThrow(a, b, o);
+  } catch (e) {
+    return threw("matmul", e); // a leaf that is a Proxy whose traps throw
+  }
+};
+
+const matmulOrThrow = (a: Leaf, b: Leaf, options: { readonly transposeB?: boolean } = {}): E.Either<OptimizerError, Leaf> => {
+  const o = readOptions("matmul", options, { transposeB: optional(aBoolean, false) });
+  if (E.isLeft(o)) return o;
   const A = matrix("the left factor", a);
   if (E.isLeft(A)) return A;
   const B = matrix("the right factor", b);
   if (E.isLeft(B)) return B;
   if (dtypeOf(A.right) !== dtypeOf(B.right))
     return E.left(optimizerError("DtypeMismatch", `matmul of a ${dtypeOf(A.right)} and a ${dtypeOf(B.right)} matrix`));
-  const tb = o?.transposeB === true;
+  const tb = o.right.transposeB;
   const [m, k] = A.right.shape as [number, number];
   const [b0, b1] = B.right.shape as [number, number];
   const [kb, n] = tb ? [b1, b0] : [b0, b1];
@@ -129,11 +142,16 @@ export const matmul = (a: Leaf, b: Leaf, o: { readonly transposeB?: boolean } = 
  * @example
  * transpose(w) // Right(wᵀ), shape [n, m] for w of shape [m, n]
  */
-export const transpose = (a: Leaf): E.Either<OptimizerError, Leaf> =>
-  E.map((A: Leaf) => {
-    const [m, n] = A.shape as [number, number];
-    const x = denseValues(A);
-    const out = allocate(dtypeOf(A), m * n);
-    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[j * m + i] = x[i * n + j]!;
-    return leafOf(out, [n, m]);
-  })(matrix("the matrix", a));
+export const transpose = (a: Leaf): E.Either<OptimizerError, Leaf> => {
+  try {
+    return E.map((A: Leaf) => {
+      const [m, n] = A.shape as [number, number];
+      const x = denseValues(A);
+      const out = allocate(dtypeOf(A), m * n);
+      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[j * m + i] = x[i * n + j]!;
+      return leafOf(out, [n, m]);
+    })(matrix("the matrix", a));
+  } catch (e) {
+    return threw("transpose", e); // a leaf that is a Proxy whose traps throw
+  }
+};

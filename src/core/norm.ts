@@ -11,10 +11,12 @@ import type { LeafInput } from "./transform.js";
  * Σᵢ xᵢ² in float64 with four interleaved accumulators, in increasing i:
  * sⱼ = Σ_{i ≡ j (mod 4)} xᵢ², result (s₀ + s₁) + (s₂ + s₃).
  * The fixed order makes it reproducible, and maps onto two float64x2 SIMD accumulators.
+ * NaN for anything but a Float32Array or Float64Array.
  * @example
  * sumOfSquares(Float32Array.of(3, 4)) === 25
  */
 export const sumOfSquares = (x: FloatArray): number => {
+  if (!(ArrayBuffer.isView(x) && (x instanceof Float32Array || x instanceof Float64Array))) return NaN; // isView first: it runs no Proxy trap
   let s0 = 0;
   let s1 = 0;
   let s2 = 0;
@@ -44,13 +46,14 @@ const TINY = 2 ** -900;
 /**
  * ‖x‖₂ = √(Σᵢ xᵢ²): NaN when x holds a NaN, +Inf when it holds ±Inf, otherwise the norm, finite and accurate
  * for all float32 data in one pass; float64 data whose squares would overflow or underflow (|x| ≳ 1e154 or
- * ≲ 1e-154) is rescaled by its largest magnitude M: ‖x‖ = M·√(Σ (xᵢ/M)²) (a second pass, taken only then).
+ * ≲ 1e-154) is rescaled by its largest magnitude M: ‖x‖ = M·√(Σ (xᵢ/M)²) (a second pass, taken only then). NaN for
+ * anything but a Float32Array or Float64Array.
  * @example
  * l2Norm(Float32Array.of(3e30, 4e30)) === 5e30 // no float32 overflow
  */
 export const l2Norm = (x: FloatArray): number => {
   const s = sumOfSquares(x);
-  if (x instanceof Float32Array || Number.isNaN(s) || (s >= TINY && s < Infinity)) return Math.sqrt(s);
+  if (Number.isNaN(s) || !(x instanceof Float64Array) || (s >= TINY && s < Infinity)) return Math.sqrt(s);
   let max = 0;
   for (let i = 0; i < x.length; i++) {
     const a = Math.abs(x[i]!);

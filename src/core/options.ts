@@ -57,6 +57,30 @@ export const aRecord: OptionType<{ readonly [key: string]: unknown }> = {
   accepts: (x): x is { readonly [key: string]: unknown } => typeof x === "object" && x !== null && !Array.isArray(x),
 };
 
+/**
+ * One of a few strings (an enumerated option such as `anneal: "cosine" | "linear"`).
+ * @example
+ * readOptions("oneCycle", o, { anneal: optional(oneOf(["cosine", "linear"] as const), "cosine") })
+ */
+export const oneOf = <A extends string>(values: readonly A[]): OptionType<A> => ({
+  is: `one of ${values.map((v) => JSON.stringify(v)).join(", ")}`,
+  accepts: (x): x is A => typeof x === "string" && (values as readonly string[]).includes(x),
+});
+
+/**
+ * An array whose every element has a type (read once, so a Proxy's traps or getters run once per element).
+ * @example
+ * readOptions("joinSchedules", o, { boundaries: required(arrayOf(aNumber)) })
+ */
+export const arrayOf = <A>(item: OptionType<A>): OptionType<readonly A[]> => ({
+  is: `an array, each element ${item.is}`,
+  accepts: (x): x is readonly A[] => {
+    if (!Array.isArray(x)) return false;
+    for (let i = 0; i < x.length; i++) if (!item.accepts(x[i])) return false; // a hole is undefined, refused
+    return true;
+  },
+});
+
 /** `[lo, hi]`, two numbers. */
 export const aPair: OptionType<readonly [number, number]> = {
   is: "a pair [lo, hi] of numbers",

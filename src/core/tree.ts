@@ -9,6 +9,7 @@ import { builtFlat, isFlatKey, rememberFlat } from "./builtTrees.js";
 import { isDonated, reusedError } from "./donation.js";
 import { optimizerError, showPath, showValue, type OptimizerError } from "./errors.js";
 import { dtypeOf, type Leaf } from "./leaf.js";
+import { refusalOf } from "./refusedLeaf.js";
 
 /** A leaf, an array of trees, or a record of trees. */
 export type Tree = Leaf | readonly Tree[] | { readonly [key: string]: Tree };
@@ -58,6 +59,7 @@ const leafProblem = (x: { data: unknown; shape: unknown; stride: unknown; offset
     const name = (x.data as object | null)?.constructor?.name ?? typeof x.data;
     return `has ${name} storage; larch computes in float32 or float64 only`;
   }
+  if (x.data.length === 0 && refusalOf(x) !== undefined) return `is not a leaf: ${refusalOf(x)}`; // what a leaf helper gave for junk
   const shape = x.shape as unknown[];
   const stride = x.stride as unknown[];
   if (!Array.isArray(stride) || stride.length !== shape.length) return "has strides that do not match its shape";

@@ -10,14 +10,14 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { optimizerError, type OptimizerError } from "./errors.js";
+import { optimizerError, showValue, type OptimizerError } from "./errors.js";
 import { allocate, denseValues, dtypeOf, leafOf, sizeOf, type FloatArray, type Leaf } from "./leaf.js";
 import { flatten, flattenLike, unflatten, type Flat, type Tree } from "./tree.js";
 
 type Result<A> = E.Either<OptimizerError, A>;
 
 const notANumber = (what: string, x: unknown): Result<never> =>
-  E.left(optimizerError("InvalidOption", `${what} must be a number, got ${typeof x === "string" ? JSON.stringify(x) : String(x)}`));
+  E.left(optimizerError("InvalidOption", `${what} must be a number, got ${showValue(x)}`));
 
 /** A tree of the same structure as `like`, leaf i's values from `values(i, n)` (a fresh array of leaf i's dtype, size n). */
 const build = (like: Flat, fill: (i: number, out: FloatArray) => void): Tree =>
@@ -122,7 +122,7 @@ export const treeMap = (f: (...values: number[]) => number, ...trees: Tree[]): R
       }),
     );
   } catch (e) {
-    return E.left(optimizerError("InvalidOption", `the function given to treeMap failed: ${String(e)}`));
+    return E.left(optimizerError("InvalidOption", `the function given to treeMap failed: ${showValue(e)}`));
   }
 };
 
@@ -225,7 +225,7 @@ const norm2 = (values: readonly FloatArray[]): number => {
  */
 export const treeNorm = (a: Tree, ord: 1 | 2 | typeof Infinity = 2): Result<number> => {
   if (ord !== 1 && ord !== 2 && ord !== Infinity)
-    return E.left(optimizerError("InvalidOption", `treeNorm's order must be 1, 2 or Infinity, got ${String(ord)}`));
+    return E.left(optimizerError("InvalidOption", `treeNorm's order must be 1, 2 or Infinity, got ${showValue(ord)}`));
   return E.map((x: Flat) => {
     const values = x.leaves.map((leaf: Leaf) => denseValues(leaf));
     if (ord === 2) return norm2(values);

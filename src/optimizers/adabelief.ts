@@ -2,7 +2,10 @@
  * AdaBelief (Zhuang et al. 2020), as a chain.
  * @module
  */
+import * as E from "fp-ts/lib/Either.js";
 import { registerBuilder } from "../core/builders.js";
+import { failing } from "../core/elementwise.js";
+import { aBoolean, aNumber, aNumberOrSchedule, optional, readOptions, required } from "../core/options.js";
 import type { ChainState } from "../core/chain.js";
 import type { GradientTransformation } from "../core/transform.js";
 import type { Schedule } from "../schedules/schedule.js";
@@ -27,7 +30,9 @@ export interface AdaBeliefOptions extends ScaleByBeliefOptions {
  * const opt = adabelief({ lr: 1e-3 });
  */
 export const adabelief = (o: AdaBeliefOptions): GradientTransformation<ChainState> => {
-  const { lr, b1 = 0.9, b2 = 0.999, eps = 1e-16, epsRoot = 1e-16, nesterov = false } = o ?? ({} as AdaBeliefOptions);
+  const read = readOptions("adabelief", o, { lr: required(aNumberOrSchedule), b1: optional(aNumber, 0.9), b2: optional(aNumber, 0.999), eps: optional(aNumber, 1e-16), epsRoot: optional(aNumber, 1e-16), nesterov: optional(aBoolean, false) });
+  if (E.isLeft(read)) return failing("adabelief", {}, read.left);
+  const { lr, b1, b2, eps, epsRoot, nesterov } = read.right;
   return namedChain("adabelief", scaleByBelief({ b1, b2, eps, epsRoot, nesterov }), scaleByLr(lr));
 };
 

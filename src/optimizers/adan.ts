@@ -2,7 +2,10 @@
  * Adan (Xie et al. 2022, adaptive Nesterov momentum), as a chain.
  * @module
  */
+import * as E from "fp-ts/lib/Either.js";
 import { registerBuilder } from "../core/builders.js";
+import { failing } from "../core/elementwise.js";
+import { aNumber, aNumberOrSchedule, optional, readOptions, required } from "../core/options.js";
 import type { ChainState } from "../core/chain.js";
 import type { GradientTransformation } from "../core/transform.js";
 import type { Schedule } from "../schedules/schedule.js";
@@ -31,7 +34,9 @@ export interface AdanOptions extends ScaleByAdanOptions {
  * const opt = adan({ lr: 1e-3 });
  */
 export const adan = (o: AdanOptions): GradientTransformation<ChainState> => {
-  const { lr, b1 = 0.98, b2 = 0.92, b3 = 0.99, eps = 1e-8, epsRoot = 1e-8, weightDecay = 0 } = o ?? ({} as AdanOptions);
+  const read = readOptions("adan", o, { lr: required(aNumberOrSchedule), b1: optional(aNumber, 0.98), b2: optional(aNumber, 0.92), b3: optional(aNumber, 0.99), eps: optional(aNumber, 1e-8), epsRoot: optional(aNumber, 1e-8), weightDecay: optional(aNumber, 0) });
+  if (E.isLeft(read)) return failing("adan", {}, read.left);
+  const { lr, b1, b2, b3, eps, epsRoot, weightDecay } = read.right;
   return namedChain("adan", scaleByAdan({ b1, b2, b3, eps, epsRoot }), addWeightDecay(weightDecay), scaleByLr(lr));
 };
 

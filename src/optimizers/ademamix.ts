@@ -2,7 +2,10 @@
  * AdEMAMix (Pagliardini, Ablin & Grangier 2024), as a chain.
  * @module
  */
+import * as E from "fp-ts/lib/Either.js";
 import { registerBuilder } from "../core/builders.js";
+import { failing } from "../core/elementwise.js";
+import { aNumber, aNumberOrSchedule, optional, readOptions, required } from "../core/options.js";
 import type { ChainState } from "../core/chain.js";
 import type { GradientTransformation } from "../core/transform.js";
 import type { Schedule } from "../schedules/schedule.js";
@@ -31,7 +34,9 @@ export interface AdemamixOptions extends ScaleByAdemamixOptions {
  * const opt = ademamix({ lr: 1e-3 });
  */
 export const ademamix = (o: AdemamixOptions): GradientTransformation<ChainState> => {
-  const { lr, b1 = 0.9, b2 = 0.999, b3 = 0.9999, alpha = 5, eps = 1e-8, epsRoot = 0, weightDecay = 0 } = o ?? ({} as AdemamixOptions);
+  const read = readOptions("ademamix", o, { lr: required(aNumberOrSchedule), b1: optional(aNumber, 0.9), b2: optional(aNumber, 0.999), b3: optional(aNumber, 0.9999), alpha: optional(aNumber, 5), eps: optional(aNumber, 1e-8), epsRoot: optional(aNumber, 0), weightDecay: optional(aNumber, 0) });
+  if (E.isLeft(read)) return failing("ademamix", {}, read.left);
+  const { lr, b1, b2, b3, alpha, eps, epsRoot, weightDecay } = read.right;
   return namedChain("ademamix", scaleByAdemamix({ b1, b2, b3, alpha, eps, epsRoot }), addWeightDecay(weightDecay), scaleByLr(lr));
 };
 

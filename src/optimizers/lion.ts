@@ -2,7 +2,10 @@
  * Lion (Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms"), as a chain.
  * @module
  */
+import * as E from "fp-ts/lib/Either.js";
 import { registerBuilder } from "../core/builders.js";
+import { failing } from "../core/elementwise.js";
+import { aNumber, aNumberOrSchedule, optional, readOptions, required } from "../core/options.js";
 import type { ChainState } from "../core/chain.js";
 import type { GradientTransformation } from "../core/transform.js";
 import type { Schedule } from "../schedules/schedule.js";
@@ -34,7 +37,9 @@ export interface LionOptions {
  * const opt = lion({ lr: 1e-4, weightDecay: 0.1 });
  */
 export const lion = (o: LionOptions): GradientTransformation<ChainState> => {
-  const { lr, b1 = 0.9, b2 = 0.99, weightDecay = 1e-3 } = o ?? ({} as LionOptions);
+  const read = readOptions("lion", o, { lr: required(aNumberOrSchedule), b1: optional(aNumber, 0.9), b2: optional(aNumber, 0.99), weightDecay: optional(aNumber, 1e-3) });
+  if (E.isLeft(read)) return failing("lion", {}, read.left);
+  const { lr, b1, b2, weightDecay } = read.right;
   return namedChain("lion", scaleByLion({ b1, b2 }), addWeightDecay(weightDecay), scaleByLr(lr));
 };
 

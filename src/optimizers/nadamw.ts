@@ -2,7 +2,10 @@
  * NAdamW (Dozat 2016's Nesterov Adam with decoupled weight decay), as a chain.
  * @module
  */
+import * as E from "fp-ts/lib/Either.js";
 import { registerBuilder } from "../core/builders.js";
+import { failing } from "../core/elementwise.js";
+import { aBoolean, aNumber, aNumberOrSchedule, optional, readOptions, required } from "../core/options.js";
 import type { ChainState } from "../core/chain.js";
 import type { GradientTransformation } from "../core/transform.js";
 import type { Schedule } from "../schedules/schedule.js";
@@ -32,7 +35,9 @@ export interface NadamwOptions extends ScaleByNadamOptions {
  * const opt = nadamw({ lr: 1e-3 });
  */
 export const nadamw = (o: NadamwOptions): GradientTransformation<ChainState> => {
-  const { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8, epsRoot = 0, weightDecay = 1e-4, nesterov = true } = o ?? ({} as NadamwOptions);
+  const read = readOptions("nadamw", o, { lr: required(aNumberOrSchedule), b1: optional(aNumber, 0.9), b2: optional(aNumber, 0.999), eps: optional(aNumber, 1e-8), epsRoot: optional(aNumber, 0), weightDecay: optional(aNumber, 1e-4), nesterov: optional(aBoolean, true) });
+  if (E.isLeft(read)) return failing("nadamw", {}, read.left);
+  const { lr, b1, b2, eps, epsRoot, weightDecay, nesterov } = read.right;
   return namedChain("nadamw", scaleByNadam({ b1, b2, eps, epsRoot, nesterov }), addWeightDecay(weightDecay), scaleByLr(lr));
 };
 

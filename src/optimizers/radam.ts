@@ -2,7 +2,10 @@
  * RAdam (Liu et al. 2020, rectified Adam), as a chain.
  * @module
  */
+import * as E from "fp-ts/lib/Either.js";
 import { registerBuilder } from "../core/builders.js";
+import { failing } from "../core/elementwise.js";
+import { aBoolean, aNumber, aNumberOrSchedule, optional, readOptions, required } from "../core/options.js";
 import type { ChainState } from "../core/chain.js";
 import type { GradientTransformation } from "../core/transform.js";
 import type { Schedule } from "../schedules/schedule.js";
@@ -28,7 +31,9 @@ export interface RadamOptions extends ScaleByRadamOptions {
  * const opt = radam({ lr: 1e-3 });
  */
 export const radam = (o: RadamOptions): GradientTransformation<ChainState> => {
-  const { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8, epsRoot = 0, threshold = 5, nesterov = false } = o ?? ({} as RadamOptions);
+  const read = readOptions("radam", o, { lr: required(aNumberOrSchedule), b1: optional(aNumber, 0.9), b2: optional(aNumber, 0.999), eps: optional(aNumber, 1e-8), epsRoot: optional(aNumber, 0), threshold: optional(aNumber, 5), nesterov: optional(aBoolean, false) });
+  if (E.isLeft(read)) return failing("radam", {}, read.left);
+  const { lr, b1, b2, eps, epsRoot, threshold, nesterov } = read.right;
   return namedChain("radam", scaleByRadam({ b1, b2, eps, epsRoot, threshold, nesterov }), scaleByLr(lr));
 };
 

@@ -2,7 +2,9 @@
  * The one-cycle policy (Smith & Topin 2018): up to a peak, then down far below the start.
  * @module
  */
-import { describedSchedule, type Schedule } from "./schedule.js";
+import * as E from "fp-ts/lib/Either.js";
+import { aNumber, oneOf, optional, required } from "../core/options.js";
+import { describedSchedule, scheduleOptions, type Schedule } from "./schedule.js";
 
 /** The options of {@link oneCycle}, named as optax's `cosine_onecycle_schedule` and `linear_onecycle_schedule` name theirs. */
 export interface OneCycleOptions {
@@ -48,18 +50,26 @@ const cosine = (start: number, end: number, pct: number): number => end + ((star
  * @example
  * const lr = oneCycle({ transitionSteps: 1000, peak: 0.1 }); lr(0) === 0.004, lr(300) === 0.1, lr(1000) === 4e-7
  */
-export const oneCycle = (o: OneCycleOptions): Schedule => {
+export const oneCycle = (options: OneCycleOptions): Schedule => {
+  const read = scheduleOptions("oneCycle", options, {
+    transitionSteps: required(aNumber),
+    peak: required(aNumber),
+    pctStart: optional(aNumber, 0.3),
+    pctFinal: optional(aNumber, 0.85),
+    divFactor: optional(aNumber, 25),
+    finalDivFactor: optional(aNumber, 1e4),
+    anneal: optional(oneOf(["cosine", "linear"] as const), "cosine"),
+  });
+  if (E.isLeft(read)) return read.left;
+  const o = read.right;
   const T = o.transitionSteps;
-  const pctStart = o.pctStart ?? 0.3;
-  const pctFinal = o.pctFinal ?? 0.85;
-  const div = o.divFactor ?? 25;
-  const finalDiv = o.finalDivFactor ?? 1e4;
-  const anneal = o.anneal ?? "cosine";
+  const { pctStart, pctFinal, anneal } = o;
+  const div = o.divFactor;
+  const finalDiv = o.finalDivFactor;
   const fraction = (x: number) => Number.isFinite(x) && x >= 0 && x <= 1;
   const factor = (x: number) => Number.isFinite(x) && x > 0;
   const valid =
-    Number.isSafeInteger(T) && T >= 1 && Number.isFinite(o.peak) && fraction(pctStart) && fraction(pctFinal) && factor(div) && factor(finalDiv) &&
-    (anneal === "cosine" || anneal === "linear");
+    Number.isSafeInteger(T) && T >= 1 && Number.isFinite(o.peak) && fraction(pctStart) && fraction(pctFinal) && factor(div) && factor(finalDiv);
   const init = o.peak / div;
   const { bounds, scales } =
     anneal === "linear"

@@ -2,7 +2,9 @@
  * A linear warm-up to a peak, then a cosine decay to an end value.
  * @module
  */
-import { describedSchedule, type Schedule } from "./schedule.js";
+import * as E from "fp-ts/lib/Either.js";
+import { aNumber, optional, required } from "../core/options.js";
+import { describedSchedule, scheduleOptions, type Schedule } from "./schedule.js";
 
 /** The options of {@link warmupCosineDecay} (and of each cycle of {@link sgdr}). */
 export interface WarmupCosineDecayOptions {
@@ -32,9 +34,19 @@ export interface WarmupCosineDecayOptions {
  * @example
  * const lr = warmupCosineDecay({ init: 0, peak: 0.1, warmupSteps: 500, decaySteps: 10_000 }); lr(250) === 0.05, lr(500) === 0.1
  */
-export const warmupCosineDecay = (o: WarmupCosineDecayOptions): Schedule => {
-  const end = o.end ?? 0;
-  const k = o.exponent ?? 1;
+export const warmupCosineDecay = (options: WarmupCosineDecayOptions): Schedule => {
+  const read = scheduleOptions("warmupCosineDecay", options, {
+    init: required(aNumber),
+    peak: required(aNumber),
+    warmupSteps: required(aNumber),
+    decaySteps: required(aNumber),
+    end: optional(aNumber, 0),
+    exponent: optional(aNumber, 1),
+  });
+  if (E.isLeft(read)) return read.left;
+  const o = read.right;
+  const end = o.end;
+  const k = o.exponent;
   const W = o.warmupSteps;
   const D = o.decaySteps;
   const valid =

@@ -4,10 +4,12 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { optimizerError, type OptimizerError } from "../core/errors.js";
+import { threw } from "../core/caught.js";
+import { optimizerError, showValue, type OptimizerError } from "../core/errors.js";
 import { diffStates, type StateDiff } from "./diffStates.js";
 import type { Recording } from "./recordingReader.js";
 import { seek } from "./seek.js";
+import { recordingArg } from "./timeTravelArgs.js";
 
 /** A step of a branch (default 0). */
 export interface StepRef {
@@ -35,6 +37,21 @@ const ownerOf = (path: string, leaves: readonly string[]): string | undefined =>
  * const d = diffSteps(recording, { step: 10 }, { step: 20 }, "fc.weight");
  */
 export const diffSteps = (rec: Recording, a: StepRef, b: StepRef, leaf?: string): E.Either<OptimizerError, StateDiff> => {
+  try {
+    const recording = recordingArg(rec, "diffSteps");
+    if (E.isLeft(recording)) return recording;
+    for (const [what, ref] of [["first", a], ["second", b]] as const)
+      if (typeof ref !== "object" || ref === null)
+        return E.left(optimizerError("InvalidOption", `diffSteps: the ${what} step must be { step, branch? }, not ${showValue(ref)}`));
+    if (leaf !== undefined && typeof leaf !== "string")
+      return E.left(optimizerError("InvalidOption", `diffSteps: the leaf must be a path (a string), not ${showValue(leaf)}`));
+    return diffStepsChecked(rec, a, b, leaf);
+  } catch (e) {
+    return threw("diffSteps", e); // step records a program forged: a getter or a Proxy trap that throws
+  }
+};
+
+const diffStepsChecked = (rec: Recording, a: StepRef, b: StepRef, leaf?: string): E.Either<OptimizerError, StateDiff> => {
   const x = seek(rec, a.step, { branch: a.branch ?? 0 });
   if (E.isLeft(x)) return x;
   const y = seek(rec, b.step, { branch: b.branch ?? 0 });

@@ -4,6 +4,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
+import { threw } from "../core/caught.js";
 import { optimizerError, type OptimizerError } from "../core/errors.js";
 import type { GradientTransformation } from "../core/transform.js";
 import { checkStateShape } from "./checkStateShape.js";
@@ -33,6 +34,19 @@ export interface ForkOptions extends Partial<RecordingOptions> {
  * // then: f.right.recorder.step(grads, f.right.start.state, f.right.start.params), ...
  */
 export const fork = <S>(
+  rec: Recording,
+  step: number,
+  optimizer: GradientTransformation<S>,
+  options?: ForkOptions,
+): E.Either<OptimizerError, { readonly recorder: Recorder<S>; readonly start: RunPoint & { readonly state: S } }> => {
+  try {
+    return forkChecked(rec, step, optimizer, options);
+  } catch (e) {
+    return threw("fork", e); // options or a recording a program forged: a getter or a Proxy trap that throws
+  }
+};
+
+const forkChecked = <S>(
   rec: Recording,
   step: number,
   optimizer: GradientTransformation<S>,

@@ -5,7 +5,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { chain } from "../core/chain.js";
-import { optimizerError, type OptimizerError } from "../core/errors.js";
+import { optimizerError, showValue, type OptimizerError } from "../core/errors.js";
 import { identity } from "../core/identity.js";
 import type { GradientTransformation, HyperRecord, HyperValue } from "../core/transform.js";
 import { namedChain } from "../optimizers/namedChain.js";
@@ -54,7 +54,7 @@ const fromNumbers =
   <K extends string>(name: string, keys: readonly K[], make: (o: Record<K, number>, h: HyperRecord) => GradientTransformation<any>): Rebuild =>
   (h) => {
     const o = numbersOf(h, keys);
-    return o ? E.right(make(o, h)) : cannot(`${name} from ${JSON.stringify(h)} (it needs the numbers ${keys.join(", ")})`);
+    return o ? E.right(make(o, h)) : cannot(`${name} from ${shownSpec(h)} (it needs the numbers ${keys.join(", ")})`);
   };
 
 /** An optional number field (its default when absent). */
@@ -172,9 +172,23 @@ const rebuilders: { readonly [name: string]: Rebuild } = {
  * const opt = rebuildOptimizer(recording.header.optimizer, keyframe.state);
  */
 export function rebuildOptimizer(spec: HyperValue, initialState?: unknown): Rebuilt {
-  if (!isPlainRecord(spec) || typeof spec["name"] !== "string" || !isPlainRecord(spec["hyperparams"]))
-    return cannot(`the spec ${JSON.stringify(spec)} (not { name, hyperparams })`);
-  const name = spec["name"];
-  const h = spec["hyperparams"] as HyperRecord;
-  return Object.hasOwn(rebuilders, name) ? rebuilders[name]!(h, initialState) : cannot(`"${name}" (not one of the library's transformations)`);
+  try {
+    if (!isPlainRecord(spec) || typeof spec["name"] !== "string" || !isPlainRecord(spec["hyperparams"]))
+      return cannot(`the spec ${shownSpec(spec)} (not { name, hyperparams })`);
+    const name = spec["name"];
+    const h = spec["hyperparams"] as HyperRecord;
+    return Object.hasOwn(rebuilders, name) ? rebuilders[name]!(h, initialState) : cannot(`"${name}" (not one of the library's transformations)`);
+  } catch (e) {
+    // a spec or state a program built rather than read from a recording: a getter or Proxy trap that throws, a cycle
+    return cannot(`from a spec or state that cannot be read (reading it threw ${showValue(e)})`);
+  }
 }
+
+/** A spec as JSON in a message, or as {@link showValue} shows it when it is not JSON (a cycle, a BigInt). */
+const shownSpec = (spec: unknown): string => {
+  try {
+    return JSON.stringify(spec) ?? showValue(spec);
+  } catch {
+    return showValue(spec);
+  }
+};

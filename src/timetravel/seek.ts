@@ -4,6 +4,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
+import { threw } from "../core/caught.js";
 import { applyUpdates } from "../core/apply.js";
 import { optimizerError, type OptimizerError } from "../core/errors.js";
 import type { GradientTransformation } from "../core/transform.js";
@@ -66,6 +67,14 @@ export const replayStep = (
  * const at50 = seek(recording, 50); // Either<OptimizerError, { params, state }>
  */
 export const seek = (rec: Recording, step: number, options?: SeekOptions): E.Either<OptimizerError, RunPoint> => {
+  try {
+    return seekChecked(rec, step, options);
+  } catch (e) {
+    return threw("seek", e); // options or a recording a program forged: a getter or a Proxy trap that throws
+  }
+};
+
+const seekChecked = (rec: Recording, step: number, options?: SeekOptions): E.Either<OptimizerError, RunPoint> => {
   const recording = recordingArg(rec, "seek");
   if (E.isLeft(recording)) return recording;
   const at = stepArg(step, "seek");

@@ -4,6 +4,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
+import { threw } from "../core/caught.js";
 import { optimizerError, type OptimizerError } from "../core/errors.js";
 import type { GradientTransformation } from "../core/transform.js";
 import { diffStates } from "./diffStates.js";
@@ -70,6 +71,17 @@ const statsDifference = (paths: readonly string[], recorded: RecordedStep, repla
  * const report = E.flatMap(readRecording("out/run.larch"), (rec) => verify(rec)); // divergence: null when bit for bit
  */
 export const verify = (
+  rec: Recording,
+  optimizers?: { readonly [branch: number]: GradientTransformation<any> },
+): E.Either<OptimizerError, VerifyReport> => {
+  try {
+    return verifyChecked(rec, optimizers);
+  } catch (e) {
+    return threw("verify", e); // optimizers or a recording a program forged: a getter or a Proxy trap that throws
+  }
+};
+
+const verifyChecked = (
   rec: Recording,
   optimizers?: { readonly [branch: number]: GradientTransformation<any> },
 ): E.Either<OptimizerError, VerifyReport> => {

@@ -5,7 +5,8 @@
 import * as E from "fp-ts/lib/Either.js";
 import { defineElementwise } from "../core/defineElementwise.js";
 import { failing } from "../core/elementwise.js";
-import { optimizerError } from "../core/errors.js";
+import { optimizerError, showValue } from "../core/errors.js";
+import { aNumber, readOptions, required } from "../core/options.js";
 import type { GradientTransformation } from "../core/transform.js";
 
 /** State of {@link clip}: nothing but its tag. */
@@ -19,11 +20,14 @@ export interface ClipState {
  * @example
  * const opt = chain(clip(1), sgd({ lr: 0.1, momentum: 0.9 }));
  */
-export const clip = (maxDelta: number): GradientTransformation<ClipState> => {
+export const clip = (delta: number): GradientTransformation<ClipState> => {
   const name = "clip";
+  const read = readOptions(name, { maxDelta: delta }, { maxDelta: required(aNumber) });
+  if (E.isLeft(read)) return failing(name, {}, read.left);
+  const { maxDelta } = read.right;
   const hyperparams = { maxDelta };
-  if (!(typeof maxDelta === "number" && Number.isFinite(maxDelta) && maxDelta >= 0))
-    return failing(name, hyperparams, optimizerError("InvalidOption", `Invalid max delta: ${String(maxDelta)} (must be finite and >= 0)`));
+  if (!(Number.isFinite(maxDelta) && maxDelta >= 0))
+    return failing(name, hyperparams, optimizerError("InvalidOption", `Invalid max delta: ${showValue(maxDelta)} (must be finite and >= 0)`));
   return defineElementwise<ClipState>({
     name,
     hyperparams,

@@ -6,7 +6,8 @@ import * as E from "fp-ts/lib/Either.js";
 import { registerBuilder } from "../core/builders.js";
 import { defineElementwise } from "../core/defineElementwise.js";
 import { failing } from "../core/elementwise.js";
-import { optimizerError } from "../core/errors.js";
+import { optimizerError, showValue } from "../core/errors.js";
+import { aBoolean, aNumber, optional, readOptions, required } from "../core/options.js";
 import type { GradientTransformation } from "../core/transform.js";
 import type { Tree } from "../core/tree.js";
 
@@ -27,14 +28,14 @@ export interface EmaState {
  * @example
  * const opt = chain(ema({ decay: 0.9 }), scaleByLr(0.1));
  */
-export const ema = (o: { readonly decay: number; readonly debias?: boolean }): GradientTransformation<EmaState> => {
-  const decay = o?.decay;
-  const debias = o?.debias ?? true;
+export const ema = (options: { readonly decay: number; readonly debias?: boolean }): GradientTransformation<EmaState> => {
   const name = "ema";
-  const hyperparams = { decay: decay ?? null, debias };
-  if (!(typeof decay === "number" && decay >= 0 && decay <= 1))
-    return failing(name, hyperparams, optimizerError("InvalidOption", `Invalid decay: ${String(decay)} (must be in [0, 1])`));
-  if (typeof debias !== "boolean") return failing(name, hyperparams, optimizerError("InvalidOption", `Invalid debias: ${String(debias)} (must be true or false)`));
+  const read = readOptions(name, options, { decay: required(aNumber), debias: optional(aBoolean, true) });
+  if (E.isLeft(read)) return failing(name, {}, read.left);
+  const { decay, debias } = read.right;
+  const hyperparams = { decay, debias };
+  if (!(decay >= 0 && decay <= 1))
+    return failing(name, hyperparams, optimizerError("InvalidOption", `Invalid decay: ${showValue(decay)} (must be in [0, 1])`));
   return defineElementwise<EmaState>({
     name,
     hyperparams,

@@ -4,7 +4,9 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
+import { threw } from "../core/caught.js";
 import { optimizerError, type OptimizerError } from "../core/errors.js";
+import { aNumber, numbers, optional, readOptions } from "../core/options.js";
 import { allocate, denseValues, dtypeOf, leafOf, type Leaf } from "../core/leaf.js";
 import { matmul, transpose } from "../core/matmul.js";
 import { l2Norm } from "../core/norm.js";
@@ -45,13 +47,21 @@ const combine = (c1: number, x: Leaf, c2: number, y: Leaf): Leaf => {
  * newtonSchulz(momentumOfW) // Right(≈ U·Vᵀ), Muon's update direction for a weight matrix
  */
 export const newtonSchulz = (x: Leaf, options: NewtonSchulzOptions = {}): E.Either<OptimizerError, Leaf> => {
-  const o = options ?? {};
-  const steps = o.steps ?? 5;
-  const [a, b, c] = o.coeffs ?? MUON_NS_COEFFS;
-  const eps = o.eps ?? 1e-8;
+  try {
+    return newtonSchulzOrThrow(x, options);
+  } catch (e) {
+    return threw("newtonSchulz", e); // a leaf that is a Proxy whose traps throw
+  }
+};
+
+const newtonSchulzOrThrow = (x: Leaf, options: NewtonSchulzOptions = {}): E.Either<OptimizerError, Leaf> => {
+  const o = readOptions("newtonSchulz", options ?? {}, { steps: optional(aNumber, 5), coeffs: optional(numbers, MUON_NS_COEFFS), eps: optional(aNumber, 1e-8) });
+  if (E.isLeft(o)) return o;
+  const { steps, eps } = o.right;
+  const [a, b, c] = o.right.coeffs;
   if (!(Number.isSafeInteger(steps) && steps >= 0))
     return E.left(optimizerError("InvalidOption", `Invalid Newton–Schulz steps: ${steps} (must be a whole number >= 0)`));
-  if (![a, b, c].every(Number.isFinite)) return E.left(optimizerError("InvalidOption", `Invalid Newton–Schulz coefficients: [${[a, b, c].join(", ")}]`));
+  if (o.right.coeffs.length !== 3 || ![a, b, c].every(Number.isFinite)) return E.left(optimizerError("InvalidOption", `Invalid Newton–Schulz coefficients: [${o.right.coeffs.join(", ")}] (must be three finite numbers)`));
   if (!(Number.isFinite(eps) && eps >= 0)) return E.left(optimizerError("InvalidOption", `Invalid eps: ${eps} (must be finite and >= 0)`));
   const checked = transpose(x); // also checks that x is a 2-D float leaf
   if (E.isLeft(checked)) return checked;

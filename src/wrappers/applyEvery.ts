@@ -5,6 +5,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { checkCount, failing, stateOfKind, stateTreeMatching, zerosLike } from "../core/elementwise.js";
 import { optimizerError, type OptimizerError } from "../core/errors.js";
+import { aNumber, readOptions, required } from "../core/options.js";
 import { allocate, denseValues, dtypeOf, leafOf, type Leaf } from "../core/leaf.js";
 import type { GradientTransformation, Step } from "../core/transform.js";
 import { flatten, unflatten, type Tree } from "../core/tree.js";
@@ -28,8 +29,11 @@ export interface ApplyEveryState {
  * @example
  * const opt = chain(sgd({ lr: 0.1, momentum: 0.9 }), applyEvery(4)); // params move every 4th step by the sum of 4 updates
  */
-export const applyEvery = (k: number): GradientTransformation<ApplyEveryState> => {
+export const applyEvery = (steps: number): GradientTransformation<ApplyEveryState> => {
   const name = "applyEvery";
+  const o = readOptions(name, { k: steps }, { k: required(aNumber) });
+  if (E.isLeft(o)) return failing(name, {}, o.left);
+  const { k } = o.right;
   const hyperparams = { k };
   if (!(Number.isSafeInteger(k) && k >= 1))
     return failing(name, hyperparams, optimizerError("InvalidOption", `Invalid number of steps k: ${k} (must be a whole number >= 1)`));

@@ -5,6 +5,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { checkCount, failing, stateOfKind, stateTreeMatching } from "../core/elementwise.js";
 import { optimizerError, type OptimizerError } from "../core/errors.js";
+import { aBoolean, aNumber, aTransformation, optional, readOptions, required } from "../core/options.js";
 import { copyLeaf } from "../core/leaf.js";
 import { specOf, type GradientTransformation, type Step, type UpdateContext } from "../core/transform.js";
 import { flatten, flattenLike, unflatten, type Tree } from "../core/tree.js";
@@ -45,18 +46,21 @@ export interface LookaheadOptions {
  * @example
  * const opt = lookahead(adam({ lr: 1e-3 }), { syncPeriod: 5, slowStepSize: 0.5 });
  */
-export const lookahead = <S>(fast: GradientTransformation<S>, o: LookaheadOptions): GradientTransformation<LookaheadState> => {
+export const lookahead = <S>(wrapped: GradientTransformation<S>, options: LookaheadOptions): GradientTransformation<LookaheadState> => {
   const name = "lookahead";
-  const k = o?.syncPeriod;
-  const alpha = o?.slowStepSize;
-  const reset = o?.resetState ?? false;
-  const hyperparams = { syncPeriod: k ?? null, slowStepSize: alpha ?? null, resetState: reset, inner: specOf(fast) };
+  const fastRead = readOptions(name, { fast: wrapped }, { fast: required(aTransformation) });
+  if (E.isLeft(fastRead)) return failing(name, {}, fastRead.left);
+  const fast = fastRead.right.fast as GradientTransformation<S>;
+  const o = readOptions(name, options, { syncPeriod: required(aNumber), slowStepSize: required(aNumber), resetState: optional(aBoolean, false) });
+  if (E.isLeft(o)) return failing(name, {}, o.left);
+  const k = o.right.syncPeriod;
+  const alpha = o.right.slowStepSize;
+  const reset = o.right.resetState;
+  const hyperparams = { syncPeriod: k, slowStepSize: alpha, resetState: reset, inner: specOf(fast) };
   if (!(Number.isSafeInteger(k) && k >= 1))
     return failing(name, hyperparams, optimizerError("InvalidOption", `Invalid sync period: ${k} (must be a whole number >= 1)`));
-  if (!(typeof alpha === "number" && alpha >= 0 && alpha <= 1))
+  if (!(alpha >= 0 && alpha <= 1))
     return failing(name, hyperparams, optimizerError("InvalidOption", `Invalid slow step size: ${alpha} (must be a number in [0, 1])`));
-  if (typeof reset !== "boolean")
-    return failing(name, hyperparams, optimizerError("InvalidOption", `Invalid resetState: ${String(reset)} (must be true or false)`));
   const update = (updates: Tree, state: LookaheadState, params?: Tree, context?: UpdateContext): E.Either<OptimizerError, Step<LookaheadState>> => {
     const s = stateOfKind<LookaheadState>(state, "lookahead");
     if (E.isLeft(s)) return s;

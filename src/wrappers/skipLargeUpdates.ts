@@ -5,6 +5,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { checkCount, failing, stateOfKind } from "../core/elementwise.js";
 import { optimizerError, type OptimizerError } from "../core/errors.js";
+import { aNumber, aTransformation, readOptions, required } from "../core/options.js";
 import { denseValues } from "../core/leaf.js";
 import { sumOfSquares } from "../core/norm.js";
 import { specOf, type GradientTransformation, type Step, type UpdateContext } from "../core/transform.js";
@@ -37,10 +38,13 @@ export interface SkipLargeUpdatesState {
  * @example
  * const opt = skipLargeUpdates(adam({ lr: 1e-3 }), 100); // skip steps with ‖g‖ ≥ 10
  */
-export const skipLargeUpdates = <S>(inner: GradientTransformation<S>, maxSquaredNorm: number): GradientTransformation<SkipLargeUpdatesState> => {
+export const skipLargeUpdates = <S>(wrapped: GradientTransformation<S>, maxSquared: number): GradientTransformation<SkipLargeUpdatesState> => {
   const name = "skipLargeUpdates";
+  const o = readOptions(name, { inner: wrapped, maxSquaredNorm: maxSquared }, { inner: required(aTransformation), maxSquaredNorm: required(aNumber) });
+  if (E.isLeft(o)) return failing(name, {}, o.left);
+  const { inner, maxSquaredNorm } = o.right as { inner: GradientTransformation<S>; maxSquaredNorm: number };
   const hyperparams = { maxSquaredNorm, inner: specOf(inner) };
-  if (!(typeof maxSquaredNorm === "number" && maxSquaredNorm > 0))
+  if (!(maxSquaredNorm > 0))
     return failing(name, hyperparams, optimizerError("InvalidOption", `Invalid max squared norm: ${maxSquaredNorm} (must be a number > 0)`));
   const update = (
     updates: Tree,

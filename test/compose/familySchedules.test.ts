@@ -136,7 +136,6 @@ describe("invalid options of the new schedules", () => {
     ["oneCycle with transitionSteps 0", oneCycle({ transitionSteps: 0, peak: 0.1 })],
     ["oneCycle with pctStart 1.5", oneCycle({ transitionSteps: 10, peak: 0.1, pctStart: 1.5 })],
     ["oneCycle with divFactor 0", oneCycle({ transitionSteps: 10, peak: 0.1, divFactor: 0 })],
-    ["oneCycle with an unknown anneal", oneCycle({ transitionSteps: 10, peak: 0.1, anneal: "cubic" as "linear" })],
     ["joinSchedules with too few schedules", joinSchedules({ schedules: [0.1], boundaries: [5] })],
     ["joinSchedules with unsorted boundaries", joinSchedules({ schedules: [0.1, 0.2, 0.3], boundaries: [5, 2] })],
   ];
@@ -150,6 +149,13 @@ describe("invalid options of the new schedules", () => {
       const r = t.update(g, init.right);
       expect(E.isLeft(r) && r.left).toMatchObject({ kind: "InvalidOption", step: 0 });
     });
+
+  it("oneCycle with an unknown anneal: a refused schedule, which scaleByLr returns at init", () => {
+    const schedule = oneCycle({ transitionSteps: 10, peak: 0.1, anneal: "cubic" as "linear" });
+    expect(schedule(3)).toBeNaN();
+    const init = scaleByLr(schedule).init({ w: ndarray(new Float32Array([1])) as Leaf });
+    expect(E.isLeft(init) && init.left).toMatchObject({ kind: "InvalidOption", message: 'oneCycle: option anneal must be one of "cosine", "linear", not "cubic"' });
+  });
 
   it("joinSchedules restarts each schedule at its boundary, and takes constants", () => {
     const decay = cosineDecay({ init: 1, decaySteps: 10 });

@@ -14,6 +14,7 @@ describe("the typedoc plugin", () => {
     expect(group("/r/src/wrappers/multiSteps.ts", "multiSteps")).toBe("Wrappers");
     expect(group("/r/src/schedules/cosineDecay.ts", "cosineDecay")).toBe("Schedules");
     expect(group("/r/src/core/tree.ts", "flatten")).toBe("Trees");
+    expect(group("/r/src/core/leaf.ts", "leafOf")).toBe("Trees");
     expect(group("/r/src/timetravel/seek.ts", "seek")).toBe("Time travel");
     const internals: [string, string][] = [
       ["core/elementwise.ts", "BLOCK"],
@@ -22,6 +23,9 @@ describe("the typedoc plugin", () => {
       ["core/elementwise.ts", "runFused"],
       ["transforms/trustRatio.ts", "scaleKernel"],
       ["transforms/trustRatio.ts", "trustNumerator"],
+      ["core/leaf.ts", "denseValues"],
+      ["core/norm.ts", "l2Norm"],
+      ["wrappers/noUpdates.ts", "noUpdates"],
     ];
     for (const [file, name] of internals)
       expect(group(`/r/src/${file}`, name), name).toBe("Extend");
