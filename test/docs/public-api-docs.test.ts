@@ -34,18 +34,18 @@ function kindOf(decl: ts.Declaration, checker: ts.TypeChecker, symbol: ts.Symbol
 
 /** The exported symbols of the package's entry points, re-exports resolved to the declarations they name. */
 function publicSymbols(): PublicSymbol[] {
-  return ["src/index.ts", "src/tfjs/index.ts"].flatMap(entrySymbols);
-}
-
-/** The exported symbols of one entry point. */
-function entrySymbols(entryFile: string): PublicSymbol[] {
   const configPath = path.join(root, "tsconfig.build.json");
   const config = ts.getParsedCommandLineOfConfigFile(configPath, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
   if (config === undefined) throw new Error(`cannot read ${configPath}`);
-  const entry = path.join(root, entryFile);
-  const program = ts.createProgram([entry], { ...config.options, noEmit: true });
+  const entries = ["src/index.ts", "src/tfjs/index.ts"].map((file) => path.join(root, file));
+  // one program for both entry points: building a program (parsing larch and the types it imports) is the cost
+  const program = ts.createProgram(entries, { ...config.options, noEmit: true });
   const checker = program.getTypeChecker();
-  const moduleSymbol = checker.getSymbolAtLocation(program.getSourceFile(entry)!)!;
+  return entries.flatMap((entry) => entrySymbols(checker, checker.getSymbolAtLocation(program.getSourceFile(entry)!)!));
+}
+
+/** The exported symbols of one entry point. */
+function entrySymbols(checker: ts.TypeChecker, moduleSymbol: ts.Symbol): PublicSymbol[] {
   const found: PublicSymbol[] = [];
   for (const exported of checker.getExportsOfModule(moduleSymbol)) {
     const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;

@@ -1,7 +1,7 @@
-/** The API reference's plugin (scripts/typedoc-larch.mjs): exports grouped by area, internals apart; equations kept as blocks. */
+/** The API reference's plugin (scripts/typedoc-larch.mjs, its rules in typedoc-larch-rules.mjs): exports grouped by area, internals apart; equations kept as blocks. */
 import { describe, expect, it } from "vitest";
 // @ts-expect-error a plain-JavaScript typedoc plugin, without declarations
-import { equationBlocks, groupOf } from "../../scripts/typedoc-larch.mjs";
+import { equationBlocks, groupOf } from "../../scripts/typedoc-larch-rules.mjs";
 
 type Part = { kind: string; text: string; tag?: string };
 const group = groupOf as (file: string, name: string) => string;
