@@ -49,6 +49,8 @@ export * from "./transforms/scaleByAdan.js";
 export * from "./transforms/scaleByAdemamix.js";
 export * from "./transforms/scaleByMuon.js";
 export * from "./transforms/scaleByShape.js";
+export * from "./transforms/scaleByRms.js";
+export * from "./transforms/scheduleFree.js";
 export * from "./transforms/ema.js";
 export * from "./transforms/clip.js";
 export * from "./transforms/scaleByLr.js";
@@ -83,6 +85,7 @@ export * from "./optimizers/radam.js";
 export * from "./optimizers/adan.js";
 export * from "./optimizers/ademamix.js";
 export * from "./optimizers/muon.js";
+export * from "./optimizers/scheduleFreeAdamw.js";
 
 // kernels: trees placed in the WebAssembly kernel's memory
 export { kernelThreads, kernelTree } from "./kernels/kernelMemory.js";

@@ -30,6 +30,7 @@ import {
   nadamw,
   radam,
   scaleByAdam,
+  scheduleFreeAdamw,
   scaleByLr,
   scaleByTrustRatio,
   sgd,
@@ -63,6 +64,7 @@ const FAMILY: readonly (readonly [string, () => GradientTransformation<any>, { s
   ["nadamw", () => nadamw({ lr: 1e-3 })],
   ["ademamix", () => ademamix({ lr: 1e-3 })],
   ["muon", () => muon({ lr: 0.02 }), { steps: 3, warmup: 1 }],
+  ["scheduleFreeAdamw", () => scheduleFreeAdamw({ lr: 0.0025 })],
 ];
 
 /** docs/composing.md's recipe: the seed's LARS with Adam's moments in place of its momentum. */

@@ -11,7 +11,7 @@ import { checkCount, failing, requireParams, runFused, stateOfKind, stateTreeMat
 import { optimizerError, type OptimizerError } from "./errors.js";
 import { aFunction, aRecord, readOptions, refusingThrows, required } from "./options.js";
 import { parseBody, type Body, type BodySource } from "./expression.js";
-import { denseValues, leafOf, type Leaf } from "./leaf.js";
+import { copyLeaf, denseValues, leafOf, type Leaf } from "./leaf.js";
 import type { Fusable, GradientTransformation, HyperRecord, LeafBinding, LeafInput, MemberMath, StepPlan, StepTrees, UpdateContext } from "./transform.js";
 import { flatten, frozenRecord, unflatten, type Flat, type Tree } from "./tree.js";
 
@@ -20,8 +20,11 @@ export interface StateDeclaration {
   readonly kind: string;
   /** a step count t: 0 at init, t + 1 after each step, checked to be a whole number ≥ 0 */
   readonly count?: boolean;
-  /** state arrays of the params' structure, shapes and dtypes, zeros at init (false: the field is null, no array kept) */
-  readonly trees?: { readonly [name: string]: boolean };
+  /**
+   * state arrays of the params' structure, shapes and dtypes, zeros at init, or a copy of the params with "params"
+   * (schedule-free's z); false: the field is null, no array kept
+   */
+  readonly trees?: { readonly [name: string]: boolean | "params" };
   /** numbers the state records after each step (a learning rate used), with their values at init */
   readonly values?: { readonly [name: string]: number };
   /** per-leaf records (a ratio γ of each leaf): field → the leaf scalar it records; NaN for every leaf at init */
@@ -49,8 +52,12 @@ export interface ElementwiseDeclaration {
   readonly state: StateDeclaration;
   /** the bodies by key: each assigns the state arrays (those declared true, in order), then u (see {@link parseBody}) */
   readonly bodies: { readonly [key: string]: BodySource };
-  /** step t (the count before this step; 0 without a count): which body, its scalars; a Left refuses the step */
-  step(t: number): E.Either<OptimizerError, StepMath>;
+  /**
+   * step t (the count before this step; 0 without a count): which body, its scalars; a Left refuses the step.
+   * `state` is the state record handed in (its kind and count checked), for the numbers it records (`values`),
+   * which a step may read (a running maximum) and must check itself.
+   */
+  step(t: number, state: { readonly [field: string]: unknown }): E.Either<OptimizerError, StepMath>;
 }
 
 type Record_ = { readonly kind: string; readonly [field: string]: unknown };
@@ -71,7 +78,8 @@ const initState = (decl: StateDeclaration, params: Tree): E.Either<OptimizerErro
   const needsTree = decl.trees !== undefined || decl.perLeaf !== undefined;
   const flat = needsTree ? flatten(params) : undefined;
   if (flat !== undefined && E.isLeft(flat)) return flat;
-  for (const [name, on] of Object.entries(decl.trees ?? {})) fields[name] = on ? zerosLike(flat!.right) : null;
+  for (const [name, on] of Object.entries(decl.trees ?? {}))
+    fields[name] = on === "params" ? unflatten(flat!.right.def, flat!.right.leaves.map(copyLeaf), flat!.right.paths) : on ? zerosLike(flat!.right) : null;
   Object.assign(fields, decl.values);
   for (const field of Object.keys(decl.perLeaf ?? {})) fields[field] = frozenRecord(flat!.right.paths, flat!.right.paths.map(() => NaN));
   return E.right(Object.freeze(fields) as Record_);
@@ -114,7 +122,7 @@ const begin = (
     const params = requireParams(name, trees);
     if (E.isLeft(params)) return params;
   }
-  const math = decl.step(t);
+  const math = decl.step(t, s.right);
   if (E.isLeft(math)) return math;
   const { body: key, scalars = {}, leaf, values } = math.right;
   const body = key === null ? null : bodies[key];

@@ -19,6 +19,7 @@ import { lion } from "../optimizers/lion.js";
 import { muon } from "../optimizers/muon.js";
 import { nadamw } from "../optimizers/nadamw.js";
 import { radam } from "../optimizers/radam.js";
+import { scheduleFreeAdamw } from "../optimizers/scheduleFreeAdamw.js";
 import { sgd } from "../optimizers/sgd.js";
 import { scaleByAdam } from "../transforms/scaleByAdam.js";
 import { scaleByAdan } from "../transforms/scaleByAdan.js";
@@ -28,6 +29,7 @@ import { scaleByLion } from "../transforms/scaleByLion.js";
 import { scaleByMuon } from "../transforms/scaleByMuon.js";
 import { scaleByNadam } from "../transforms/scaleByNadam.js";
 import { scaleByRadam } from "../transforms/scaleByRadam.js";
+import { scaleByRms } from "../transforms/scaleByRms.js";
 import { scaleByTrustRatio } from "../transforms/scaleByTrustRatio.js";
 import { scaleByUpdateTrustRatio } from "../transforms/scaleByUpdateTrustRatio.js";
 import { traceMomentum } from "../transforms/traceMomentum.js";
@@ -52,6 +54,7 @@ export const BUILDERS: { readonly [name: string]: (options: any) => GradientTran
   adan,
   ademamix,
   muon,
+  scheduleFreeAdamw,
   scaleByAdam,
   scaleByLion,
   scaleByBelief,
@@ -60,6 +63,7 @@ export const BUILDERS: { readonly [name: string]: (options: any) => GradientTran
   scaleByAdan,
   scaleByAdemamix,
   scaleByMuon,
+  scaleByRms,
   scaleByTrustRatio,
   scaleByUpdateTrustRatio,
   traceMomentum,

@@ -22,6 +22,8 @@ import { scaleByBelief } from "../transforms/scaleByBelief.js";
 import { scaleByLion } from "../transforms/scaleByLion.js";
 import { scaleByMuon } from "../transforms/scaleByMuon.js";
 import { scaleByShape } from "../transforms/scaleByShape.js";
+import { scaleByRms } from "../transforms/scaleByRms.js";
+import { scheduleFree } from "../transforms/scheduleFree.js";
 import { scaleByNadam } from "../transforms/scaleByNadam.js";
 import { scaleByRadam } from "../transforms/scaleByRadam.js";
 import { scaleByLr } from "../transforms/scaleByLr.js";
@@ -74,7 +76,7 @@ const members = (name: string, h: HyperRecord, state: unknown): E.Either<Optimiz
 };
 
 /** The optimizers that are a chain under their own name ({@link namedChain}): rebuilt from their members. */
-const NAMED_CHAINS = ["lars", "sgd", "adam", "adamw", "lamb", "larsOptax", "larsPaper", "lion", "adabelief", "nadamw", "radam", "adan", "ademamix", "muon"] as const;
+const NAMED_CHAINS = ["lars", "sgd", "adam", "adamw", "lamb", "larsOptax", "larsPaper", "lion", "adabelief", "nadamw", "radam", "adan", "ademamix", "muon", "scheduleFreeAdamw"] as const;
 
 /** A wrapper around one transformation, whose state for `inner` is `innerState(state)`. */
 const wrapper =
@@ -107,6 +109,12 @@ const rebuilders: { readonly [name: string]: Rebuild } = {
   zeroNans: () => E.right(zeroNans()),
   scaleByMuon: fromNumbers("scaleByMuon", ["beta", "nsSteps", "eps"], (o, h) => scaleByMuon({ ...o, nesterov: h["nesterov"] === true })),
   scaleByShape: () => E.right(scaleByShape()),
+  scaleByRms: fromNumbers("scaleByRms", ["decay", "eps"], (o, h) => scaleByRms({ ...o, epsInSqrt: h["epsInSqrt"] === true, biasCorrection: h["biasCorrection"] === true })),
+  scheduleFree: (h) => {
+    const o = numbersOf(h, ["b1", "weightLrPower"]);
+    if (!o) return cannot(`scheduleFree from ${JSON.stringify(h)} (it needs the numbers b1, weightLrPower)`);
+    return E.map((lr: number | Schedule): GradientTransformation<any> => scheduleFree({ lr, ...o }))(rebuildRate(h["lr"]));
+  },
   ema: fromNumbers("ema", ["decay"], (o, h) => ema({ decay: o.decay, debias: h["debias"] !== false })),
   clip: fromNumbers("clip", ["maxDelta"], (o) => clip(o.maxDelta)),
   scaleByNadam: fromNumbers("scaleByNadam", ["b1", "b2", "eps", "epsRoot"], (o, h) => scaleByNadam({ ...o, nesterov: h["nesterov"] === true })),
@@ -158,11 +166,11 @@ const rebuilders: { readonly [name: string]: Rebuild } = {
  * The optimizer a spec `{ name, hyperparams }` describes (as `specOf` writes it and a recording keeps it), for
  * every transformation, wrapper and optimizer of the library: identity, chain (and chainUnfused, the same steps),
  * addWeightDecay, traceMomentum, scaleByTrustRatio, scaleByUpdateTrustRatio, scaleByAdam, scaleByLion, scaleByBelief, scaleByNadam, scaleByRadam,
- * scaleByAdan, scaleByAdemamix, scaleByMuon, scaleByShape, ema, clip, zeroNans, clipByGlobalNorm,
+ * scaleByAdan, scaleByAdemamix, scaleByMuon, scaleByShape, scaleByRms, scheduleFree, ema, clip, zeroNans, clipByGlobalNorm,
  * scaleByLr (a number or any library schedule: constant, polynomialDecay, cosineDecay, piecewiseConstant,
  * exponentialDecay, warmupCosineDecay, sgdr, oneCycle, linearWarmup, joinSchedules), partition and masked,
  * skipNonFinite, skipLargeUpdates, multiSteps, applyEvery, lookahead, asGradient, injectHyperparams, and the optimizers
- * lars, sgd, adam, adamw, lamb, larsOptax, larsPaper, lion, adabelief, nadamw, radam, adan, ademamix, muon. A partition's (or masked's) labels are not in its spec (they
+ * lars, sgd, adam, adamw, lamb, larsOptax, larsPaper, lion, adabelief, nadamw, radam, adan, ademamix, muon, scheduleFreeAdamw. A partition's (or masked's) labels are not in its spec (they
  * may come from a function): they are read from its state, `labels` (path → label), so give the state the spec
  * ran with (a keyframe's, or the state of the wrapper or chain containing it). An injectHyperparams is rebuilt for
  * any hyper-parameters its state holds when its `build` was a library factory (its spec names it), and for the

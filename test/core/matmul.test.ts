@@ -68,17 +68,22 @@ describe("matmul", () => {
   };
 
   test.prop(
-    [fc.constantFrom<Dtype>("float32", "float64"), fc.integer({ min: 1, max: 136 }), fc.integer({ min: 1, max: 260 }), fc.integer({ min: 1, max: 136 }), fc.integer()],
-    { numRuns: 8 },
+    [fc.constantFrom<Dtype>("float32", "float64"), fc.integer({ min: 1, max: 132 }), fc.integer({ min: 1, max: 140 }), fc.integer({ min: 1, max: 132 }), fc.integer()],
+    { numRuns: 6 },
   )("the blocked loops (4×4 tiles, blocks of 128 columns and depth, their edges) add in the plain loop's order", (dtype, m, k, n, seed) => {
     const a = fc.sample(matrixArb(fc.constant(m), fc.constant(k), dtype), { seed, numRuns: 1 })[0]!;
     const b = fc.sample(matrixArb(fc.constant(k), fc.constant(n), dtype), { seed: seed + 1, numRuns: 1 })[0]!;
     const round = dtype === "float32" ? Math.fround : (x: number) => x;
-    expect(Array.from(denseValues(right(matmul(a, b))))).toEqual(plain(a, b, false, round));
+    /** The first index where the product differs from the plain loop's bits (-1: none), cheaper than toEqual on 10⁴ values. */
+    const firstDifference = (c: Leaf, expected: number[]) => {
+      const v = denseValues(c);
+      return v.length !== expected.length ? -2 : expected.findIndex((x, i) => !Object.is(x, v[i]));
+    };
+    expect(firstDifference(right(matmul(a, b)), plain(a, b, false, round))).toBe(-1);
     // the symmetric products, half computed and mirrored: A·Aᵀ, and S·S for a symmetric S = A·Aᵀ
     const gram = right(matmul(a, a, { transposeB: true }));
-    expect(Array.from(denseValues(gram))).toEqual(plain(a, a, true, round));
-    expect(Array.from(denseValues(right(matmul(gram, gram))))).toEqual(plain(gram, gram, false, round));
+    expect(firstDifference(gram, plain(a, a, true, round))).toBe(-1);
+    expect(firstDifference(right(matmul(gram, gram)), plain(gram, gram, false, round))).toBe(-1);
   });
 
   it("refuses what is not a product of two matrices of one dtype", () => {

@@ -48,7 +48,10 @@ import {
   scaleByAdam,
   scaleByLr,
   scaleByMuon,
+  scaleByRms,
   scaleByTrustRatio,
+  scheduleFree,
+  scheduleFreeAdamw,
   scaleByUpdateTrustRatio,
   setHyperparam,
   sgd,
@@ -161,6 +164,10 @@ const cases: [string, () => GradientTransformation<any>, Grad?][] = [
   ["ademamix", () => ademamix({ lr: 1e-2, b3: 0.999, alpha: 3, weightDecay: 0.01 })],
   ["muon", () => muon({ lr: 1e-2, nsSteps: 3, weightDecay: 0.01, adamWeightDecay: 0.05 })],
   ["muon (a schedule, no nesterov)", () => muon({ lr: cosineDecay({ init: 2e-2, decaySteps: 5 }), nesterov: false })],
+  ["scheduleFreeAdamw", () => scheduleFreeAdamw({ lr: 1e-2, b1: 0.8, weightDecay: 0.01, weightLrPower: 1 })],
+  ["scheduleFreeAdamw (warm-up)", () => scheduleFreeAdamw({ lr: 1e-2, warmupSteps: 3 })],
+  ["scheduleFree after sgd, a schedule", () => chain(traceMomentum({ momentum: 0.5 }), scaleByLr(cosineDecay({ init: 0.1, decaySteps: 5 })), scheduleFree({ lr: cosineDecay({ init: 0.1, decaySteps: 5 }), b1: 0.9 }))],
+  ["scaleByRms", () => scaleByRms({ decay: 0.9, eps: 1e-6 })],
   ["nested wrappers", () => multiSteps(skipNonFinite(partition({ conv: lamb({ lr: 1e-2 }), rest: larsOptax({ lr: 0.5 }) }, byPath)), 2), nanAt(3)],
 ];
 
@@ -220,6 +227,8 @@ describe("rebuildOptimizer knows every library factory an injectHyperparams may 
     ["ademamix", ademamix],
     ["muon", muon],
     ["scaleByMuon", scaleByMuon],
+    ["scheduleFreeAdamw", scheduleFreeAdamw],
+    ["scaleByRms", scaleByRms],
   ] as const)("%s", (name, factory) => {
     const opt = injectHyperparams(factory as (h: { momentum: number; lr: number }) => GradientTransformation<any>, { momentum: 0.5, lr: 0.1 });
     expect(opt.hyperparams["build"]).toBe(name);

@@ -25,10 +25,12 @@ import {
   linearWarmup,
   masked,
   multiSteps,
+  muon,
   openRecording,
   readRecording,
   rebuildOptimizer,
   scaleByLr,
+  scheduleFreeAdamw,
   seek,
   setHyperparam,
   sgd,
@@ -66,6 +68,8 @@ const cases: [string, () => GradientTransformation<any>, ((params: Tree, t: numb
   ["multiSteps(adam, 3)", () => multiSteps(adam({ lr: 1e-2 }), 3)],
   ["chain(clip, asGradient(larsOptax))", () => chain(clipByGlobalNorm(1), asGradient(larsOptax({ lr: 0.5, weightDecay: 1e-4 })))],
   ["masked by a function", () => chain(masked(adam({ lr: 1e-2 }), (path) => !path.endsWith("bias")), scaleByLr(0.5))],
+  ["muon", () => muon({ lr: 2e-2, weightDecay: 0.01 })],
+  ["scheduleFreeAdamw (warm-up)", () => scheduleFreeAdamw({ lr: 1e-2, warmupSteps: 4, weightDecay: 0.01 })],
 ];
 const dtypes: Dtype[] = ["float32", "float64"];
 
