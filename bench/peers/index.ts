@@ -6,10 +6,11 @@ import { copyFloor } from "./copy-floor.js";
 import { handLoop } from "./hand-loop.js";
 import { larchPeers } from "./larch.js";
 import { larchWasmPeers } from "./larch-wasm.js";
+import { optimizerFloors } from "./optimizer-floors.js";
 import { optimizerPeers } from "./optimizers.js";
 import { tfjsCpu, tfjsWasm } from "./tfjs.js";
 import { torchSeed } from "./torch.js";
 import { trafficFloors } from "./traffic-floor.js";
 import { wasmProbes } from "./wasm-probe.js";
 
-export const PEERS: readonly Peer[] = [copyFloor, ...trafficFloors, torchSeed, handLoop, ...larchPeers, ...larchWasmPeers, ...optimizerPeers, tfjsWasm, tfjsCpu, ...wasmProbes];
+export const PEERS: readonly Peer[] = [copyFloor, ...trafficFloors, torchSeed, handLoop, ...larchPeers, ...larchWasmPeers, ...optimizerPeers, ...optimizerFloors, tfjsWasm, tfjsCpu, ...wasmProbes];

@@ -24,11 +24,13 @@ import {
   applyUpdates,
   chain,
   kernelThreads,
+  kernelTree,
   lars,
   lion,
   muon,
   nadamw,
   radam,
+  traceMomentum,
   scaleByAdam,
   scheduleFreeAdamw,
   scaleByLr,
@@ -71,6 +73,10 @@ const FAMILY: readonly (readonly [string, () => GradientTransformation<any>, { s
 const larsAdam = (): GradientTransformation<any> =>
   chain(addWeightDecay(1e-4), scaleByAdam({}), scaleByTrustRatio({ weightDecay: 1e-4 }), scaleByLr(1e-3));
 
+/** lars() without its hand-written kernel: the same chain, through the kernel generated from its bodies. */
+const larsGenerated = (): GradientTransformation<any> =>
+  chain(addWeightDecay(5e-4), traceMomentum({ momentum: 0.9 }), scaleByTrustRatio({ weightDecay: 5e-4 }), scaleByLr(0.1));
+
 const TREES: readonly TreeId[] = ["resnet50", "leaves1000"];
 
 const treeOf = (tree: BenchTree, arrays: readonly Float32Array[]): Tree =>
@@ -81,21 +87,29 @@ const orThrow = <A>(e: E.Either<{ message: string }, A>): A => {
   return e.right;
 };
 
+type Path = "applyStep" | "update" | "resident";
+const PATHS: { readonly [path in Path]: readonly [row: string, description: string] } = {
+  applyStep: ["applyStep, fresh grads, pure, 2 threads", "pure applyStep"],
+  update: ["update + applyUpdates, 2 threads", "update then applyUpdates"],
+  resident: ["applyStep, fresh grads, params in kernel memory, donated, 2 threads", "params placed by kernelTree, applyStep with donate: true"],
+};
+
 const larchRow = (
   label: string,
   make: () => GradientTransformation<any>,
-  path: "applyStep" | "update",
+  path: Path,
   trees: readonly TreeId[] = TREES,
   counts: { steps?: number; warmup?: number } = {},
 ): Peer => ({
-  name: `larch ${label}: ${path === "applyStep" ? "applyStep, fresh grads, pure, 2 threads" : "update + applyUpdates, 2 threads"}`,
-  description: `${label}, the user's loop: new plain Float32Array gradients every step (two trees in turn), ${path === "applyStep" ? "pure applyStep" : "update then applyUpdates"}, after kernelThreads(2)`,
+  name: `larch ${label}: ${PATHS[path][0]}`,
+  description: `${label}, the user's loop: new plain Float32Array gradients every step (two trees in turn), ${PATHS[path][1]}, after kernelThreads(2)`,
   trees,
   ...counts,
   async setup(tree) {
     await kernelThreads(2);
     const opt = make();
     let params = treeOf(tree, tree.params);
+    if (path === "resident") params = orThrow(kernelTree(params));
     let state = orThrow(opt.init(params));
     const grads = [treeOf(tree, tree.grads), treeOf(tree, tree.grads)];
     let t = 0;
@@ -103,7 +117,7 @@ const larchRow = (
       kind: "step",
       step() {
         const g = grads[t++ % 2]!;
-        if (path === "applyStep") [params, state] = orThrow(applyStep(opt, g, state, params));
+        if (path !== "update") [params, state] = orThrow(applyStep(opt, g, state, params, { donate: path === "resident" }));
         else {
           const [updates, next] = orThrow(opt.update(g, state, params));
           params = orThrow(applyUpdates(params, updates));
@@ -143,8 +157,16 @@ const torchRow = (name: Name): Peer => ({
 const NAMES: readonly Name[] = ["sgd", "adam", "adamw", "lars"];
 
 export const optimizerPeers: readonly Peer[] = [
-  ...NAMES.flatMap((name) => [torchRow(name), larchRow(name, OPTIMIZERS[name], "applyStep"), larchRow(name, OPTIMIZERS[name], "update")]),
+  ...NAMES.flatMap((name) => [
+    torchRow(name),
+    larchRow(name, OPTIMIZERS[name], "applyStep"),
+    larchRow(name, OPTIMIZERS[name], "resident"),
+    larchRow(name, OPTIMIZERS[name], "update"),
+  ]),
+  larchRow("lars, generated kernel", larsGenerated, "applyStep"),
+  larchRow("lars, generated kernel", larsGenerated, "resident"),
   larchRow("larsAdam (docs/composing.md)", larsAdam, "applyStep"),
+  larchRow("larsAdam (docs/composing.md)", larsAdam, "resident"),
   ...FAMILY.map(([name, make, counts]) => larchRow(name, make, "applyStep", ["resnet50"], counts)),
   // muon on single weight matrices: Newton–Schulz's cost alone (5 iterations of three float64 matrix products)
   larchRow("muon (one matrix)", () => muon({ lr: 0.02 }), "applyStep", ["w512x512", "w1024x4096"], { steps: 2, warmup: 1 }),

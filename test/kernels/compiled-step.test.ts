@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   addWeightDecay,
   applyStep,
@@ -31,7 +31,7 @@ import {
 } from "larch";
 import { leafLoop } from "../../src/core/compileJs.js";
 import { applyStepWith } from "../../src/core/step.js";
-import { compiledPass } from "../../src/kernels/compiledStep.js";
+import { compiledMinValues, compiledPass } from "../../src/kernels/compiledStep.js";
 import { passLayout } from "../../src/kernels/compileWasm.js";
 import { kernelArena } from "../../src/kernels/kernelMemory.js";
 import { bitsOf as bytesOf, right } from "../compose/bits.js";
@@ -180,7 +180,12 @@ const run = (opt: GradientTransformation<any>, stepper: Stepper, spec: TreeSpec,
 };
 
 describe("applyStep through the generated WebAssembly: the bits of the JavaScript and of the unfused chain", () => {
+  let minValues = 0;
+  beforeAll(() => {
+    minValues = compiledMinValues(0); // every step through the WebAssembly, however small
+  });
   afterAll(async () => {
+    compiledMinValues(minValues);
     await kernelThreads(1);
   });
 
