@@ -1,5 +1,5 @@
 /** Recording a run, reading it back, seeking, verifying, forking. */
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -141,14 +141,21 @@ describe("a damaged recording", () => {
     const cut = file("cut.larch");
     let insideFrame = 0;
     let tried = 0;
-    // every length within the last 400 bytes (the final keyframe and end frames), every 11th before
-    for (let n = 0; n < bytes.length; n += n < bytes.length - 400 ? 11 : 1, tried++) {
-      writeFileSync(cut, bytes.subarray(0, n));
+    // every length within the last 400 bytes (the final keyframe and end frames), every 11th before; longest
+    // first, so each cut is one ftruncate of the same file rather than a new file
+    const lengths: number[] = [];
+    for (let n = 0; n < bytes.length; n += n < bytes.length - 400 ? 11 : 1) lengths.push(n);
+    writeFileSync(cut, bytes);
+    const fd = openSync(cut, "r+");
+    for (const n of lengths.reverse()) {
+      ftruncateSync(fd, n);
+      tried++;
       const r = readRecording(cut);
       // a cut at a frame boundary leaves an intact but unfinished recording (no end frame): read, not complete
       if (E.isRight(r)) expect(r.right.branches.get(0)!.complete).toBe(false);
       else if (/ends inside frame/.test(r.left.message)) insideFrame++;
     }
+    closeSync(fd);
     expect(insideFrame).toBeGreaterThan(tried * 0.9);
     writeFileSync(cut, bytes.subarray(0, bytes.length - 3));
     const partial = readRecording(cut, { allowTruncated: true });
@@ -182,12 +189,15 @@ describe("a damaged recording", () => {
 
   it("with any single bit flipped is a Left", () => {
     const flipped = file("flipped.larch");
+    writeFileSync(flipped, bytes);
+    const fd = openSync(flipped, "r+");
+    // one byte rewritten in place and put back after each read, rather than a new file per flip
     for (let i = 0; i < bytes.length; i += 7) {
-      const copy = Buffer.from(bytes);
-      copy[i] = copy[i]! ^ (1 << (i % 8));
-      writeFileSync(flipped, copy);
+      writeSync(fd, Uint8Array.of(bytes[i]! ^ (1 << (i % 8))), 0, 1, i);
       const r = readRecording(flipped);
       expect(E.isLeft(r), `bit ${i % 8} of byte ${i}`).toBe(true);
+      writeSync(fd, bytes, i, 1, i);
     }
+    closeSync(fd);
   });
 });
