@@ -10,6 +10,7 @@ import { dtypeOf } from "../core/leaf.js";
 import { specOf, type GradientTransformation, type Step } from "../core/transform.js";
 import { flatten, type Tree } from "../core/tree.js";
 import { encodeState } from "./encodeState.js";
+import { isDonated, reusedError } from "../core/donation.js";
 import { metaToJson } from "./checkpointMeta.js";
 import { nodeIo, openFrameWriter, type FrameWriter, type WriterIo } from "./frameWriter.js";
 import { jsonPayloadOf, stepPayload } from "./recordingFrame.js";
@@ -128,6 +129,10 @@ export const stepRecorder = <S>(
     step: (grads, state, params, extras = {}) => {
       if (closed) return E.left(optimizerError("InvalidOption", `the recording ${path} is closed; open a new one or fork it`));
       if (t >= 2 ** 32 - 1) return E.left(optimizerError("InvalidOption", "a recording holds at most 2^32 - 1 steps"));
+      // a donated state, params or gradient may hold the next step's values: refused before the optimizer reads them
+      // (a custom transformation's update may not check), so nothing of it reaches the file
+      for (const [what, tree] of [["state", state], ["params", params], ["gradient", grads]] as const)
+        if (isDonated(tree)) return E.left({ ...reusedError(what), step: t });
       const stepped = optimizer.update(grads, state, params);
       if (E.isLeft(stepped)) return E.left({ ...stepped.left, step: stepped.left.step ?? t });
       const [updates, next] = stepped.right;
