@@ -122,8 +122,10 @@ describe("nothing thrown across the public API", () => {
   it("every export, and the init/update of what it returns, given each hostile value in every argument", async () => {
     const failures = new Set<string>();
     let calls = 0;
+    // the 10⁴-deep tree is a valid tree now, which every export walks in full (7 s for all of them on a loaded
+    // machine): the property above draws it, and test/hardening.test.ts walks deep trees through each tree function
     for (const [name, f] of exported)
-      for (const h of hostile)
+      for (const h of hostile.filter((x) => x !== deep))
         for (const args of [[h], [{ lr: 0.1 }, h, h], [ndarray(new Float32Array(4), [2, 2]), h, h]]) {
           calls++;
           const r = await outcome(() => f(...args));
@@ -138,7 +140,7 @@ describe("nothing thrown across the public API", () => {
           }
         }
     expect([...failures]).toEqual([]);
-    console.log(`no-throw sweep: ${calls} calls with each of ${hostile.length} hostile values`);
+    console.log(`no-throw sweep: ${calls} calls with each of ${hostile.length - 1} hostile values`);
   });
 
   it("kernelThreads refuses junk without touching the helper thread", async () => {

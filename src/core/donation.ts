@@ -29,6 +29,43 @@ const isView = (x: object): x is Leaf => "data" in x && "offset" in x && "stride
  * its inner records are never used alone without being walked to their (dead) leaves.
  */
 const holdersOf = (value: unknown, into: Set<object>): boolean => {
+  const first = holderStep(value, into);
+  if (typeof first === "boolean") return first;
+  // the records and arrays being looked into, each after its children (its own stack: no depth limit)
+  const stack: HolderFrame[] = [first];
+  const open = new Set<object>([first.value]); // a value inside itself is not looked into again
+  for (;;) {
+    const top = stack[stack.length - 1]!;
+    if (top.next < top.items.length) {
+      const item = top.items[top.next++];
+      if (typeof item === "object" && item !== null && open.has(item)) continue;
+      const found = holderStep(item, into);
+      if (typeof found === "boolean") top.holds = found || top.holds;
+      else {
+        stack.push(found);
+        open.add(found.value);
+      }
+      continue;
+    }
+    stack.pop();
+    open.delete(top.value);
+    if (top.holds) into.add(top.value);
+    if (stack.length === 0) return top.holds;
+    const parent = stack[stack.length - 1]!;
+    parent.holds = top.holds || parent.holds;
+  }
+};
+
+/** A record or array being looked into by {@link holdersOf}: whether any child seen so far holds a leaf. */
+interface HolderFrame {
+  readonly value: object;
+  readonly items: readonly unknown[];
+  next: number;
+  holds: boolean;
+}
+
+/** Whether `value` holds a leaf when that is known at once (adding what it finds to `into`), else its frame. */
+const holderStep = (value: unknown, into: Set<object>): boolean | HolderFrame => {
   if (!isObject(value) || ArrayBuffer.isView(value)) return false;
   if (into.has(value)) return true;
   if (isView(value)) return into.add(value), true;
@@ -38,20 +75,23 @@ const holdersOf = (value: unknown, into: Set<object>): boolean => {
     if (built.leaves.length > 0) into.add(value);
     return built.leaves.length > 0;
   }
-  let holds = false;
-  for (const item of Array.isArray(value) ? value : Object.values(value)) holds = holdersOf(item, into) || holds;
-  if (holds) into.add(value);
-  return holds;
+  return { value, items: Array.isArray(value) ? value : Object.values(value), next: 0, holds: false };
 };
 
 /** Takes out of `dead` every object `value` reaches (what a step's results still hold), as {@link holdersOf} finds them. */
 const spare = (value: unknown, dead: Set<object>): void => {
-  if (dead.size === 0 || !isObject(value) || ArrayBuffer.isView(value)) return;
-  dead.delete(value);
-  if (isView(value)) return;
-  const built = builtFlat(value);
-  if (built !== undefined) for (const leaf of built.leaves) dead.delete(leaf);
-  else for (const item of Array.isArray(value) ? value : Object.values(value)) spare(item, dead);
+  const stack = [value];
+  const seen = new Set<object>();
+  while (stack.length > 0 && dead.size > 0) {
+    const v = stack.pop();
+    if (!isObject(v) || ArrayBuffer.isView(v) || seen.has(v)) continue;
+    seen.add(v);
+    dead.delete(v);
+    if (isView(v)) continue;
+    const built = builtFlat(v);
+    if (built !== undefined) for (const leaf of built.leaves) dead.delete(leaf);
+    else for (const item of Array.isArray(v) ? v : Object.values(v)) stack.push(item);
+  }
 };
 
 /** Every leaf reachable from `value` (a state record, a tree), each once. */

@@ -20,6 +20,9 @@ export type TreeDef =
   | { readonly t: "array"; readonly items: readonly TreeDef[] }
   | { readonly t: "record"; readonly keys: readonly string[]; readonly items: readonly TreeDef[] };
 
+/** The structure of a record or an array (not a leaf). */
+type Branch = Exclude<TreeDef, { readonly t: "leaf" }>;
+
 /** A tree taken apart: its structure, and its leaves with their paths, in the deterministic leaf order. */
 export interface Flat {
   readonly def: TreeDef;
@@ -112,113 +115,149 @@ const sortedKeys = (record: object): string[] => {
   return keys;
 };
 
-/** Every leaf's structure, and the walk's result for it: one frozen value, not two new objects per leaf. */
-const LEAF: E.Either<OptimizerError, TreeDef> = Object.freeze(E.right(Object.freeze({ t: "leaf" as const })));
-
-/**
- * Deepest nesting of a tree: deeper (or cyclic) structures are an InvalidTree Left, so that no walk over a tree
- * or its TreeDef (flatten, unflatten, sameStructure, the codecs) can run out of stack, whatever a caller builds.
- * Models nest a few levels; a thousand is far beyond any of them.
- */
-export const MAX_TREE_DEPTH = 1000;
-
 /** A key that could make two leaves' paths equal: empty, or holding the separators of paths ("." and "["). */
 const mayCollide = (key: string): boolean => key === "" || key.includes(".") || key.includes("[");
 
+/** A record or an array being walked: its children are read one by one, their structures gathered in `items`. */
+interface Frame {
+  readonly node: { readonly [key: string]: unknown };
+  readonly path: string;
+  /** the record's sorted keys, or null for an array */
+  readonly keys: string[] | null;
+  readonly length: number;
+  next: number;
+  readonly items: TreeDef[];
+}
+
+/**
+ * A walk looks for a node among the records and arrays it is inside of (a cycle) by a scan of the first
+ * {@link SCANNED} of them and a set of the deeper ones: models nest a few levels, and a scan of a few costs less than
+ * a set's upkeep, while a deep chain (10⁵ levels) stays linear.
+ */
+const SCANNED = 32;
+
+/** The nodes on the path from the root to the node a depth-first walk is at (see {@link SCANNED}). */
+interface Ancestors {
+  has(node: object): boolean;
+  push(node: object): void;
+  pop(node: object): void;
+}
+
+const ancestors = (): Ancestors => {
+  const near: object[] = [];
+  let deep: Set<object> | undefined;
+  let depth = 0;
+  return {
+    has: (node) => {
+      for (let k = 0; k < near.length; k++) if (near[k] === node) return true;
+      return deep !== undefined && deep.has(node);
+    },
+    push: (node) => {
+      if (depth++ < SCANNED) near.push(node);
+      else (deep ??= new Set()).add(node);
+    },
+    pop: (node) => {
+      if (--depth < SCANNED) near.pop();
+      else deep!.delete(node);
+    },
+  };
+};
+
+/** The one structure every leaf shares. */
+const LEAF_DEF: TreeDef = Object.freeze({ t: "leaf" as const });
+
+/** Whether the walk's answer for a node is a structure (rather than a Left's error). */
+const isTreeDef = (x: TreeDef | OptimizerError): x is TreeDef => "t" in x;
+
+/**
+ * The walk of {@link flatten} over a tree larch did not build: depth first with its own stack, so a tree nested
+ * 10⁵ levels deep is walked like a flat one (no recursion, no depth limit); a record or array inside itself (a
+ * cycle) is an InvalidTree Left naming where it closes.
+ */
 const flattenAnew = (tree: unknown): E.Either<OptimizerError, Flat> => {
   const paths: string[] = [];
   const leaves: Leaf[] = [];
-  const ancestors: unknown[] = []; // the records and arrays on the path to the node being read
+  const stack: Frame[] = [];
+  const inside = ancestors(); // the nodes of the stack's frames
   let at = ""; // the path being read, to name it if a getter or a Proxy trap throws
   let collide = false; // some key may give two leaves one path (checked at the end, only then)
   let nested = false; // some leaf is two or more levels deep
-  const walk = (node: unknown, path: string): E.Either<OptimizerError, TreeDef> => {
-    at = path;
-    if (isDonated(node)) return E.left(reusedError(`leaf or subtree ${showPath(path)}`, path));
+  let rootDef: TreeDef | undefined;
+  /** Reads one node: a leaf (recorded, LEAF_DEF), a record or array (its frame pushed, undefined), or the error. */
+  const enter = (node: unknown, path: string): TreeDef | OptimizerError | undefined => {
+    if (isDonated(node)) return reusedError(`leaf or subtree ${showPath(path)}`, path);
     if (looksLikeNdarray(node)) {
       const problem = leafProblem(node);
-      if (problem !== undefined) return E.left(invalid(path, problem));
-      if (ancestors.length > 1) nested = true;
+      if (problem !== undefined) return invalid(path, problem);
+      if (stack.length > 1) nested = true;
       paths.push(path);
       leaves.push(node as Leaf);
-      return LEAF;
+      return LEAF_DEF;
     }
     const isArray = Array.isArray(node);
     if (!isArray && !isPlainRecord(node)) {
       const what = node === null ? "null" : typeof node === "object" ? (node.constructor?.name ?? "object") : typeof node;
-      return E.left(invalid(path, `is ${what}, not an ndarray leaf, an array or a plain record`));
+      return invalid(path, `is ${what}, not an ndarray leaf, an array or a plain record`);
     }
-    const bad = shapeProblem(node as object, path, ancestors);
-    if (bad !== undefined) return E.left(bad);
-    ancestors.push(node);
-    const items: TreeDef[] = [];
-    let def: TreeDef;
-    if (isArray) {
-      for (let i = 0; i < node.length; i++) {
-        const itemPath = joinIndex(path, i);
-        at = itemPath; // reading node[i] may run a getter
-        const item = walk(node[i], itemPath);
-        if (E.isLeft(item)) return item;
-        items.push(item.right);
-      }
-      def = { t: "array", items };
-    } else {
-      const record = node as Record<string, unknown>;
-      const keys = sortedKeys(record);
-      const hidden = hiddenKeyProblem(record, keys, path);
-      if (hidden !== undefined) return E.left(hidden);
-      for (const key of keys) {
-        if (mayCollide(key)) collide = true;
-        const itemPath = joinKey(path, key);
-        at = itemPath;
-        const item = walk(record[key], itemPath);
-        if (E.isLeft(item)) return item;
-        items.push(item.right);
-      }
-      def = { t: "record", keys, items };
+    if (inside.has(node as object)) return invalid(path, "contains itself (a cycle): a tree must be finite");
+    let keys: string[] | null = null;
+    if (!isArray) {
+      keys = sortedKeys(node as object);
+      const hidden = hiddenKeyProblem(node as object, keys, path);
+      if (hidden !== undefined) return hidden;
+      for (let k = 0; k < keys.length; k++) if (mayCollide(keys[k]!)) collide = true;
     }
-    ancestors.pop();
-    return E.right(def);
+    inside.push(node as object);
+    const length = isArray ? (node as unknown[]).length : keys!.length;
+    stack.push({ node: node as { readonly [key: string]: unknown }, path, keys, length, next: 0, items: [] });
+    return undefined;
   };
-  let def: E.Either<OptimizerError, TreeDef>;
   try {
-    def = walk(tree, "");
+    const root = enter(tree, "");
+    if (root !== undefined && !isTreeDef(root)) return E.left(root);
+    rootDef = root;
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1]!;
+      if (frame.next < frame.length) {
+        const i = frame.next++;
+        const key = frame.keys === null ? undefined : frame.keys[i]!;
+        const path = key === undefined ? joinIndex(frame.path, i) : joinKey(frame.path, key);
+        at = path; // reading the child may run a getter
+        const child = enter(frame.node[key ?? i], path);
+        if (child === undefined) continue; // a record or array: its frame is on top now
+        if (!isTreeDef(child)) return E.left(child);
+        frame.items.push(child);
+        continue;
+      }
+      stack.pop();
+      inside.pop(frame.node);
+      const def: TreeDef = frame.keys === null ? { t: "array", items: frame.items } : { t: "record", keys: frame.keys, items: frame.items };
+      if (stack.length === 0) rootDef = def;
+      else stack[stack.length - 1]!.items.push(def);
+    }
   } catch (e) {
-    // a getter or a Proxy trap that throws, or a user's call stack too deep to walk even a thousand levels
+    // a getter or a Proxy trap that throws
     return E.left(invalid(at, `cannot be read: reading it threw ${showValue(e)}`));
   }
-  if (E.isLeft(def)) return def;
   if (collide && nested) {
     const clash = firstRepeat(paths);
     if (clash !== undefined)
       return E.left(invalid(clash, "is the path of two leaves (a key holding \".\" or \"[\", or an empty key, beside the nesting it spells): rename one"));
   }
-  return E.right({ def: def.right, paths, leaves });
-};
-
-/**
- * Why a record or an array cannot be walked: it contains itself (a cycle), or it is nested deeper than
- * {@link MAX_TREE_DEPTH}. Undefined when it can be walked.
- */
-const shapeProblem = (node: object, path: string, ancestors: readonly unknown[]): OptimizerError | undefined => {
-  if (ancestors.includes(node)) return invalid(path, "contains itself (a cycle): a tree must be finite");
-  if (ancestors.length >= MAX_TREE_DEPTH) return invalid(path, `is nested more than ${MAX_TREE_DEPTH} levels deep`);
-  return undefined;
+  return E.right({ def: rootDef!, paths, leaves });
 };
 
 /**
  * Why a record's keys cannot be walked: it has keys that `Object.keys` does not list (Symbols, non-enumerable
- * properties), which a walk would drop silently. Undefined when `keys` (its listed keys) are all it has.
- * Symbols are looked for in every record; non-enumerable names in records of fewer than {@link LARGE_RECORD}
- * keys only: listing every own name of a large record (V8 keeps it as a hash table) costs 2.5 times what
- * `Object.keys` does, 0.4 ms for the thousand keys of a gradient record that a step reads anew each time.
+ * properties), which a walk would drop silently. Undefined when `keys` (its listed keys) are all it has. Checked in
+ * records of every size by one count: `Reflect.ownKeys` lists every own key (for a 1000-key record about twice the
+ * time `Object.keys` takes), and only when it lists more than `keys` is the extra key looked for.
  */
 const hiddenKeyProblem = (record: object, keys: readonly string[], path: string): OptimizerError | undefined => {
-  const symbols = Object.getOwnPropertySymbols(record);
-  const names = keys.length < LARGE_RECORD ? Object.getOwnPropertyNames(record) : keys;
-  if (names.length === keys.length && (symbols.length === 0 || symbols.every(isFlatKey))) return undefined;
+  const own = keys.length < LARGE_RECORD ? ownKeysOfSmall(record, keys) : Reflect.ownKeys(record);
+  if (own.length === keys.length) return undefined;
   const listed = new Set(keys);
-  const hidden = [...names, ...symbols].find((k) => !listed.has(k as string) && !isFlatKey(k));
+  const hidden = own.find((k) => !listed.has(k as string) && !isFlatKey(k));
   if (hidden === undefined) return undefined;
   return invalid(
     path,
@@ -226,6 +265,16 @@ const hiddenKeyProblem = (record: object, keys: readonly string[], path: string)
       ? `has a Symbol key ${showValue(hidden)}: tree keys are strings`
       : `has a non-enumerable key ${JSON.stringify(hidden)}, which a walk would drop: make it enumerable or remove it`,
   );
+};
+
+/**
+ * The own keys of a small record: its names and symbols, asked for apart (for a record of a few keys V8 answers
+ * these two from caches, `Reflect.ownKeys` not: 120 µs more over 500 two-key records). Mostly there are none to add.
+ */
+const ownKeysOfSmall = (record: object, keys: readonly string[]): readonly (string | symbol)[] => {
+  const symbols = Object.getOwnPropertySymbols(record);
+  const names = Object.getOwnPropertyNames(record);
+  return symbols.length === 0 ? (names.length === keys.length ? keys : names) : [...names, ...symbols];
 };
 
 /** The first string that occurs twice in a list, or undefined. */
@@ -247,14 +296,33 @@ const firstRepeat = (xs: readonly string[]): string | undefined => {
 export const unflatten = (def: TreeDef, leaves: readonly Leaf[], paths?: readonly string[]): Tree => {
   try {
     const flat = paths !== undefined && leaves.every((leaf) => Object.isFrozen(leaf)) ? Object.freeze({ def, paths, leaves }) : undefined;
+    if (def.t === "leaf") return leaves[0]!;
     let next = 0;
-    const build = (d: TreeDef, root: boolean): Tree => {
-      if (d.t === "leaf") return leaves[next++]!;
-      const node = d.t === "array" ? d.items.map((item) => build(item, false)) : plainRecord(d.keys, d.items.map((item) => build(item, false)));
-      if (root && flat !== undefined) rememberFlat(node, flat);
-      return Object.freeze(node);
-    };
-    return build(def, true);
+    // depth first with its own stack (no depth limit): each frame gathers its children, then becomes one
+    const stack: { readonly d: Branch; i: number; readonly children: Tree[] }[] = [{ d: def, i: 0, children: [] }];
+    const inside = ancestors();
+    inside.push(def);
+    for (;;) {
+      const frame = stack[stack.length - 1]!;
+      if (frame.i < frame.d.items.length) {
+        const item = frame.d.items[frame.i++]!;
+        if (item.t === "leaf") frame.children.push(leaves[next++]!);
+        else if (inside.has(item)) return Object.freeze({}); // a forged TreeDef inside itself: nothing to build
+        else {
+          inside.push(item);
+          stack.push({ d: item, i: 0, children: [] });
+        }
+        continue;
+      }
+      stack.pop();
+      inside.pop(frame.d);
+      const node = frame.d.t === "array" ? frame.children : plainRecord(frame.d.keys, frame.children);
+      if (stack.length === 0) {
+        if (flat !== undefined) rememberFlat(node, flat);
+        return Object.freeze(node);
+      }
+      stack[stack.length - 1]!.children.push(Object.freeze(node));
+    }
   } catch {
     return Object.freeze({}); // not a TreeDef and leaves (a forged or hostile argument): nothing to build
   }
@@ -312,24 +380,44 @@ export const sameStructure = (
         `tree structures differ at ${showPath(path)}: ${names[0]} has ${describe(x)}, ${names[1]} has ${describe(y)}`,
         { path },
       );
-    // the first difference, with the keys and indices leading to it (innermost first): no path is built unless one is found
-    type Difference = { readonly x: TreeDef; readonly y: TreeDef; readonly at: (string | number)[] };
-    const walk = (x: TreeDef, y: TreeDef): Difference | undefined => {
-      if (x === y) return undefined;
-      if (x.t !== y.t) return { x, y, at: [] };
-      if (x.t === "leaf" || y.t === "leaf") return undefined;
-      if (x.items.length !== y.items.length) return { x, y, at: [] };
-      if (x.t === "record" && y.t === "record") for (let i = 0; i < x.keys.length; i++) if (x.keys[i] !== y.keys[i]) return { x, y, at: [] };
-      for (let i = 0; i < x.items.length; i++) {
-        const found = walk(x.items[i]!, y.items[i]!);
-        if (found) return found.at.push(x.t === "record" ? x.keys[i]! : i), found;
-      }
-      return undefined;
+    // the first difference, depth first with its own stack (no depth limit); its path is built only when one is found
+    type Pair = { readonly x: Branch; readonly y: Branch; i: number };
+    const differs = (x: TreeDef, y: TreeDef): boolean => {
+      if (x.t !== y.t) return true;
+      if (x.t === "leaf" || y.t === "leaf") return false;
+      if (x.items.length !== y.items.length) return true;
+      if (x.t === "record" && y.t === "record") for (let i = 0; i < x.keys.length; i++) if (x.keys[i] !== y.keys[i]) return true;
+      return false;
     };
-    const found = walk(a, b);
-    if (found === undefined) return E.right(undefined);
-    const path = found.at.reduceRight<string>((p, k) => (typeof k === "number" ? joinIndex(p, k) : joinKey(p, k)), "");
-    return E.left(mismatch(path, found.x, found.y));
+    const pathOf = (stack: readonly Pair[]): string => {
+      let path = "";
+      for (const { x, i } of stack) path = x.t === "record" ? joinKey(path, x.keys[i - 1]!) : joinIndex(path, i - 1);
+      return path;
+    };
+    if (a === b) return E.right(undefined);
+    if (differs(a, b)) return E.left(mismatch("", a, b));
+    if (a.t === "leaf" || b.t === "leaf") return E.right(undefined);
+    const stack: Pair[] = [{ x: a, y: b, i: 0 }];
+    const inside = ancestors(); // of a's structure; a forged b inside itself differs from a where it closes
+    inside.push(a);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      if (top.i >= top.x.items.length) {
+        stack.pop();
+        inside.pop(top.x);
+        continue;
+      }
+      const x = top.x.items[top.i]!;
+      const y = top.y.items[top.i]!;
+      top.i++;
+      if (x === y) continue; // shared structure (a tree compared with one larch built from it)
+      if (differs(x, y)) return E.left(mismatch(pathOf(stack), x, y));
+      if (x.t === "leaf" || y.t === "leaf") continue;
+      if (inside.has(x)) return E.left(thrown("sameStructure", "a TreeDef inside itself (forged: flatten makes none)"));
+      inside.push(x);
+      stack.push({ x, y, i: 0 });
+    }
+    return E.right(undefined);
   } catch (e) {
     return E.left(thrown("sameStructure", e));
   }

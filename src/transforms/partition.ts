@@ -33,31 +33,32 @@ const labelsType: OptionType<Labels> = {
 };
 
 /** The label of each leaf path of a label tree, in the same order and with the same paths as {@link flatten}. */
+/** More records and arrays than any tree's labels have (a label tree may share subtrees, so cycles are caught by count). */
+const MAX_LABEL_NODES = 10_000_000;
+
 const labelPaths = (labels: LabelTree): E.Either<OptimizerError, Map<string, string>> => {
   const out = new Map<string, string>();
-  const walk = (node: unknown, path: string): OptimizerError | undefined => {
+  // depth first with its own stack (no depth limit), children pushed last first so they are read in order
+  const stack: [unknown, string][] = [[labels, ""]];
+  for (let visited = 0; stack.length > 0; visited++) {
+    const [node, path] = stack.pop()!;
     if (typeof node === "string") {
       out.set(path, node);
-      return undefined;
+      continue;
     }
-    if (Array.isArray(node)) {
-      for (let i = 0; i < node.length; i++) {
-        const bad = walk(node[i], `${path}[${i}]`);
-        if (bad) return bad;
-      }
-      return undefined;
-    }
+    if (visited > MAX_LABEL_NODES)
+      return E.left(optimizerError("InvalidTree", `the labels have more than ${MAX_LABEL_NODES} records and arrays: a label tree inside itself (a cycle)?`));
     if (typeof node === "object" && node !== null) {
-      for (const key of Object.keys(node).sort()) {
-        const bad = walk((node as Record<string, unknown>)[key], path === "" ? key : `${path}.${key}`);
-        if (bad) return bad;
+      if (Array.isArray(node)) for (let i = node.length - 1; i >= 0; i--) stack.push([node[i], `${path}[${i}]`]);
+      else {
+        const keys = Object.keys(node).sort();
+        for (let k = keys.length - 1; k >= 0; k--) stack.push([(node as Record<string, unknown>)[keys[k]!], path === "" ? keys[k]! : `${path}.${keys[k]}`]);
       }
-      return undefined;
+      continue;
     }
-    return optimizerError("InvalidTree", `label at ${showPath(path)} is ${showValue(node)}, not a string`, { path });
-  };
-  const bad = walk(labels, "");
-  return bad ? E.left(bad) : E.right(out);
+    return E.left(optimizerError("InvalidTree", `label at ${showPath(path)} is ${showValue(node)}, not a string`, { path }));
+  }
+  return E.right(out);
 };
 
 /** Calls the labels function (or takes the tree) and reads each leaf's label by path. */
@@ -203,17 +204,6 @@ const partitionOf = (
 export const labelByPath = (params: Tree, label: (path: string, leaf: Leaf) => string): LabelTree => {
   const flat = flatten(params);
   if (E.isLeft(flat) || typeof label !== "function") return {};
-  const build = (def: Flat["def"], at: { i: number }): LabelTree => {
-    switch (def.t) {
-      case "leaf": {
-        const i = at.i++;
-        return label(flat.right.paths[i]!, flat.right.leaves[i]!);
-      }
-      case "array":
-        return def.items.map((d) => build(d, at));
-      case "record":
-        return Object.fromEntries(def.keys.map((k, j) => [k, build(def.items[j]!, at)]));
-    }
-  };
-  return build(flat.right.def, { i: 0 });
+  const labels = flat.right.paths.map((path, i) => label(path, flat.right.leaves[i]!));
+  return unflatten(flat.right.def, labels as never) as unknown as LabelTree; // the params' structure, a label at each leaf
 };
