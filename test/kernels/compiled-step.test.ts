@@ -209,7 +209,7 @@ describe("applyStep through the generated WebAssembly: the bits of the JavaScrip
           expect(wasm).toEqual(unfused);
         },
       ),
-      { numRuns: 60 },
+      { numRuns: 40 },
     );
   });
 
@@ -220,6 +220,26 @@ describe("applyStep through the generated WebAssembly: the bits of the JavaScrip
     const two = run(opt(), applyStep, spec, 7, 2, true, true, bytesOf);
     await kernelThreads(1);
     expect(two).toEqual(run(opt(), jsStep, spec, 7, 2, false, false, bytesOf)); // (no NaN here: every byte counts)
+  });
+
+  it("a NaN in the last leaf is the JavaScript's Left, and every input (donated) is as it was", () => {
+    const opt = () => chain(addWeightDecay(1e-4), scaleByAdam({}), scaleByTrustRatio({ weightDecay: 1e-4 }), scaleByLr(1e-3));
+    const leaf = { shape: [301], dtype: "float32", view: "dense" } as const;
+    const spec: TreeSpec = { a: leaf, b: leaf, c: { shape: [7], dtype: "float32", view: "dense" }, d: leaf };
+    for (const resident of [false, true]) {
+      const o = opt();
+      let params: Tree = makeTree(spec, 5);
+      if (resident) params = right(kernelTree(params));
+      const state = right(applyStep(o, makeTree(spec, 6, 0.1), right(o.init(params)), params))[1];
+      const stepped = right(applyStep(o, makeTree(spec, 6, 0.1), state, params));
+      const grads = makeTree(spec, 7, 0.1) as unknown as { d: { data: Float32Array } };
+      grads.d.data[300] = NaN; // the last leaf's norm is NaN
+      const before = bytesOf([stepped, grads]);
+      const failed = applyStep(o, grads as unknown as Tree, stepped[1], stepped[0], { donate: true });
+      expect(E.isLeft(failed) && failed.left.kind).toBe("NonFinite");
+      expect(failed).toEqual(jsStep(o, grads as unknown as Tree, stepped[1], stepped[0]));
+      expect(bytesOf([stepped, grads])).toBe(before);
+    }
   });
 
   it("resident float32 params: the new params and state stay in kernel memory (the pass ran there)", () => {
