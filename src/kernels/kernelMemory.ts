@@ -6,8 +6,9 @@
  * owned by one Float32Array view (its "owner"): the region, with its owner, is taken back when a step that was
  * donated the leaf is done with it (to be handed out again as a whole), or returned to the allocator when the
  * garbage collector has collected the owner (a FinalizationRegistry;
- * its callbacks run when the program yields to the event loop, so a synchronous training loop that does not donate
- * accumulates regions until it yields, or until the memory is full, after which steps fall back to plain arrays).
+ * its callbacks run only when the program yields to the event loop). So that a synchronous training loop that does
+ * not donate cannot grow the memory until it yields, owner arrays hold at most {@link KernelArena.ownedBudget} bytes
+ * at once: past it, new results are plain arrays (the same bits), which the garbage collector reclaims as any other.
  * Or it is a step's scratch, released by the step itself.
  * @module
  */
@@ -48,12 +49,24 @@ export class KernelArena {
   /** owner arrays released by donating steps, by length, kept to be handed out again (creating one costs ~0.5 µs) */
   private readonly spares = new Map<number, Float32Array[]>();
   private readonly spareSet = new WeakSet<Float32Array>();
-  private readonly registry = new FinalizationRegistry<Region>((r) => this.release(r));
+  private readonly registry = new FinalizationRegistry<Region>((r) => {
+    this.ownedInUse -= r.bytes;
+    this.release(r);
+  });
   private top = 0;
   /** bytes in regions handed out and not yet released */
   inUse = 0;
   /** the memory is never grown beyond this many bytes (at most 4 GiB, what wasm32 addresses; lower it to cap it) */
   limit = 2 ** 32;
+  /** bytes in regions of owner arrays handed out and neither taken back nor collected */
+  ownedInUse = 0;
+  /**
+   * The most bytes owner arrays may hold at once for a step's results: a new one past it is refused (ownedArray gives
+   * undefined, and the step writes a plain array instead; kernelTree's placements are counted but never refused). A loop that steps resident trees without donating makes new regions every
+   * step, which only the garbage collector's callbacks (run when the program yields) give back: the budget bounds
+   * that growth by count, whatever the timing. 1 GiB: a ResNet-50's params and two Adam moments (300 MB) fit thrice.
+   */
+  ownedBudget = 2 ** 30;
 
   /** the helper thread (kernelThreads(2)), used for steps of at least `helperMinValues` values */
   helper: LarsHelperThread | undefined;
@@ -179,16 +192,23 @@ export class KernelArena {
     this.inUse -= r.bytes;
   }
 
-  /** A region of `n` float32 values owned by the returned array: released when the GC has collected it. */
-  ownedArray(n: number): Float32Array | undefined {
+  /**
+   * A region of `n` float32 values owned by the returned array: released when the GC has collected it. Undefined
+   * when the memory is full, or (unless `placed`: a tree a program places with kernelTree) past the budget.
+   */
+  ownedArray(n: number, placed = false): Float32Array | undefined {
     const spare = this.spares.get(n)?.pop();
     if (spare !== undefined) {
       this.spareSet.delete(spare);
-      this.inUse += this.owners.get(spare)!.bytes;
+      const bytes = this.owners.get(spare)!.bytes;
+      this.inUse += bytes;
+      this.ownedInUse += bytes;
       return spare;
     }
+    if (!placed && this.ownedInUse + regionBytes(4 * n) > this.ownedBudget) return undefined; // past the budget: a plain array instead
     const region = this.allocate(4 * n);
     if (region === undefined) return undefined;
+    this.ownedInUse += region.bytes;
     const owner = new Float32Array(this.buffer(), region.at, n);
     this.owners.set(owner, region);
     this.ownersMade = true;
@@ -204,6 +224,7 @@ export class KernelArena {
     const region = this.owners.get(owner);
     if (region === undefined || this.isSpare(owner)) return;
     this.inUse -= region.bytes;
+    this.ownedInUse -= region.bytes;
     this.spareSet.add(owner);
     const list = this.spares.get(owner.length);
     if (list) list.push(owner);
@@ -280,7 +301,8 @@ export const swapKernelArena = (next: KernelArena | undefined): KernelArena | un
  * there), so that `applyStep` with `lars()` reads them without copying and writes the new params and momentum
  * buffers there too: into the donated storage with `{ donate: true }`, else into new regions, which return to the
  * kernel's memory once the garbage collector has collected their arrays (keep the array, not only a view derived
- * from it, for as long as you use it). Same values, same bits; float64 leaves, and any leaf when the memory is full
+ * from it, for as long as you use it); a loop that neither donates nor yields gets plain arrays (the same bits) once
+ * its results hold 1 GiB of kernel memory (docs/performance.md). Same values, same bits; float64 leaves, and any leaf when the memory is full
  * (4 GiB) or the host has no WebAssembly, are returned as they are. A Left when `tree` is not a valid tree.
  * @example
  * const placed = kernelTree(params); // Right(the same values, each leaf in kernel memory)
@@ -294,7 +316,7 @@ export const kernelTree = (tree: Tree): E.Either<OptimizerError, Tree> => {
   const a = kernelArena();
   const leaves = flat.right.leaves.map((leaf) => {
     if (a === undefined || !(leaf.data instanceof Float32Array)) return leaf;
-    const owner = a.ownedArray(sizeOf(leaf.shape));
+    const owner = a.ownedArray(sizeOf(leaf.shape), true);
     if (owner === undefined) return leaf;
     owner.set(denseValues(leaf));
     return leafOf(owner, leaf.shape);
