@@ -87,6 +87,14 @@ export * from "./optimizers/ademamix.js";
 export * from "./optimizers/muon.js";
 export * from "./optimizers/scheduleFreeAdamw.js";
 
+// issue 14, family-a: Adafactor and its pieces, adaptive gradient clipping
+export * from "./transforms/scale.js";
+export * from "./transforms/scaleByFactoredRms.js";
+export * from "./transforms/clipByBlockRms.js";
+export * from "./transforms/scaleByParamBlockRms.js";
+export * from "./transforms/adaptiveGradClip.js";
+export * from "./optimizers/adafactor.js";
+
 // kernels: trees placed in the WebAssembly kernel's memory
 export { kernelThreads, kernelTree } from "./kernels/kernelMemory.js";
 

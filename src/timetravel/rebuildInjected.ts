@@ -33,6 +33,10 @@ import { scaleByRms } from "../transforms/scaleByRms.js";
 import { scaleByTrustRatio } from "../transforms/scaleByTrustRatio.js";
 import { scaleByUpdateTrustRatio } from "../transforms/scaleByUpdateTrustRatio.js";
 import { traceMomentum } from "../transforms/traceMomentum.js";
+import { adafactor } from "../optimizers/adafactor.js";
+import { adaptiveGradClip } from "../transforms/adaptiveGradClip.js";
+import { scaleByFactoredRms } from "../transforms/scaleByFactoredRms.js";
+import { scaleByParamBlockRms } from "../transforms/scaleByParamBlockRms.js";
 import { injectHyperparams, type Hyperparams } from "../wrappers/injectHyperparams.js";
 import { isPlainRecord } from "./stateValue.js";
 
@@ -67,6 +71,11 @@ export const BUILDERS: { readonly [name: string]: (options: any) => GradientTran
   scaleByTrustRatio,
   scaleByUpdateTrustRatio,
   traceMomentum,
+  // issue 14, family-a
+  adafactor,
+  scaleByFactoredRms,
+  scaleByParamBlockRms,
+  adaptiveGradClip,
 };
 
 const cannot = (what: string): E.Either<OptimizerError, never> => E.left(optimizerError("InvalidOption", `cannot rebuild ${what}; pass the optimizer`));

@@ -37,6 +37,11 @@ import { multiSteps } from "../wrappers/multiSteps.js";
 import { skipLargeUpdates } from "../wrappers/skipLargeUpdates.js";
 import { skipNonFinite } from "../wrappers/skipNonFinite.js";
 import { zeroNans } from "../wrappers/zeroNans.js";
+import { adaptiveGradClip } from "../transforms/adaptiveGradClip.js";
+import { clipByBlockRms } from "../transforms/clipByBlockRms.js";
+import { scale } from "../transforms/scale.js";
+import { scaleByFactoredRms } from "../transforms/scaleByFactoredRms.js";
+import { scaleByParamBlockRms } from "../transforms/scaleByParamBlockRms.js";
 import { rebuildInjectHyperparams } from "./rebuildInjected.js";
 import { numbersOf, rebuildRate } from "./rebuildSchedule.js";
 import { isPlainRecord } from "./stateValue.js";
@@ -76,7 +81,7 @@ const members = (name: string, h: HyperRecord, state: unknown): E.Either<Optimiz
 };
 
 /** The optimizers that are a chain under their own name ({@link namedChain}): rebuilt from their members. */
-const NAMED_CHAINS = ["lars", "sgd", "adam", "adamw", "lamb", "larsOptax", "larsPaper", "lion", "adabelief", "nadamw", "radam", "adan", "ademamix", "muon", "scheduleFreeAdamw"] as const;
+const NAMED_CHAINS = ["lars", "sgd", "adam", "adamw", "lamb", "larsOptax", "larsPaper", "lion", "adabelief", "nadamw", "radam", "adan", "ademamix", "muon", "scheduleFreeAdamw", "adafactor"] as const;
 
 /** A wrapper around one transformation, whose state for `inner` is `innerState(state)`. */
 const wrapper =
@@ -143,6 +148,14 @@ const rebuilders: { readonly [name: string]: Rebuild } = {
       ? E.right(lookahead(inner, { ...o, resetState: h["resetState"] }))
       : cannot(`lookahead from ${JSON.stringify(h)} (it needs syncPeriod, slowStepSize and resetState)`);
   }, (state) => field(state, "inner")),
+  // issue 14, family-a: adafactor's pieces and adaptive gradient clipping
+  scale: fromNumbers("scale", ["factor"], (o) => scale(o.factor)),
+  scaleByFactoredRms: fromNumbers("scaleByFactoredRms", ["decayRate", "decayOffset", "minDimSizeToFactor", "eps"], (o, h) =>
+    scaleByFactoredRms({ ...o, factored: h["factored"] !== false }),
+  ),
+  clipByBlockRms: fromNumbers("clipByBlockRms", ["threshold"], (o) => clipByBlockRms(o.threshold)),
+  scaleByParamBlockRms: fromNumbers("scaleByParamBlockRms", ["minScale"], scaleByParamBlockRms),
+  adaptiveGradClip: fromNumbers("adaptiveGradClip", ["clipping", "eps", "axis"], adaptiveGradClip),
   injectHyperparams: (h, state) => rebuildInjectHyperparams(h, state, rebuildOptimizer),
   partition: (h, state) => {
     const transforms = h["transforms"];
@@ -167,10 +180,11 @@ const rebuilders: { readonly [name: string]: Rebuild } = {
  * every transformation, wrapper and optimizer of the library: identity, chain (and chainUnfused, the same steps),
  * addWeightDecay, traceMomentum, scaleByTrustRatio, scaleByUpdateTrustRatio, scaleByAdam, scaleByLion, scaleByBelief, scaleByNadam, scaleByRadam,
  * scaleByAdan, scaleByAdemamix, scaleByMuon, scaleByShape, scaleByRms, scheduleFree, ema, clip, zeroNans, clipByGlobalNorm,
+ * scale, scaleByFactoredRms, clipByBlockRms, scaleByParamBlockRms, adaptiveGradClip,
  * scaleByLr (a number or any library schedule: constant, polynomialDecay, cosineDecay, piecewiseConstant,
  * exponentialDecay, warmupCosineDecay, sgdr, oneCycle, linearWarmup, joinSchedules), partition and masked,
  * skipNonFinite, skipLargeUpdates, multiSteps, applyEvery, lookahead, asGradient, injectHyperparams, and the optimizers
- * lars, sgd, adam, adamw, lamb, larsOptax, larsPaper, lion, adabelief, nadamw, radam, adan, ademamix, muon, scheduleFreeAdamw. A partition's (or masked's) labels are not in its spec (they
+ * lars, sgd, adam, adamw, lamb, larsOptax, larsPaper, lion, adabelief, nadamw, radam, adan, ademamix, muon, scheduleFreeAdamw, adafactor. A partition's (or masked's) labels are not in its spec (they
  * may come from a function): they are read from its state, `labels` (path → label), so give the state the spec
  * ran with (a keyframe's, or the state of the wrapper or chain containing it). An injectHyperparams is rebuilt for
  * any hyper-parameters its state holds when its `build` was a library factory (its spec names it), and for the

@@ -6,6 +6,8 @@
 import { describe, expect, it } from "vitest";
 import * as E from "fp-ts/lib/Either.js";
 import {
+  adafactor,
+  adaptiveGradClip,
   adam,
   adabelief,
   adamw,
@@ -168,6 +170,12 @@ const cases: [string, () => GradientTransformation<any>, Grad?][] = [
   ["scheduleFreeAdamw (warm-up)", () => scheduleFreeAdamw({ lr: 1e-2, warmupSteps: 3 })],
   ["scheduleFree after sgd, a schedule", () => chain(traceMomentum({ momentum: 0.5 }), scaleByLr(cosineDecay({ init: 0.1, decaySteps: 5 })), scheduleFree({ lr: cosineDecay({ init: 0.1, decaySteps: 5 }), b1: 0.9 }))],
   ["scaleByRms", () => scaleByRms({ decay: 0.9, eps: 1e-6 })],
+  ["adafactor", () => adafactor({ lr: cosineDecay({ init: 1e-2, decaySteps: 5 }), minDimSizeToFactor: 2 })],
+  ["adafactor (momentum, weight decay, no parameter scale, no clipping)", () =>
+    adafactor({ lr: 5e-2, minDimSizeToFactor: 3, decayRate: 0.7, decayOffset: -2, multiplyByParameterScale: false, clippingThreshold: null, momentum: 0.9, weightDecayRate: 0.01, factored: true })],
+  ["adafactor (no learning rate, unfactored)", () => adafactor({ factored: false })],
+  ["adaptiveGradClip", () => chain(adaptiveGradClip({ clipping: 0.05, eps: 1e-2 }), sgd({ lr: 0.1, momentum: 0.9 }))],
+  ["adaptiveGradClip (last axis)", () => chain(adaptiveGradClip({ clipping: 0.1, axis: -1 }), adam({ lr: 1e-2 }))],
   ["nested wrappers", () => multiSteps(skipNonFinite(partition({ conv: lamb({ lr: 1e-2 }), rest: larsOptax({ lr: 0.5 }) }, byPath)), 2), nanAt(3)],
 ];
 
@@ -229,6 +237,7 @@ describe("rebuildOptimizer knows every library factory an injectHyperparams may 
     ["scaleByMuon", scaleByMuon],
     ["scheduleFreeAdamw", scheduleFreeAdamw],
     ["scaleByRms", scaleByRms],
+    ["adafactor", adafactor],
   ] as const)("%s", (name, factory) => {
     const opt = injectHyperparams(factory as (h: { momentum: number; lr: number }) => GradientTransformation<any>, { momentum: 0.5, lr: 0.1 });
     expect(opt.hyperparams["build"]).toBe(name);
