@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import * as E from "fp-ts/lib/Either.js";
 import ndarray from "ndarray";
 import {
+  adafactor,
   adabelief,
   adam,
   adamw,
@@ -67,6 +68,8 @@ const FAMILY: readonly (readonly [string, () => GradientTransformation<any>, { s
   ["ademamix", () => ademamix({ lr: 1e-3 })],
   ["muon", () => muon({ lr: 0.02 }), { steps: 3, warmup: 1 }],
   ["scheduleFreeAdamw", () => scheduleFreeAdamw({ lr: 0.0025 })],
+  // family-a: adafactor with optax's defaults (factors leaves whose second-largest axis is ≥ 128; not fusable)
+  ["adafactor", () => adafactor({ lr: 1e-2 })],
 ];
 
 /** docs/composing.md's recipe: the seed's LARS with Adam's moments in place of its momentum. */
