@@ -102,6 +102,44 @@ describe("options as a plain-JavaScript caller passes them", () => {
   });
 });
 
+describe("option names that no factory declares", () => {
+  const lr = 0.1;
+  const factories: [string, (o: Record<string, unknown>) => GradientTransformation<unknown>, Record<string, unknown>][] = [
+    ["lars", lars as never, { lr, momentum: 0.9 }],
+    ["sgd", sgd as never, { lr }],
+    ["adam", adam as never, { lr }],
+    ["adamw", adamw as never, { lr }],
+    ["lamb", lamb as never, { lr }],
+    ["larsOptax", larsOptax as never, { lr }],
+    ["larsPaper", larsPaper as never, { lr }],
+    ["lion", larch.lion as never, { lr }],
+    ["adabelief", larch.adabelief as never, { lr }],
+    ["nadamw", larch.nadamw as never, { lr }],
+    ["radam", larch.radam as never, { lr }],
+    ["adan", larch.adan as never, { lr }],
+    ["ademamix", larch.ademamix as never, { lr }],
+    ["traceMomentum", traceMomentum as never, { momentum: 0.9 }],
+    ["scaleByAdam", scaleByAdam as never, {}],
+    ["scaleByTrustRatio", scaleByTrustRatio as never, {}],
+    ["ema", larch.ema as never, { decay: 0.9 }],
+  ];
+  for (const [name, make, valid] of factories)
+    it(`${name}: a typo (momentun) is an InvalidOption Left naming it and the options ${name} accepts`, () => {
+      expect(E.isRight(make(valid).init(params()))).toBe(true);
+      const left = leftOf(make({ ...valid, momentun: 0.9 }).init(params()));
+      expect(left.kind).toBe("InvalidOption");
+      expect(left.message).toMatch(new RegExp(`^${name}: unknown option "momentun" \\(it accepts [a-zA-Z0-9]+(, [a-zA-Z0-9]+)*\\)$`));
+    });
+  it("schedules too: a refused schedule, which scaleByLr returns at init", () => {
+    for (const schedule of [
+      cosineDecay({ init: 0.1, decaySteps: 10, alpah: 0.1 } as never),
+      polynomialDecay({ init: 0.1, power: 2, totalSteps: 10, ned: 0 } as never),
+      larch.warmupCosineDecay({ init: 0, peak: 0.1, warmupSteps: 1, decaySteps: 10, exponant: 2 } as never),
+    ])
+      expect(leftOf(scaleByLr(schedule).init(params())).message).toMatch(/unknown option "(alpah|ned|exponant)"/);
+  });
+});
+
 describe("arguments that are not transformations, schedules that return or throw odd values", () => {
   it("chain, partition, masked and the wrappers refuse a non-transformation with a Left", () => {
     refuses(() => chain(traceMomentum({ momentum: 0.9 }), 0.1 as never), /chain: member 1 is 0.1, not a transformation/);

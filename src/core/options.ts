@@ -149,8 +149,9 @@ export type OptionValues<F> = { readonly [K in keyof F]: F[K] extends OptionFiel
 
 /**
  * Reads the declared options from `options` (a record; absent options take their defaults): Right(values), or an
- * InvalidOption Left naming the first option that is missing, of the wrong type, or whose getter throws; a
- * missing record (undefined, null) or one that is not an object is a Left too. Nothing is coerced.
+ * InvalidOption Left naming the first option that is missing, of the wrong type, or whose getter throws, or a key
+ * that names no declared option (a typo: `momentun`); a missing record (undefined, null) or one that is not an
+ * object is a Left too. Nothing is coerced.
  * @example
  * readOptions("lars", { momentum: 0.9 }, { lr: required(aNumberOrSchedule) }) // Left("lars: missing option lr (a number or a schedule)")
  * readOptions("sgd", { lr: 0.1, nesterov: "no" }, { lr: required(aNumberOrSchedule), nesterov: optional(aBoolean, false) }) // Left: nesterov is "no", not a boolean
@@ -180,6 +181,11 @@ export const readOptions = <F extends { readonly [key: string]: OptionField<any>
       } else if (!field.type.accepts(value)) return refused(owner, `option ${name} must be ${field.type.is}, not ${showValue(value)}`);
       out[name] = value;
     }
+    name = undefined;
+    // a key no option is declared for is a typo (lars({ momentun: 0.9 })) or an option of another factory: refused
+    for (const key of Object.keys(options))
+      if (!Object.prototype.hasOwnProperty.call(fields, key))
+        return refused(owner, `unknown option ${JSON.stringify(key)} (it accepts ${names.join(", ")})`);
   } catch (e) {
     // a getter or a Proxy trap of the record (or of an option's value) threw
     return refused(owner, `reading ${name === undefined ? "the options" : `option ${name}`} threw ${showValue(e)}`);

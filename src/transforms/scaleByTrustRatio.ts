@@ -68,7 +68,7 @@ export const scaleByTrustRatio = (options: TrustRatioOptions = {}): GradientTran
   const hyperparams = { weightDecay, scaleClip: clip ? [clip[0], clip[1]] : null, trustCoefficient: eta };
   if (!(Number.isFinite(weightDecay) && weightDecay >= 0))
     return failing(name, hyperparams, optimizerError("InvalidOption", `Invalid weight_decay value: ${weightDecay} (must be finite and >= 0)`));
-  const numer = trustNumerator(o);
+  const numer = trustNumerator({ trustCoefficient: eta, scaleClip: clip });
   if (E.isLeft(numer)) return failing(name, hyperparams, numer.left);
   const numerator = numer.right;
   return defineElementwise<TrustRatioState>({
