@@ -117,7 +117,8 @@ if (E.isRight(state)) {
         JSON.stringify({ compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, types: [], skipDefaultLibCheck: true }, files: ["consumer.ts"] }),
       );
       // larch's own .d.ts files are checked (skipLibCheck off: a TS7016 there fails), TypeScript's lib files are not
-      const tsc = join(root, "node_modules/typescript/bin/tsc");
+      // with TypeScript 7 (what `npm i -D typescript` installs today; typescript-7 here, beside the 5.9 typedoc needs)
+      const tsc = join(root, "node_modules/typescript-7/bin/tsc");
       let out = "";
       try {
         out = execFileSync(process.execPath, [tsc, "-p", project], { cwd: project, encoding: "utf8" });
