@@ -11,6 +11,7 @@ export const loadFamily = <C>(group: string): C[] => {
 };
 
 import * as E from "fp-ts/lib/Either.js";
+import { expect } from "vitest";
 import { applyUpdates, denseValues, type Dtype, type GradientTransformation, type Tree } from "larch";
 import { at, makeLeaf, nest } from "../support/reference.js";
 import { relError } from "./replay.js";
@@ -63,4 +64,14 @@ export const replayFamily = (c: TrajectoryCase, opt: GradientTransformation<any>
     for (const [mine, theirs] of probe?.({ t, state, params, updates: step.right[0] }) ?? []) worst = Math.max(worst, relError(mine, theirs));
   }
   return worst;
+};
+
+/** Each leaf of a state tree of larch's beside optax's record of leaf name to values, for a {@link Probe}. */
+export const eachLeaf = (c: TrajectoryCase, mine: Tree, theirs: Record<string, number[]>): [ArrayLike<number>, number[]][] =>
+  Object.keys(c.params).map((n) => [leafValues(mine, n), theirs[n]!]);
+
+/** A case's worst relative error: within the dtype's tolerance, and printed (the closing notes quote it). */
+export const reportWorst = (c: TrajectoryCase, worst: number): void => {
+  expect(worst).toBeLessThanOrEqual(FAMILY_TOLERANCE[c.dtype]);
+  console.log(`${c.name}: worst relative error ${worst.toExponential(2)}`);
 };

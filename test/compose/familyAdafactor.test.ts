@@ -24,15 +24,7 @@ import {
   type ScaleByFactoredRmsState,
   type Tree,
 } from "larch";
-import { FAMILY_TOLERANCE, caseTree, leafValues, loadFamily, replayFamily, type TrajectoryCase } from "./family.js";
-
-const each = (c: TrajectoryCase, mine: Tree, theirs: Record<string, number[]>): [ArrayLike<number>, number[]][] =>
-  Object.keys(c.params).map((n) => [leafValues(mine, n), theirs[n]!]);
-
-const report = (c: TrajectoryCase, worst: number) => {
-  expect(worst).toBeLessThanOrEqual(FAMILY_TOLERANCE[c.dtype]);
-  console.log(`${c.name}: worst relative error ${worst.toExponential(2)}`);
-};
+import { caseTree, eachLeaf, leafValues, loadFamily, replayFamily, reportWorst, type TrajectoryCase } from "./family.js";
 
 describe("adafactor against optax.adafactor", () => {
   for (const c of loadFamily<TrajectoryCase>("adafactor"))
@@ -52,16 +44,16 @@ describe("adafactor against optax.adafactor", () => {
         // the same leaves are factored: a full v where optax keeps one, row and column statistics where it keeps those
         for (const n of Object.keys(c.params)) expect(leafValues(s.v, n).length).toBe(ref[0].v[n].length);
         factoredLeaves = Object.keys(c.params).filter((n) => ref[0].v[n].length === 1).length;
-        const pairs = [...each(c, s.vRow, ref[0].v_row), ...each(c, s.vCol, ref[0].v_col), ...each(c, s.v, ref[0].v)];
+        const pairs = [...eachLeaf(c, s.vRow, ref[0].v_row), ...eachLeaf(c, s.vCol, ref[0].v_col), ...eachLeaf(c, s.v, ref[0].v)];
         const average = members.find((m) => (m as { kind?: string }).kind === "ema") as EmaState | undefined;
         const theirs = (ref as any[]).find((m) => m && typeof m === "object" && "ema" in m);
         expect(average === undefined).toBe(theirs === undefined);
-        if (average !== undefined) pairs.push(...each(c, average.ema, theirs.ema));
+        if (average !== undefined) pairs.push(...eachLeaf(c, average.ema, theirs.ema));
         return pairs;
       });
       if (o.min_dim_size_to_factor <= 3) expect(factoredLeaves).toBeGreaterThan(0); // these cases factor some leaves, not all
       if (o.min_dim_size_to_factor <= 3) expect(factoredLeaves).toBeLessThan(Object.keys(c.params).length);
-      report(c, worst);
+      reportWorst(c, worst);
     });
 
   it("factors the two largest axes, the later of equal sizes as the larger (NumPy's stable argsort)", () => {
@@ -118,10 +110,10 @@ describe("adaptiveGradClip against optax.adaptive_grad_clip", () => {
             const u = c.trajectory[0]!.updates[n]!;
             clipped += u.filter((x: number, i: number) => Math.abs(-lr * g[n]![i]! - x) > 1e-6 * Math.max(1, Math.abs(x))).length;
           }
-        return each(c, updates, c.trajectory[t]!.updates);
+        return eachLeaf(c, updates, c.trajectory[t]!.updates);
       });
       if (optimizer.optax === "sgd") expect(clipped).toBeGreaterThan(0); // the clipping engages
-      report(c, worst);
+      reportWorst(c, worst);
     });
 
   it("takes the output units on the axis it is given, and needs the params", () => {

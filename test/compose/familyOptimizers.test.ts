@@ -20,16 +20,7 @@ import {
   type ScaleByRadamState,
   type Tree,
 } from "larch";
-import { FAMILY_TOLERANCE, leafValues, loadFamily, replayFamily, type TrajectoryCase } from "./family.js";
-
-/** Each leaf of a state tree of larch's against optax's record of leaf name to values. */
-const each = (c: TrajectoryCase, mine: Tree, theirs: Record<string, number[]>): [ArrayLike<number>, number[]][] =>
-  Object.keys(c.params).map((n) => [leafValues(mine, n), theirs[n]!]);
-
-const report = (c: TrajectoryCase, worst: number) => {
-  expect(worst).toBeLessThanOrEqual(FAMILY_TOLERANCE[c.dtype]);
-  console.log(`${c.name}: worst relative error ${worst.toExponential(2)}`);
-};
+import { eachLeaf, loadFamily, replayFamily, reportWorst, type TrajectoryCase } from "./family.js";
 
 describe("lion against optax.lion", () => {
   for (const c of loadFamily<TrajectoryCase>("lion"))
@@ -40,9 +31,9 @@ describe("lion against optax.lion", () => {
         const s = (state as ChainState)[0] as ScaleByLionState;
         const ref = c.trajectory[t]!.state[0];
         expect(s.count).toBe(ref.count);
-        return each(c, s.mu, ref.mu);
+        return eachLeaf(c, s.mu, ref.mu);
       });
-      report(c, worst);
+      reportWorst(c, worst);
     });
 });
 
@@ -55,9 +46,9 @@ describe("adabelief against optax.adabelief", () => {
         const s = (state as ChainState)[0] as ScaleByBeliefState;
         const ref = c.trajectory[t]!.state[0];
         expect(s.count).toBe(ref.count);
-        return [...each(c, s.mu, ref.mu), ...each(c, s.nu, ref.nu)];
+        return [...eachLeaf(c, s.mu, ref.mu), ...eachLeaf(c, s.nu, ref.nu)];
       });
-      report(c, worst);
+      reportWorst(c, worst);
     });
 });
 
@@ -70,9 +61,9 @@ describe("nadamw against optax.nadamw", () => {
         const s = (state as ChainState)[0] as ScaleByNadamState;
         const ref = c.trajectory[t]!.state[0];
         expect(s.count).toBe(ref.count);
-        return [...each(c, s.mu, ref.mu), ...each(c, s.nu, ref.nu)];
+        return [...eachLeaf(c, s.mu, ref.mu), ...eachLeaf(c, s.nu, ref.nu)];
       });
-      report(c, worst);
+      reportWorst(c, worst);
     });
 });
 
@@ -85,9 +76,9 @@ describe("radam against optax.radam", () => {
         const s = (state as ChainState)[0] as ScaleByRadamState;
         const ref = c.trajectory[t]!.state[0];
         expect(s.count).toBe(ref.count);
-        return [...each(c, s.mu, ref.mu), ...each(c, s.nu, ref.nu)];
+        return [...eachLeaf(c, s.mu, ref.mu), ...eachLeaf(c, s.nu, ref.nu)];
       });
-      report(c, worst);
+      reportWorst(c, worst);
     });
 });
 
@@ -100,9 +91,9 @@ describe("adan against optax.adan", () => {
         const s = (state as ChainState)[0] as ScaleByAdanState;
         const ref = c.trajectory[t]!.state[0];
         expect(s.count).toBe(ref.t);
-        return [...each(c, s.m, ref.m), ...each(c, s.v, ref.v), ...each(c, s.n, ref.n), ...each(c, s.prev, ref.g)];
+        return [...eachLeaf(c, s.m, ref.m), ...eachLeaf(c, s.v, ref.v), ...eachLeaf(c, s.n, ref.n), ...eachLeaf(c, s.prev, ref.g)];
       });
-      report(c, worst);
+      reportWorst(c, worst);
     });
 });
 
@@ -115,8 +106,8 @@ describe("ademamix against optax.contrib.ademamix", () => {
         const s = (state as ChainState)[0] as ScaleByAdemamixState;
         const ref = c.trajectory[t]!.state[0];
         expect([s.count, s.count]).toEqual([ref.count, ref.count_m2]);
-        return [...each(c, s.m1, ref.m1), ...each(c, s.m2, ref.m2), ...each(c, s.nu, ref.nu)];
+        return [...eachLeaf(c, s.m1, ref.m1), ...eachLeaf(c, s.m2, ref.m2), ...eachLeaf(c, s.nu, ref.nu)];
       });
-      report(c, worst);
+      reportWorst(c, worst);
     });
 });

@@ -30,7 +30,7 @@ import {
   type SkipLargeUpdatesState,
   type Tree,
 } from "larch";
-import { FAMILY_TOLERANCE, leafValues, loadFamily, replayFamily, type TrajectoryCase } from "./family.js";
+import { eachLeaf, loadFamily, replayFamily, reportWorst, type TrajectoryCase } from "./family.js";
 
 /** The larch optimizer for an optax optimizer's spec ({ optax, options }), keyword by keyword. */
 const inner = (spec: { optax: string; options: Record<string, any> }): GradientTransformation<any> => {
@@ -40,16 +40,6 @@ const inner = (spec: { optax: string; options: Record<string, any> }): GradientT
   throw new Error(`no larch optimizer for optax.${spec.optax}`);
 };
 
-const names = (c: TrajectoryCase) => Object.keys(c.params);
-
-/** One leaf's values of a state's tree in optax's fixture (a record of leaf name to values). */
-const each = (c: TrajectoryCase, mine: Tree, theirs: Record<string, number[]>): [ArrayLike<number>, number[]][] =>
-  names(c).map((n) => [leafValues(mine, n), theirs[n]!]);
-
-const report = (c: TrajectoryCase, worst: number) => {
-  expect(worst).toBeLessThanOrEqual(FAMILY_TOLERANCE[c.dtype]);
-  console.log(`${c.name}: worst relative error ${worst.toExponential(2)}`);
-};
 
 describe("applyEvery against optax.apply_every", () => {
   for (const c of loadFamily<TrajectoryCase>("apply-every"))
@@ -60,9 +50,9 @@ describe("applyEvery against optax.apply_every", () => {
       const worst = replayFamily(c, opt, ({ t, state }) => {
         const s = (state as ChainState)[1] as ApplyEveryState;
         expect(s.count).toBe(t + 1);
-        return each(c, s.acc, c.trajectory[t]!.state[1].grad_acc);
+        return eachLeaf(c, s.acc, c.trajectory[t]!.state[1].grad_acc);
       });
-      report(c, worst);
+      reportWorst(c, worst);
     });
 });
 
@@ -83,7 +73,7 @@ describe("skipLargeUpdates against optax.MultiSteps(…, should_skip_update_fn=s
       });
       expect(skipped).toBeGreaterThan(0); // the case skips some steps and takes others
       expect(skipped).toBeLessThan(c.steps);
-      report(c, worst);
+      reportWorst(c, worst);
     });
 
   it("skips a step whose gradient holds a NaN, keeping the params and the inner state", () => {
@@ -108,9 +98,9 @@ describe("lookahead against optax.lookahead", () => {
         const slow = lookaheadSlowParams(state);
         if (E.isLeft(slow)) throw new Error(slow.left.message);
         expect((state as LookaheadState).count).toBe(t + 1);
-        return each(c, slow.right, c.trajectory[t]!.slow);
+        return eachLeaf(c, slow.right, c.trajectory[t]!.slow);
       });
-      report(c, worst);
+      reportWorst(c, worst);
     });
 
   it("needs the params, and refuses bad options", () => {
@@ -133,9 +123,9 @@ describe("ema against optax.ema", () => {
       const worst = replayFamily(c, opt, ({ t, state }) => {
         const s = (state as ChainState)[0] as EmaState;
         expect(s.count).toBe(c.trajectory[t]!.state[0].count);
-        return each(c, s.ema, c.trajectory[t]!.state[0].ema);
+        return eachLeaf(c, s.ema, c.trajectory[t]!.state[0].ema);
       });
-      report(c, worst);
+      reportWorst(c, worst);
     });
 });
 
@@ -144,7 +134,7 @@ describe("clip against optax.clip", () => {
     it(c.name, () => {
       const [clipping, optimizer] = c.optax.members;
       const opt = chain(clip(clipping.options.max_delta), inner(optimizer));
-      report(c, replayFamily(c, opt, ({ t, updates }) => each(c, updates, c.trajectory[t]!.updates)));
+      reportWorst(c, replayFamily(c, opt, ({ t, updates }) => eachLeaf(c, updates, c.trajectory[t]!.updates)));
     });
 });
 
@@ -158,9 +148,9 @@ describe("zeroNans against optax.zero_nans", () => {
         const s = (state as ChainState)[0] as ZeroNansState;
         expect(s.foundNan).toEqual(c.trajectory[t]!.state[0].found_nan);
         nans += Object.values(s.foundNan).filter(Boolean).length;
-        return each(c, updates, c.trajectory[t]!.updates);
+        return eachLeaf(c, updates, c.trajectory[t]!.updates);
       });
       expect(nans).toBeGreaterThan(0); // the case's gradients hold NaNs
-      report(c, worst);
+      reportWorst(c, worst);
     });
 });
