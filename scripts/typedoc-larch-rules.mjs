@@ -10,7 +10,7 @@
  */
 const EXTEND_NAMES = new Set([
   "LIFE", "trustNumerator", "scaleKernel", "TrustNumeratorOptions", "BlockKernel", "namedChain", "failing",
-  "allocate", "denseValues", "isRowMajor", "sizeOf", "sumOfSquares", "l2Norm", "noUpdates", "momentOptionsProblem",
+  "allocate", "denseValues", "isRowMajor", "sizeOf", "sumOfSquares", "sumOfProducts", "l2Norm", "noUpdates", "momentOptionsProblem",
 ]);
 const EXTEND_FILES = [/\/core\/elementwise\.ts$/, /\/core\/expression\.ts$/, /\/core\/defineElementwise\.ts$/, /\/core\/builders\.ts$/, /\/optimizers\/namedChain\.ts$/];
 

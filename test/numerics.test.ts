@@ -2,7 +2,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import ndarray from "ndarray";
 import { describe, expect, it } from "vitest";
-import { dtypeOf, flatten, l2Norm, lars, scaleByTrustRatio, sumOfSquares, type Leaf, type TrustRatioState } from "larch";
+import { dtypeOf, flatten, l2Norm, lars, scaleByTrustRatio, sumOfProducts, sumOfSquares, type Leaf, type TrustRatioState } from "larch";
 
 const right = <A>(e: E.Either<{ message: string }, A>): A => {
   if (E.isLeft(e)) throw new Error(e.left.message);
@@ -39,6 +39,15 @@ describe("norms", () => {
     const x = Float64Array.from([1e16, 1, 3, -1e16, 1, 2, 5]);
     const s = [x[0]! ** 2 + x[4]! ** 2, x[1]! ** 2 + x[5]! ** 2, x[2]! ** 2 + x[6]! ** 2, x[3]! ** 2];
     expect(sumOfSquares(x)).toBe(s[0]! + s[1]! + (s[2]! + s[3]!));
+  });
+
+  it("sums products in the same lanes, and Σx² is Σx·x bit for bit at every length mod 4", () => {
+    const x = Float64Array.from([1e16, 1, 3, -1e16, 1, 2, 5]);
+    const y = Float64Array.from([2, -1, 0.5, 1, 3, 1e-3, -2]);
+    const p = x.map((v, i) => v * y[i]!);
+    expect(sumOfProducts(x, y)).toBe(p[0]! + p[4]! + (p[1]! + p[5]!) + (p[2]! + p[6]! + p[3]!));
+    for (let n = 0; n <= x.length; n++) expect(sumOfSquares(x.subarray(0, n))).toBe(sumOfProducts(x.subarray(0, n), x.subarray(0, n)));
+    expect(sumOfProducts(x, y.subarray(1))).toBeNaN(); // lengths differ
   });
 });
 

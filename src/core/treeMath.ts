@@ -12,6 +12,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { optimizerError, showValue, type OptimizerError } from "./errors.js";
 import { allocate, denseValues, dtypeOf, leafOf, sizeOf, type FloatArray, type Leaf } from "./leaf.js";
+import { sumOfProducts, sumOfSquares } from "./norm.js";
 import { flatten, flattenLike, unflatten, type Flat, type Tree } from "./tree.js";
 
 type Result<A> = E.Either<OptimizerError, A>;
@@ -150,27 +151,6 @@ export const treeZerosLike = (like: Tree): Result<Tree> => treeFull(like, 0);
  */
 export const treeOnesLike = (like: Tree): Result<Tree> => treeFull(like, 1);
 
-/** Σᵢ xᵢ·yᵢ in float64 with four interleaved accumulators (lane i mod 4), (s₀ + s₁) + (s₂ + s₃): core/norm.ts's order. */
-const dot = (x: FloatArray, y: FloatArray): number => {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  const n = x.length;
-  const body = n - (n % 4);
-  let i = 0;
-  for (; i < body; i += 4) {
-    s0 += x[i]! * y[i]!;
-    s1 += x[i + 1]! * y[i + 1]!;
-    s2 += x[i + 2]! * y[i + 2]!;
-    s3 += x[i + 3]! * y[i + 3]!;
-  }
-  if (i < n) s0 += x[i]! * y[i]!;
-  if (i + 1 < n) s1 += x[i + 1]! * y[i + 1]!;
-  if (i + 2 < n) s2 += x[i + 2]! * y[i + 2]!;
-  return s0 + s1 + (s2 + s3);
-};
-
 /**
  * ⟨a, b⟩ = Σ over every leaf of Σᵢ aᵢ·bᵢ, accumulated in float64: per leaf in four interleaved lanes (the order of
  * {@link sumOfSquares}), then leaf by leaf in leaf order.
@@ -180,7 +160,7 @@ const dot = (x: FloatArray, y: FloatArray): number => {
 export const treeVdot = (a: Tree, b: Tree): Result<number> =>
   E.map(([x, y]: readonly [Flat, Flat]) => {
     let total = 0;
-    for (let i = 0; i < x.leaves.length; i++) total += dot(denseValues(x.leaves[i]!), denseValues(y.leaves[i]!));
+    for (let i = 0; i < x.leaves.length; i++) total += sumOfProducts(denseValues(x.leaves[i]!), denseValues(y.leaves[i]!));
     return total;
   })(pair(a, b));
 
@@ -205,7 +185,7 @@ const TINY = 2 ** -900;
 /** ‖·‖₂ over all leaves: √⟨x, x⟩, rescaled by the largest magnitude M when ⟨x, x⟩ overflows or underflows. */
 const norm2 = (values: readonly FloatArray[]): number => {
   let s = 0;
-  for (const v of values) s += dot(v, v);
+  for (const v of values) s += sumOfSquares(v);
   if (Number.isNaN(s) || (s >= TINY && s < Infinity)) return Math.sqrt(s);
   let max = 0;
   for (const v of values) for (let e = 0; e < v.length; e++) max = Math.max(max, Math.abs(v[e]!));
