@@ -8,7 +8,6 @@ import fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, it } from "vitest";
 import {
-  addWeightDecay,
   applyStep,
   chain,
   chainUnfused,
@@ -20,14 +19,11 @@ import {
   identity,
   isLeaf,
   parseBody,
-  scaleByAdam,
-  scaleByLr,
-  scaleByTrustRatio,
-  traceMomentum,
   type GradientTransformation,
   type Tree,
 } from "larch";
 import { generateCode, loopSource } from "../../src/core/compileJs.js";
+import { libraryPieceArb } from "../support/pieces.js";
 import { right } from "../compose/bits.js";
 import { makeTree, treeSpecArb, type TreeSpec } from "../support/trees.js";
 
@@ -68,22 +64,6 @@ describe("parseBody", () => {
     expect(E.isLeft(t.init({})) && E.isLeft(t.update({}, undefined))).toBe(true);
   });
 });
-
-/** A random member of the library (with random hyper-parameters), or a closure-kernel member that forces block mode. */
-type Piece = () => GradientTransformation<any>;
-const pieceArb: fc.Arbitrary<{ name: string; make: Piece }> = fc.oneof(
-  fc.double({ min: 0, max: 0.1, noNaN: true }).map((wd) => ({ name: `decay(${wd})`, make: () => addWeightDecay(wd) })),
-  fc
-    .record({ momentum: fc.constantFrom(0, 0.5, 0.9), dampening: fc.constantFrom(0, 0.1), nesterov: fc.boolean() })
-    .map((o) => ({ ...o, nesterov: o.nesterov && o.momentum > 0 && o.dampening === 0 }))
-    .map((o) => ({ name: `trace(${JSON.stringify(o)})`, make: () => traceMomentum(o) })),
-  fc
-    .record({ b1: fc.constantFrom(0, 0.9), b2: fc.constantFrom(0.5, 0.999), eps: fc.constantFrom(0, 1e-8, 1e-3) })
-    .map((o) => ({ name: `adam(${JSON.stringify(o)})`, make: () => scaleByAdam(o) })),
-  fc.double({ min: 0, max: 2, noNaN: true }).map((lr) => ({ name: `lr(${lr})`, make: () => scaleByLr((t: number) => lr / (t + 1)) })),
-  fc.double({ min: 0, max: 0.1, noNaN: true }).map((wd) => ({ name: `trust(${wd})`, make: () => scaleByTrustRatio({ weightDecay: wd }) })),
-  fc.constant({ name: "identity", make: () => identity() }),
-);
 
 /** u ← u·½ + g written as a closure kernel: a member outside the expression form (the chain runs its block loop). */
 const closureMember = (): GradientTransformation<{ kind: "half" }> =>
@@ -130,7 +110,7 @@ describe("generated loops: the same bits as the interpreter and the unfused chai
   it("random chains of the library's pieces, random trees, strides and dtypes, 1–3 steps, update / applyStep / donated", () => {
     fc.assert(
       fc.property(
-        fc.array(pieceArb, { minLength: 1, maxLength: 4 }),
+        fc.array(libraryPieceArb, { minLength: 1, maxLength: 4 }),
         treeSpecArb(),
         fc.integer({ min: 1, max: 3 }),
         fc.constantFrom<"update" | "apply" | "donate">("update", "apply", "donate"),

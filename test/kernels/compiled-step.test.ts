@@ -16,14 +16,12 @@ import {
   denseValues,
   dtypeOf,
   flatten,
-  identity,
   isLeaf,
   kernelThreads,
   kernelTree,
   scaleByAdam,
   scaleByLr,
   scaleByTrustRatio,
-  traceMomentum,
   type Body,
   type Expr,
   type GradientTransformation,
@@ -36,6 +34,7 @@ import { passLayout } from "../../src/kernels/compileWasm.js";
 import { kernelArena } from "../../src/kernels/kernelMemory.js";
 import { bitsOf as bytesOf, right } from "../compose/bits.js";
 import { makeTree, treeSpecArb, type TreeSpec } from "../support/trees.js";
+import { libraryPieceArb, type Piece } from "../support/pieces.js";
 
 const jsStep = applyStepWith(undefined);
 
@@ -121,19 +120,9 @@ describe("generated WebAssembly: the bits of the generated JavaScript", () => {
 });
 
 /** A random member: the library's pieces with random hyper-parameters, or a user's body in the expression form. */
-const pieceArb: fc.Arbitrary<{ name: string; make: () => GradientTransformation<any> }> = fc.oneof(
-  fc.double({ min: 0, max: 0.1, noNaN: true }).map((wd) => ({ name: `decay(${wd})`, make: () => addWeightDecay(wd) })),
-  fc
-    .record({ momentum: fc.constantFrom(0, 0.5, 0.9), dampening: fc.constantFrom(0, 0.1), nesterov: fc.boolean() })
-    .map((o) => ({ ...o, nesterov: o.nesterov && o.momentum > 0 && o.dampening === 0 }))
-    .map((o) => ({ name: `trace(${JSON.stringify(o)})`, make: () => traceMomentum(o) })),
-  fc
-    .record({ b1: fc.constantFrom(0, 0.9), b2: fc.constantFrom(0.5, 0.999), eps: fc.constantFrom(0, 1e-8, 1e-3) })
-    .map((o) => ({ name: `adam(${JSON.stringify(o)})`, make: () => scaleByAdam(o) })),
-  fc.double({ min: 0, max: 2, noNaN: true }).map((lr) => ({ name: `lr(${lr})`, make: () => scaleByLr((t: number) => lr / (t + 1)) })),
-  fc.double({ min: 0, max: 0.1, noNaN: true }).map((wd) => ({ name: `trust(${wd})`, make: () => scaleByTrustRatio({ weightDecay: wd }) })),
-  fc.constant({ name: "identity", make: () => identity() }),
-  fc.double({ min: 0, max: 1, noNaN: true }).map((k) => ({ name: `user(${k})`, make: () => userPiece(k) })),
+const pieceArb: fc.Arbitrary<Piece> = fc.oneof(
+  { arbitrary: libraryPieceArb, weight: 6 }, // each of the six library pieces as often as the user's body
+  { arbitrary: fc.double({ min: 0, max: 1, noNaN: true }).map((k) => ({ name: `user(${k})`, make: () => userPiece(k) })), weight: 1 },
 );
 
 /** A user's transformation: a clipped, sign-preserving step with a running maximum (every operation kind). */
