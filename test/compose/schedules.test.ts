@@ -3,7 +3,20 @@ import { fc, test } from "@fast-check/vitest";
 import * as E from "fp-ts/lib/Either.js";
 import ndarray from "ndarray";
 import { describe, expect, it } from "vitest";
-import { constantSchedule, cosineDecay, linearWarmup, piecewiseConstant, scaleByLr, type Leaf, type Schedule } from "larch";
+import {
+  constantSchedule,
+  cosineDecay,
+  exponentialDecay,
+  joinSchedules,
+  linearWarmup,
+  oneCycle,
+  piecewiseConstant,
+  scaleByLr,
+  sgdr,
+  warmupCosineDecay,
+  type Leaf,
+  type Schedule,
+} from "larch";
 
 const step = fc.integer({ min: 0, max: 10_000 });
 
@@ -65,12 +78,26 @@ describe("piecewiseConstant", () => {
 });
 
 describe("invalid schedule options", () => {
+  const ok = { init: 0, peak: 0.1, warmupSteps: 2, decaySteps: 10 };
   const bad: [string, Schedule][] = [
     ["cosineDecay with decaySteps 0", cosineDecay({ init: 0.1, decaySteps: 0 })],
     ["cosineDecay with a NaN init", cosineDecay({ init: NaN, decaySteps: 10 })],
     ["linearWarmup with negative steps", linearWarmup({ steps: -1 }, 0.1)],
     ["piecewiseConstant with too few values", piecewiseConstant({ values: [0.1], boundaries: [5] })],
     ["piecewiseConstant with unsorted boundaries", piecewiseConstant({ values: [1, 2, 3], boundaries: [5, 2] })],
+    ["exponentialDecay with transitionSteps 0", exponentialDecay({ init: 0.1, transitionSteps: 0, decayRate: 0.5 })],
+    ["exponentialDecay with decayRate 0", exponentialDecay({ init: 0.1, transitionSteps: 5, decayRate: 0 })],
+    ["exponentialDecay with a fractional transitionBegin", exponentialDecay({ init: 0.1, transitionSteps: 5, decayRate: 0.5, transitionBegin: 1.5 })],
+    ["exponentialDecay with a NaN end", exponentialDecay({ init: 0.1, transitionSteps: 5, decayRate: 0.5, end: NaN })],
+    ["warmupCosineDecay with decaySteps = warmupSteps", warmupCosineDecay({ ...ok, decaySteps: 2 })],
+    ["warmupCosineDecay with exponent 0", warmupCosineDecay({ ...ok, exponent: 0 })],
+    ["sgdr without cycles", sgdr([])],
+    ["sgdr with one invalid cycle", sgdr([ok, { ...ok, warmupSteps: -1 }])],
+    ["oneCycle with transitionSteps 0", oneCycle({ transitionSteps: 0, peak: 0.1 })],
+    ["oneCycle with pctStart 1.5", oneCycle({ transitionSteps: 10, peak: 0.1, pctStart: 1.5 })],
+    ["oneCycle with divFactor 0", oneCycle({ transitionSteps: 10, peak: 0.1, divFactor: 0 })],
+    ["joinSchedules with too few schedules", joinSchedules({ schedules: [0.1], boundaries: [5] })],
+    ["joinSchedules with unsorted boundaries", joinSchedules({ schedules: [0.1, 0.2, 0.3], boundaries: [5, 2] })],
   ];
   for (const [what, schedule] of bad)
     it(`${what}: NaN, which scaleByLr reports as an InvalidOption Left with the step`, () => {
