@@ -20,6 +20,8 @@ export * from "./core/apply.js";
 export { isDonated } from "./core/donation.js";
 export type { ApplyStepOptions } from "./core/step.js";
 export { applyStep } from "./kernels/applyStep.js";
+// every fused update runs the kernels' compiled pass (this import's one effect; package.json `sideEffects`)
+import "./kernels/install.js";
 
 // schedules: hyper-parameters as pure functions of the step
 export * from "./schedules/schedule.js";

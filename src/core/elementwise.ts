@@ -15,6 +15,7 @@ import { optimizerError, showValue, type OptimizerError } from "./errors.js";
 import { isDonated, reusedError } from "./donation.js";
 import { allocate, denseValues, dtypeOf, leafOf, sizeOf, type FloatArray, type Leaf } from "./leaf.js";
 import { leafLoop, type LeafLoop, type LoopMode } from "./compileJs.js";
+import { compiledMath } from "./executor.js";
 import { sumOfSquares } from "./norm.js";
 import type {
   BlockKernel,
@@ -254,9 +255,13 @@ const runFusedOrThrow = <S>(
     if (E.isLeft(plan)) return plan;
     const math = plan.right.math;
     if (math !== undefined) {
+      const identity = math.every((m) => m.body === null);
+      // the installed executor (the kernels' WebAssembly, core/executor.ts) first: the same bits, or undefined
+      const done = identity ? undefined : compiledMath()?.update?.(math, trees, grads);
+      if (done !== undefined)
+        return E.map((leaves: Leaf[]) => [unflatten(trees.updates.def, leaves, trees.updates.paths), plan.right.finish()] as const)(done);
       const bound = bindLeaves(math, trees, grads, freshStorage);
       if (E.isLeft(bound)) return bound;
-      const identity = math.every((m) => m.body === null);
       const run = mathRunner(math, "update");
       const out = trees.updates.leaves.map((leaf, i) => {
         if (identity) return leaf;

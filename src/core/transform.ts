@@ -81,6 +81,13 @@ export interface CompiledMath {
     grads: Flat,
     donated: ReadonlyMap<Leaf, FloatArray> | undefined,
   ): E.Either<OptimizerError, Leaf[]> | undefined;
+  /**
+   * One fused `update` (what `runFused` asks first when this executor is installed, see `core/executor.ts`): binds
+   * the leaves with fresh state storage (`bindLeaves`), runs every leaf's pass over the incoming updates and returns
+   * the new updates' leaves u′, in leaf order, with exactly the bits of the generated JavaScript's "update" loop; or a
+   * member's Left; or undefined, having bound and written nothing, for inputs it does not take.
+   */
+  update?(math: readonly MemberMath[], trees: StepTrees, grads: Flat): E.Either<OptimizerError, Leaf[]> | undefined;
 }
 
 /** What one leaf offers a fused step: where it is, its raw gradient and its params as dense row-major arrays. */

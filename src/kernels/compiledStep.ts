@@ -154,20 +154,24 @@ const runTasks = (a: KernelArena, pass: CompiledPass, table: number, count: numb
 const moduleId = (a: KernelArena, pass: CompiledPass): number => a.passHelper?.idOf(pass.module) ?? 0;
 
 /**
- * The gradients and params of a step, placed: where each leaf's are (staged ones copied in), and Σx² of each,
- * computed by the pass module's `sumsq` (norm.ts's order, so the bits of JavaScript's): for every leaf at once the
- * first time a member asks for one leaf's, each leaf's sum whole on one thread.
+ * The incoming updates, gradients and params of a step, placed: where each leaf's are (staged ones copied in, an
+ * array given twice, as u and g are when the update is the gradient, staged once), and Σx² of each, computed by the
+ * pass module's `sumsq` (norm.ts's order, so the bits of JavaScript's): for every leaf at once the first time a
+ * member asks for one leaf's, each leaf's sum whole on one thread. Without params (an update given none, whose
+ * bodies read none) the params' references are the gradients', never read.
  */
-const placeInputs = (a: KernelArena, pass: CompiledPass, grads: Flat, params: Flat) => {
+const placeInputs = (a: KernelArena, pass: CompiledPass, updates: Flat, grads: Flat, params: Flat | undefined) => {
   const count = grads.leaves.length;
   const header = align16(2 * 8 * count + 2 * 4 * TASK_INTS * count); // Σ of grads and params, then their tasks
   const inputs = new Placement(a, header);
   let values = 0;
   const refs = grads.leaves.map((leaf, i) => {
     const g = denseValues(leaf);
-    const p = denseValues(params.leaves[i]!);
+    const u = updates === grads ? g : denseValues(updates.leaves[i]!);
+    const p = params === undefined ? g : denseValues(params.leaves[i]!);
     values += g.length;
-    return { g, p, gRef: inputs.place(g, true, false), pRef: inputs.place(p, true, false) };
+    const gRef = inputs.place(g, true, false);
+    return { g, uRef: inputs.place(u, true, false), gRef, pRef: inputs.place(p, true, false) };
   });
   const region = a.allocate(inputs.bytes);
   if (region === undefined) return undefined;
@@ -229,11 +233,10 @@ const runBound = (
   refs.forEach((r, i) => {
     if (r === undefined) return;
     const record = scratch.at + layout.recordBytes * i;
-    const { gRef, pRef } = inputs.refs[i]!;
-    const g = Placement.address(gRef, at);
+    const { uRef, gRef, pRef } = inputs.refs[i]!;
     const w = record / 4;
-    i32[w] = g;
-    i32[w + 1] = g;
+    i32[w] = Placement.address(uRef, at);
+    i32[w + 1] = Placement.address(gRef, at);
     i32[w + 2] = Placement.address(pRef, at);
     i32[w + 3] = Placement.address(r.out, scratch.at);
     for (let k = 0; k < r.arrays.length; k++) i32[w + 4 + k] = Placement.address(r.arrays[k]!, scratch.at);
@@ -272,21 +275,53 @@ export const compiledMinValues = (at: number): number => {
   return previous;
 };
 
+/**
+ * Whether the WebAssembly takes a step over these leaves: float32 (the step's other trees have the same dtypes),
+ * and large enough ({@link minValues}).
+ */
+const takes = (leaves: readonly Leaf[]): boolean => {
+  let values = 0;
+  for (const leaf of leaves) {
+    if (!(leaf.data instanceof Float32Array)) return false; // float64
+    values += sizeOf(leaf.shape);
+  }
+  return values >= minValues.at && !(minValues.at > 0 && values < 256 * leaves.length);
+};
+
 /** The executor of the expression form over the kernels' WebAssembly memory. */
 export const wasmMath: CompiledMath = {
+  update(math, trees, grads) {
+    const bodies = bodiesOf(math);
+    if (bodies.every((b) => b === null)) return undefined; // u′ = u: nothing to compile
+    const params = trees.params;
+    if (params === undefined && bodies.some((b) => b?.readsParams === true)) return undefined; // the JavaScript's Left
+    if (!takes(trees.updates.leaves) || !takes(grads.leaves) || (params !== undefined && !takes(params.leaves))) return undefined;
+    const a = kernelArena();
+    const pass = a && compiledPass(a, bodies, "update");
+    if (a === undefined || pass === undefined) return undefined;
+    const inputs = placeInputs(a, pass, trees.updates, grads, params);
+    if (inputs === undefined) return undefined;
+    try {
+      const bound = bindLeaves(math, trees, grads, freshStorage, inputs.sums);
+      if (E.isLeft(bound)) return bound;
+      const outs = trees.updates.leaves.map((leaf) => new Float32Array(sizeOf(leaf.shape)));
+      if (!runBound(a, pass, inputs, bound.right, outs)) {
+        const run = mathRunner(math, "update"); // the scratch region does not fit: the JavaScript loop, same bits
+        bound.right.forEach((b, i) => run(b, denseValues(trees.updates.leaves[i]!), outs[i]!));
+      }
+      return E.right(trees.updates.leaves.map((leaf, i) => leafOf(outs[i]!, leaf.shape)));
+    } finally {
+      a.release(inputs.region);
+    }
+  },
   applyStep(math, trees, grads, donated) {
     const bodies = bodiesOf(math);
     if (bodies.every((b) => b === null)) return undefined; // p′ = p + g: nothing to compile
-    let values = 0;
-    for (const leaf of trees.params.leaves) {
-      if (!(leaf.data instanceof Float32Array)) return undefined; // float64 (grads: the same dtypes)
-      values += sizeOf(leaf.shape);
-    }
-    if (values < minValues.at || (minValues.at > 0 && values < 256 * trees.params.leaves.length)) return undefined;
+    if (!takes(trees.params.leaves)) return undefined;
     const a = kernelArena();
     const pass = a && compiledPass(a, bodies, "apply");
     if (a === undefined || pass === undefined) return undefined;
-    const inputs = placeInputs(a, pass, grads, trees.params);
+    const inputs = placeInputs(a, pass, grads, grads, trees.params);
     if (inputs === undefined) return undefined;
     try {
       const resident = trees.params.leaves.map((leaf) => a.addressOf(leaf) !== undefined && sizeOf(leaf.shape) > 0);

@@ -2,7 +2,8 @@
  * The generated WebAssembly against the generated JavaScript and the unfused chain, bit for bit: random bodies over
  * every operation of the expression form with NaN, ±0, ±Inf and subnormals (the generator alone), and random chains
  * of the library's pieces and of a user's defineElementwise body over random trees (float32 and float64, strided
- * views, odd and empty leaves), plain or in kernel memory, donated or not (applyStep).
+ * views, odd and empty leaves), plain or in kernel memory, donated or not (applyStep), and `update` then
+ * `applyUpdates` through the installed executor (with or without params, the update the gradient or not).
  */
 import fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
@@ -10,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   addWeightDecay,
   applyStep,
+  applyUpdates,
   chain,
   chainUnfused,
   defineElementwise,
@@ -28,6 +30,7 @@ import {
   type Tree,
 } from "larch";
 import { leafLoop } from "../../src/core/compileJs.js";
+import { installCompiledMath } from "../../src/core/executor.js";
 import { applyStepWith } from "../../src/core/step.js";
 import { compiledMinValues, compiledPass } from "../../src/kernels/compiledStep.js";
 import { passLayout } from "../../src/kernels/compileWasm.js";
@@ -241,5 +244,103 @@ describe("applyStep through the generated WebAssembly: the bits of the JavaScrip
     const moments = (state as readonly unknown[])[1] as { mu: Tree; nu: Tree };
     expect([...shared(moments.mu), ...shared(moments.nu)]).toEqual([true, true, true, true]);
     expect(bitsOf(right(jsStep(opt, tree(2), right(opt.init(tree(1))), tree(1))))).toBe(bitsOf([next, state]));
+  });
+});
+
+/** A transformation without its fusable form: a chain with it runs member by member, so later members see u ≠ g. */
+const unfusable = (t: GradientTransformation<any>): GradientTransformation<any> => ({ name: t.name, hyperparams: t.hyperparams, init: t.init, update: t.update });
+
+/** `update` then `applyUpdates`, every step, with or without the params (then the updates are the new params' record). */
+const updateSteps = (opt: GradientTransformation<any>, spec: TreeSpec, seed: number, steps: number, resident: boolean, withParams: boolean) => {
+  let params: Tree = makeTree(spec, seed);
+  if (resident) params = right(kernelTree(params));
+  let state = right(opt.init(params));
+  const out: string[] = [];
+  for (let t = 0; t < steps; t++) {
+    const grads = makeTree(spec, seed + 1 + t, 0.1);
+    const step = withParams ? opt.update(grads, state, params) : opt.update(grads, state);
+    if (E.isLeft(step)) return [...out, JSON.stringify(step.left)];
+    const next = right(applyUpdates(params, step.right[0]));
+    out.push(bitsOf([step.right, next]));
+    [params, state] = [next, step.right[1]];
+  }
+  return out;
+};
+
+/** Runs `f` with every fused update in JavaScript (no executor installed), then puts the executor back. */
+const inJavaScript = <A>(f: () => A): A => {
+  const previous = installCompiledMath(undefined);
+  try {
+    return f();
+  } finally {
+    installCompiledMath(previous);
+  }
+};
+
+describe("update through the installed WebAssembly: the bits of the JavaScript update and of the unfused chain", () => {
+  let minValues = 0;
+  let taken = 0; // updates the WebAssembly ran (not handed back to the JavaScript)
+  let installed: ReturnType<typeof installCompiledMath>;
+  beforeAll(() => {
+    minValues = compiledMinValues(0);
+    installed = installCompiledMath(undefined)!;
+    installCompiledMath({ ...installed, update: (...args) => { const r = installed!.update!(...args); if (r !== undefined) taken++; return r; } });
+  });
+  afterAll(async () => {
+    compiledMinValues(minValues);
+    installCompiledMath(installed);
+    await kernelThreads(1);
+  });
+
+  it("random chains, random trees (float32/float64, strided, odd, empty), with or without params, u = g or not, 1 or 2 threads", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(pieceArb, { minLength: 1, maxLength: 4 }),
+        specArb,
+        fc.integer({ min: 1, max: 3 }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.boolean(),
+        fc.integer(),
+        fc.constantFrom<1 | 2>(1, 2),
+        async (pieces, spec, steps, resident, withParams, scaled, seed, threads) => {
+          await kernelThreads(threads, 0);
+          // scaled: the fused chain sees u = ½·g, its members' g the raw gradient (a chain run member by member)
+          const make = (c: (...m: GradientTransformation<any>[]) => GradientTransformation<any>) =>
+            scaled ? chainUnfused(unfusable(scaleByLr(0.5)), c(...pieces.map((p) => p.make()))) : c(...pieces.map((p) => p.make()));
+          const wasm = updateSteps(make(chain), spec, seed, steps, resident, withParams);
+          const js = inJavaScript(() => updateSteps(make(chain), spec, seed, steps, resident, withParams));
+          const unfused = inJavaScript(() => updateSteps(make(chainUnfused), spec, seed, steps, false, withParams));
+          expect(wasm).toEqual(js);
+          expect(wasm).toEqual(unfused);
+        },
+      ),
+      { numRuns: 40 },
+    );
+    expect(taken).toBeGreaterThan(0);
+  });
+
+  it("the installed executor takes a float32 update, and a Left leaves the inputs as they were", () => {
+    const opt = chain(addWeightDecay(1e-4), scaleByAdam({}), scaleByTrustRatio({ weightDecay: 1e-4 }), userPiece(0.3), scaleByLr(1e-3));
+    const spec: TreeSpec = { w: { shape: [70001], dtype: "float32", view: "dense" }, b: { shape: [5], dtype: "float32", view: "dense" } };
+    const params = makeTree(spec, 3);
+    const state = right(opt.init(params));
+    const grads = makeTree(spec, 4, 0.1) as unknown as { b: { data: Float32Array } };
+    let calls = 0;
+    const previous = installCompiledMath(undefined)!;
+    installCompiledMath({ ...previous, update: (...args) => { const r = previous.update!(...args); if (r !== undefined) calls++; return r; } });
+    try {
+      const wasm = right(opt.update(grads as unknown as Tree, state, params));
+      expect(calls).toBe(1);
+      expect(bytesOf(wasm)).toBe(bytesOf(inJavaScript(() => right(opt.update(grads as unknown as Tree, state, params)))));
+      grads.b.data[4] = NaN; // the last leaf's norm is NaN: the trust ratio's Left
+      const before = bytesOf([grads, state, params]);
+      const failed = opt.update(grads as unknown as Tree, state, params);
+      expect(E.isLeft(failed) && failed.left.kind).toBe("NonFinite");
+      expect(failed).toEqual(inJavaScript(() => opt.update(grads as unknown as Tree, state, params)));
+      expect(bytesOf([grads, state, params])).toBe(before);
+    } finally {
+      installCompiledMath(previous);
+    }
   });
 });

@@ -1,0 +1,26 @@
+/**
+ * The compiled executor every fused `update` asks first: a hook the package entry fills at import with the kernels'
+ * WebAssembly (`kernels/install.ts`), so that `opt.update` of a fused chain runs the compiled pass without the caller
+ * asking, while the core imports nothing of the kernels and transformations know nothing of them. Empty (every
+ * update in JavaScript) when only the core is loaded. Whatever is installed gives the bits of the JavaScript loop.
+ * @module
+ */
+import type { CompiledMath } from "./transform.js";
+
+let installed: CompiledMath | undefined;
+
+/** The executor fused updates run through, or undefined (then the generated JavaScript runs). */
+export const compiledMath = (): CompiledMath | undefined => installed;
+
+/**
+ * Installs the executor fused updates run through (undefined: JavaScript only) and returns the previous one.
+ * Executors give the same bits as the JavaScript, so this changes the speed of a step, never its result.
+ * @example
+ * const previous = installCompiledMath(undefined); // every update in JavaScript from here
+ * installCompiledMath(previous);
+ */
+export const installCompiledMath = (next: CompiledMath | undefined): CompiledMath | undefined => {
+  const previous = installed;
+  installed = next;
+  return previous;
+};
