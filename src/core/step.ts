@@ -11,6 +11,7 @@ import { bindLeaves, BLOCK, freshStorage, mathRunner, planLeaves } from "./eleme
 import { optimizerError, showValue, type OptimizerError } from "./errors.js";
 import { isTransformation } from "./options.js";
 import { denseValues, dtypeOf, leafOf, type FloatArray, type Leaf } from "./leaf.js";
+import type { MatrixProduct } from "./matrixProduct.js";
 import type { AcceleratedStep, AppliedStep, BlockKernel, CompiledMath, Fusable, GradientTransformation } from "./transform.js";
 import { flatten, flattenLike, unflatten, type Flat, type Tree } from "./tree.js";
 
@@ -37,7 +38,8 @@ export interface ApplyStepOptions {
  * then p′ = p + u is stored. The update tree is never materialised. Every per-leaf check (non-finite norms, state
  * mismatches) runs before the first value is written, so a Left leaves everything as it was, donated or not.
  * An optimizer with a compiled whole-step kernel of its own (`accelerated`) runs it first when it takes the inputs.
- * Other optimizers run `update` and then `applyUpdates`.
+ * Other optimizers run `update` and then `applyUpdates`, with the executor's matrix product in the update's context
+ * (`CompiledMath.matrixProduct`: Muon's Newton–Schulz in WebAssembly, the same bits).
  * @example
  * const jsOnly = applyStepWith(undefined);
  * const step = jsOnly(lars({ lr: 0.1, momentum: 0.9 }), grads, state, params); // the same bits as applyStep
@@ -54,13 +56,14 @@ export const applyStepWith =
     }
     const result = opt.fusable
       ? fusedStep(opt.fusable, opt.accelerated?.bind(opt), compiled, grads, state, params, donate)
-      : updateThenApply(opt, grads, state, params);
+      : updateThenApply(opt, grads, state, params, compiled?.matrixProduct);
     if (donate && E.isRight(result)) markDonated([params, state], [...result.right, grads]);
     return result;
   };
 
-const updateThenApply = <S>(opt: GradientTransformation<S>, grads: Tree, state: S, params: Tree): E.Either<OptimizerError, AppliedStep<S>> => {
-  const step = opt.update(grads, state, params);
+/** `update` (handed the executor's matrix product, if any: the same bits as without it), then `applyUpdates`. */
+const updateThenApply = <S>(opt: GradientTransformation<S>, grads: Tree, state: S, params: Tree, matrixProduct: MatrixProduct | undefined): E.Either<OptimizerError, AppliedStep<S>> => {
+  const step = opt.update(grads, state, params, matrixProduct === undefined ? undefined : { grads, matrixProduct });
   if (E.isLeft(step)) return step;
   const next = applyUpdates(params, step.right[0]);
   return E.isLeft(next) ? next : E.right([next.right, step.right[1]] as const);

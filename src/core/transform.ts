@@ -6,6 +6,7 @@ import type * as E from "fp-ts/lib/Either.js";
 import type { OptimizerError } from "./errors.js";
 import type { Body } from "./expression.js";
 import type { Dtype, FloatArray, Leaf } from "./leaf.js";
+import type { MatrixProduct } from "./matrixProduct.js";
 import type { Flat, Tree } from "./tree.js";
 
 /** A JSON-like value describing a hyper-parameter (for checkpoints, reports and error messages). */
@@ -28,6 +29,12 @@ export interface TransformSpec {
  */
 export interface UpdateContext {
   readonly grads: Tree;
+  /**
+   * The arithmetic of matrix products for transformations that multiply matrices (Muon's Newton–Schulz): `applyStep`
+   * passes its compiled executor's (the kernels' WebAssembly), with the bits of the core's JavaScript
+   * {@link matrixProduct}, which is what runs when it is absent. Containers hand it on to their members.
+   */
+  readonly matrixProduct?: MatrixProduct;
 }
 
 /** The result of one update: the transformed updates and the new state. */
@@ -75,6 +82,11 @@ export type AcceleratedStep<S> = (grads: Flat, state: S, params: Flat, donate: b
  * written nothing, for inputs it does not take (then the JavaScript loop runs).
  */
 export interface CompiledMath {
+  /**
+   * Present when the executor multiplies matrices too: `applyStep` hands it to every update it runs through
+   * `update` (in the {@link UpdateContext}), so the transformations that multiply matrices use it.
+   */
+  readonly matrixProduct?: MatrixProduct;
   applyStep(
     math: readonly MemberMath[],
     trees: { readonly updates: Flat; readonly params: Flat },

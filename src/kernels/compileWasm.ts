@@ -15,8 +15,11 @@
 import type { Body, Expr } from "../core/expression.js";
 import { encodeModule, F64, I32, op, V128, type FunctionSpec } from "./wasmEncoder.js";
 
-/** Int32 per task of a step's task table: module id, function (0 pass, 1 sumsq), its three arguments. */
+/** Int32 per task of a step's task table: module id, function (an index of {@link TASK_FUNCTIONS}), its three arguments. */
 export const TASK_INTS = 5;
+
+/** The exports a task may name, by index: a pass, a sum of squares (both in every pass module), a tile of a matrix product (`matmulWasm.ts`). */
+export const TASK_FUNCTIONS = ["pass", "sumsq", "matmulTile"] as const;
 
 /** How a pass ends each value: `update` stores u′ in out; `apply` stores p + u′ in out (applyStep). */
 export type PassMode = "update" | "apply";

@@ -22,6 +22,7 @@ import type { Flat } from "../core/tree.js";
 import type { CompiledMath, MemberMath } from "../core/transform.js";
 import { passLayout, passModule, TASK_INTS, type PassLayout, type PassMode } from "./compileWasm.js";
 import { kernelArena, type KernelArena } from "./kernelMemory.js";
+import { wasmProduct } from "./matmulWasm.js";
 import { wasmApi, type WasmModule } from "./wasm-api.js";
 
 /** One chain's compiled pass: the module (for helper threads) and its instance over the kernel's memory. */
@@ -288,8 +289,9 @@ const takes = (leaves: readonly Leaf[]): boolean => {
   return values >= minValues.at && !(minValues.at > 0 && values < 256 * leaves.length);
 };
 
-/** The executor of the expression form over the kernels' WebAssembly memory. */
+/** The executor of the expression form over the kernels' WebAssembly memory, and of matrix products ({@link wasmProduct}). */
 export const wasmMath: CompiledMath = {
+  matrixProduct: wasmProduct,
   update(math, trees, grads) {
     const bodies = bodiesOf(math);
     if (bodies.every((b) => b === null)) return undefined; // u′ = u: nothing to compile

@@ -328,7 +328,9 @@ export const kernelTree = (tree: Tree): E.Either<OptimizerError, Tree> => {
  * How many threads lars()'s compiled step may use: 2 starts a helper thread (Node's worker_threads, over the same
  * shared memory) that takes leaves from the same queue as the calling thread, largest first, in steps of at least
  * `minValues` values; 1 stops it. Each leaf still runs whole on one thread, so the bits do not change, and the
- * caller never waits for a helper that has not started (a busy core costs nothing beyond the one-thread time).
+ * caller never waits for a helper that has not started (a busy core costs nothing beyond the one-thread time). The
+ * generated passes share their chunks with a second helper, and `applyStep`'s matrix products (muon's Newton–Schulz)
+ * their 128×128 tiles, in products of at least `minValues` multiply-adds; each element is summed whole by one thread.
  * Resolves to the number of threads now in use (1 where there is no WebAssembly or no worker_threads). Anything
  * but 1 or 2 threads, or a `minValues` that is not a non-negative integer, changes nothing and resolves to the count
  * in use.

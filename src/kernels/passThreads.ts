@@ -1,17 +1,18 @@
 /**
- * A helper thread for the generated passes (`compiledStep.ts`): a worker over the same shared kernel memory that
+ * A helper thread for the generated passes (`compiledStep.ts`) and the matrix products' tiles (`matmulWasm.ts`): a worker over the same shared kernel memory that
  * instantiates each chain's module the first time a task names it (modules arrive by message, read synchronously)
  * and takes tasks from the same table as the calling thread. A task is five int32 in kernel memory:
- * [module id, function (0 pass, 1 sumsq), a0, a1, a2], the function's three arguments.
+ * [module id, function (an index of TASK_FUNCTIONS: pass, sumsq, matmulTile), a0, a1, a2], the function's three arguments.
  *
  * Work sharing that never waits for a busy core: both threads take the next task from a shared counter. The helper
  * first claims the batch (IDLE → RUNNING); when the caller has run out of tasks and the helper has not claimed the
  * batch yet, the caller cancels it (IDLE → CANCELLED) and returns. A task is a whole sum of squares (its order is
- * fixed) or a range of a pass (every value depends on its own inputs only), so the bits do not depend on who ran what.
+ * fixed), a range of a pass (every value depends on its own inputs only) or a tile of a product (each element's sum
+ * whole, in its fixed order), so the bits do not depend on who ran what.
  * @module
  */
 import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
-import { TASK_INTS } from "./compileWasm.js";
+import { TASK_FUNCTIONS, TASK_INTS } from "./compileWasm.js";
 import type { WasmMemory, WasmModule } from "./wasm-api.js";
 
 /** Control words: 0 sequence, 1 kind (0 run, 1 stop), 2 table address, 3 task count, 4 next task, 5 batch state. */
@@ -23,6 +24,7 @@ const { workerData, receiveMessageOnPort } = require("node:worker_threads");
 const { memory, control, port } = workerData;
 const ctl = new Int32Array(control);
 const modules = new Map();
+const names = ${JSON.stringify(TASK_FUNCTIONS)};
 const exportsOf = (id) => {
   for (let m = modules.get(id); ; m = modules.get(id)) {
     if (m !== undefined) return m;
@@ -42,7 +44,7 @@ for (;;) {
   for (let i = Atomics.add(ctl, ${NEXT}, 1); i < count; i = Atomics.add(ctl, ${NEXT}, 1)) {
     const o = table + ${TASK_INTS} * i;
     const m = exportsOf(t[o]);
-    (t[o + 1] === 0 ? m.pass : m.sumsq)(t[o + 2], t[o + 3], t[o + 4]);
+    m[names[t[o + 1]]](t[o + 2], t[o + 3], t[o + 4]);
   }
   Atomics.store(ctl, ${STATE}, ${DONE});
   Atomics.notify(ctl, ${STATE});

@@ -1,7 +1,7 @@
 /**
  * A small encoder of WebAssembly binaries: the few sections and instructions the generated kernels use (one
  * imported shared memory, functions of i32 and f64 parameters, i32/f64/v128 locals, loads, stores, f64 and f64x2
- * arithmetic, the f32↔f64 conversions). Generating the bytes here takes well under a millisecond and needs no
+ * arithmetic, the f32↔f64 conversions, a float64 loaded into both lanes). Generating the bytes here takes well under a millisecond and needs no
  * asynchronous start, where wabt (about 700 kB of JavaScript) starts asynchronously in tens of milliseconds.
  * @module
  */
@@ -60,9 +60,11 @@ export const op = {
   i32Add: [0x6a],
   i32Sub: [0x6b],
   i32And: [0x71],
+  i32Mul: [0x6c],
   i32Shl: [0x74],
   i32LtU: [0x49],
   i32GeU: [0x4f],
+  i32GtU: [0x4b],
   f64Promote: [0xbb],
   f32Demote: [0xb6],
   select: [0x1b],
@@ -78,6 +80,8 @@ export const op = {
   simd: (code: number, ...imm: number[]) => [0xfd, ...uleb(code), ...imm],
   v128Load: (offset = 0) => [0xfd, 0, 2, ...uleb(offset)],
   v128Store: (offset = 0) => [0xfd, 11, 2, ...uleb(offset)],
+  /** one float64 loaded into both lanes of an f64x2 (v128.load64_splat) */
+  v128Load64Splat: (offset = 0) => [0xfd, 10, 3, ...uleb(offset)],
   v128Const: (lo: number, hi: number) => [0xfd, 12, ...f64Bytes(lo), ...f64Bytes(hi)],
   shuffle: (lanes: readonly number[]) => [0xfd, 13, ...lanes],
   f64x2Splat: [0xfd, 20],

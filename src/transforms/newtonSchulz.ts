@@ -9,6 +9,7 @@ import { optimizerError, type OptimizerError } from "../core/errors.js";
 import { aNumber, numbers, optional, readOptions } from "../core/options.js";
 import { allocate, denseValues, dtypeOf, leafOf, type Leaf } from "../core/leaf.js";
 import { matmul, transpose } from "../core/matmul.js";
+import { matrixProduct, type MatrixProduct } from "../core/matrixProduct.js";
 import { l2Norm } from "../core/norm.js";
 
 /** The quintic coefficients (a, b, c) of Muon's default iteration, as optax's `muon` has them. */
@@ -42,19 +43,20 @@ const combine = (c1: number, x: Leaf, c2: number, y: Leaf): Leaf => {
  *
  * Each product accumulates in float64 and rounds to the leaf's dtype ({@link matmul}), as does each sum. With Muon's
  * coefficients the singular values end in about [0.7, 1.2] rather than at exactly 1 (the iteration trades accuracy for
- * speed). A leaf that is not 2-D, or invalid options, is a Left; X is only read.
+ * speed). A leaf that is not 2-D, or invalid options, is a Left; X is only read. `product` does the products'
+ * arithmetic (default the core's JavaScript {@link matrixProduct}; scaleByMuon passes its context's), the same bits.
  * @example
  * newtonSchulz(momentumOfW) // Right(≈ U·Vᵀ), Muon's update direction for a weight matrix
  */
-export const newtonSchulz = (x: Leaf, options: NewtonSchulzOptions = {}): E.Either<OptimizerError, Leaf> => {
+export const newtonSchulz = (x: Leaf, options: NewtonSchulzOptions = {}, product: MatrixProduct = matrixProduct): E.Either<OptimizerError, Leaf> => {
   try {
-    return newtonSchulzOrThrow(x, options);
+    return newtonSchulzOrThrow(x, options, product);
   } catch (e) {
     return threw("newtonSchulz", e); // a leaf that is a Proxy whose traps throw
   }
 };
 
-const newtonSchulzOrThrow = (x: Leaf, options: NewtonSchulzOptions = {}): E.Either<OptimizerError, Leaf> => {
+const newtonSchulzOrThrow = (x: Leaf, options: NewtonSchulzOptions, product: MatrixProduct): E.Either<OptimizerError, Leaf> => {
   const o = readOptions("newtonSchulz", options ?? {}, { steps: optional(aNumber, 5), coeffs: optional(numbers, MUON_NS_COEFFS), eps: optional(aNumber, 1e-8) });
   if (E.isLeft(o)) return o;
   const { steps, eps } = o.right;
@@ -73,12 +75,12 @@ const newtonSchulzOrThrow = (x: Leaf, options: NewtonSchulzOptions = {}): E.Eith
   for (let i = 0; i < values.length; i++) scaled[i] = values[i]! / (norm + eps); // X / (‖X‖_F + ε)
   let X = leafOf(scaled, start.shape);
   for (let k = 0; k < steps; k++) {
-    const A = matmul(X, X, { transposeB: true }); // A = X·Xᵀ
+    const A = matmul(X, X, { transposeB: true }, product); // A = X·Xᵀ
     if (E.isLeft(A)) return A;
-    const AA = matmul(A.right, A.right);
+    const AA = matmul(A.right, A.right, {}, product);
     if (E.isLeft(AA)) return AA;
     const B = combine(b, A.right, c, AA.right); // B = b·A + c·A²
-    const BX = matmul(B, X);
+    const BX = matmul(B, X, {}, product);
     if (E.isLeft(BX)) return BX;
     X = combine(a, X, 1, BX.right); // X ← a·X + B·X
   }

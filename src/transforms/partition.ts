@@ -178,7 +178,7 @@ const partitionOf = (
           subTree(u, indices),
           inner[label],
           trees.p && subTree(trees.p, indices),
-          trees.g && { grads: subTree(trees.g, indices) },
+          trees.g && { ...context, grads: subTree(trees.g, indices) }, // the rest of the context (a matrix product) as given
         );
         if (E.isLeft(step)) return step;
         const result = step.right[0] as { readonly [path: string]: Leaf };
