@@ -3,9 +3,10 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
+import { threw } from "./caught.js";
 import type { OptimizerError } from "./errors.js";
-import { allocate, denseValues, dtypeOf, leafOf, sizeOf } from "./leaf.js";
-import { mapTrees, type Tree } from "./tree.js";
+import { denseValues, leafOf, sizeOf, type Leaf } from "./leaf.js";
+import { flatten, flattenLike, unflatten, type Tree } from "./tree.js";
 
 /**
  * p ← p + u, leaf by leaf, rounded to the leaf's dtype; a fresh tree (the inputs are only read).
@@ -13,11 +14,40 @@ import { mapTrees, type Tree } from "./tree.js";
  * @example
  * const next = applyUpdates(params, updates); // Either<OptimizerError, Tree>
  */
-export const applyUpdates = (params: Tree, updates: Tree): E.Either<OptimizerError, Tree> =>
-  mapTrees([params, updates], ["params", "updates"], ([param, update]) => {
-    const p = denseValues(param!);
-    const u = denseValues(update!);
-    const out = allocate(dtypeOf(param!), sizeOf(param!.shape));
-    for (let i = 0; i < out.length; i++) out[i] = p[i]! + u[i]!; // p ← p + u
-    return E.right(leafOf(out, param!.shape));
-  });
+export const applyUpdates = (params: Tree, updates: Tree): E.Either<OptimizerError, Tree> => {
+  try {
+    const p = flatten(params);
+    if (E.isLeft(p)) return p;
+    const u = flattenLike(p.right, updates, ["params", "updates"]);
+    if (E.isLeft(u)) return u;
+    const leaves = p.right.leaves;
+    const out: Leaf[] = new Array(leaves.length);
+    for (let i = 0; i < leaves.length; i++) out[i] = applied(leaves[i]!, u.right.leaves[i]!);
+    return E.right(unflatten(p.right.def, out, p.right.paths));
+  } catch (e) {
+    return threw("applyUpdates", e, "InvalidTree"); // a getter or a Proxy trap of the trees that throws
+  }
+};
+
+/** One leaf's p + u (the two of one shape and dtype), in a loop of its dtype's (so each stays monomorphic). */
+const applied = (param: Leaf, update: Leaf): Leaf => {
+  const p = denseValues(param);
+  const u = denseValues(update);
+  const n = sizeOf(param.shape);
+  if (p instanceof Float32Array) {
+    const out = new Float32Array(n);
+    addFloat32(p, u as Float32Array, out, n);
+    return leafOf(out, param.shape);
+  }
+  const out = new Float64Array(n);
+  addFloat64(p, u as Float64Array, out, n);
+  return leafOf(out, param.shape);
+};
+
+const addFloat32 = (p: Float32Array, u: Float32Array, out: Float32Array, n: number): void => {
+  for (let i = 0; i < n; i++) out[i] = p[i]! + u[i]!; // p ← p + u, rounded to float32 by the store
+};
+
+const addFloat64 = (p: Float64Array, u: Float64Array, out: Float64Array, n: number): void => {
+  for (let i = 0; i < n; i++) out[i] = p[i]! + u[i]!; // p ← p + u
+};

@@ -11,7 +11,7 @@ import { checkCount, failing, requireParams, runFused, stateOfKind, stateTreeMat
 import { optimizerError, type OptimizerError } from "./errors.js";
 import { aFunction, aRecord, readOptions, refusingThrows, required } from "./options.js";
 import { parseBody, type Body, type BodySource } from "./expression.js";
-import { copyLeaf, denseValues, leafOf, type Leaf } from "./leaf.js";
+import { copyLeaf, denseValues, leafOf, type FloatArray, type Leaf } from "./leaf.js";
 import type { Fusable, GradientTransformation, HyperRecord, LeafBinding, LeafInput, MemberMath, StepPlan, StepTrees, UpdateContext } from "./transform.js";
 import { flatten, frozenRecord, unflatten, type Flat, type Tree } from "./tree.js";
 
@@ -96,6 +96,9 @@ const slots = (body: Body, step: { readonly [name: string]: number }, leaf?: { r
   return out;
 };
 
+/** The state arrays of a binding that has none. */
+const NO_ARRAYS: readonly FloatArray[] = Object.freeze([]);
+
 /** Plans one step of a declared transformation: the state's checks, then per leaf its binding, then the new state. */
 const begin = (
   decl: ElementwiseDeclaration,
@@ -131,26 +134,31 @@ const begin = (
   if (typeof stepSlots === "string") return E.left(optimizerError("InvalidOption", `${name}: the step gives no value for ${stepSlots}`));
   const newLeaves: Leaf[][] = arrays.map(() => []);
   const perLeaf: { [field: string]: number[] } = Object.fromEntries(Object.keys(decl.state.perLeaf ?? {}).map((f) => [f, []]));
+  const perLeafScalars = Object.entries(decl.state.perLeaf ?? {});
+  // a member with nothing of its own per leaf (no leaf scalars, no state arrays) binds every leaf to one record
+  const shared: E.Either<OptimizerError, LeafBinding> | undefined =
+    leaf === undefined && (body === null || arrays.length === 0) ? E.right(Object.freeze({ scalars: stepSlots, arrays: NO_ARRAYS })) : undefined;
   const bind = (input: LeafInput): E.Either<OptimizerError, LeafBinding> => {
+    if (shared !== undefined) return shared;
     let scalarSlots = stepSlots;
     if (leaf !== undefined) {
       const own = leaf(input);
       if (E.isLeft(own)) return own;
-      for (const [field, scalar] of Object.entries(decl.state.perLeaf ?? {})) perLeaf[field]![input.index] = own.right[scalar]!;
+      for (const [field, scalar] of perLeafScalars) perLeaf[field]![input.index] = own.right[scalar]!;
       if (body !== null) {
         const all = slots(body, scalars, own.right);
         if (typeof all === "string") return E.left(optimizerError("InvalidOption", `${name}: the step gives no value for ${all}`));
         scalarSlots = all;
       }
     }
-    if (body === null) return E.right({ scalars: scalarSlots, arrays: [] });
-    const storage: (typeof input.grads)[] = [];
-    arrays.forEach((flat, k) => {
-      const old = flat.leaves[input.index]!;
+    if (body === null) return E.right({ scalars: scalarSlots, arrays: NO_ARRAYS });
+    const storage: FloatArray[] = [];
+    for (let k = 0; k < arrays.length; k++) {
+      const old = arrays[k]!.leaves[input.index]!;
       const next = input.stateStorage(old);
       newLeaves[k]!.push(leafOf(next, old.shape)); // the old leaf's frozen shape, shared
       storage.push(denseValues(old), next);
-    });
+    }
     return E.right({ scalars: scalarSlots, arrays: storage });
   };
   const finish = (): Record_ => {

@@ -13,7 +13,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { threw } from "./caught.js";
 import { optimizerError, showValue, type OptimizerError } from "./errors.js";
 import { isDonated, reusedError } from "./donation.js";
-import { allocate, denseValues, dtypeOf, leafOf, sizeOf, type FloatArray, type Leaf } from "./leaf.js";
+import { allocate, denseValues, dtypeOf, leafOf, sizeOf, type Dtype, type FloatArray, type Leaf } from "./leaf.js";
 import { leafLoop, type LeafLoop, type LoopMode } from "./compileJs.js";
 import { compiledMath } from "./executor.js";
 import { sumOfSquares } from "./norm.js";
@@ -110,28 +110,46 @@ const planLeavesOrThrow = <S>(
 /** Σx² of leaf i's gradient or params as an executor computes it, or undefined (then JavaScript computes it). */
 export type LeafSums = (index: number, of: "grads" | "params") => number | undefined;
 
-const leafInput = (trees: StepTrees, grads: Flat, stateStorage: (old: Leaf) => FloatArray, i: number, sums?: LeafSums): LeafInput => {
-  const leaf = trees.updates.leaves[i]!;
-  const shape = leaf.shape;
-  const g = denseValues(grads.leaves[i]!);
-  const p = trees.params ? denseValues(trees.params.leaves[i]!) : undefined;
-  let sumG: number | undefined;
-  let sumP: number | undefined;
-  return {
-    index: i,
-    path: trees.updates.paths[i]!,
-    shape,
-    dtype: dtypeOf(leaf),
-    size: sizeOf(shape),
-    grads: g,
-    params: p,
-    stateStorage,
-    sumOfSquares: (of) =>
-      of === "grads"
-        ? (sumG ??= sums?.(i, of) ?? sumOfSquares(g))
-        : (sumP ??= p === undefined ? NaN : (sums?.(i, of) ?? sumOfSquares(p))),
-  };
-};
+/**
+ * One leaf's {@link LeafInput}: an object of one shape for every leaf (its methods on the prototype, no closure per
+ * leaf), its Σx² computed at most once each.
+ */
+class Input implements LeafInput {
+  readonly path: string;
+  readonly shape: readonly number[];
+  readonly dtype: Dtype;
+  readonly size: number;
+  readonly grads: FloatArray;
+  readonly params: FloatArray | undefined;
+  private sumG: number | undefined = undefined;
+  private sumP: number | undefined = undefined;
+  constructor(
+    trees: StepTrees,
+    grads: Flat,
+    private readonly storage: (old: Leaf, index: number) => FloatArray,
+    readonly index: number,
+    private readonly sums: LeafSums | undefined,
+  ) {
+    const leaf = trees.updates.leaves[index]!;
+    this.path = trees.updates.paths[index]!;
+    this.shape = leaf.shape;
+    this.dtype = leaf.data instanceof Float32Array ? "float32" : "float64";
+    this.size = sizeOf(leaf.shape);
+    this.grads = denseValues(grads.leaves[index]!);
+    this.params = trees.params ? denseValues(trees.params.leaves[index]!) : undefined;
+  }
+  stateStorage(old: Leaf): FloatArray {
+    return this.storage(old, this.index);
+  }
+  sumOfSquares(of: "grads" | "params"): number {
+    if (of === "grads") return (this.sumG ??= this.sums?.(this.index, of) ?? sumOfSquares(this.grads));
+    const p = this.params;
+    return (this.sumP ??= p === undefined ? NaN : (this.sums?.(this.index, of) ?? sumOfSquares(p)));
+  }
+}
+
+const leafInput = (trees: StepTrees, grads: Flat, stateStorage: (old: Leaf, index: number) => FloatArray, i: number, sums?: LeafSums): LeafInput =>
+  new Input(trees, grads, stateStorage, i, sums);
 
 /** Every leaf of a step in the expression form, bound before anything is written: its inputs and each member's binding. */
 export interface BoundLeaf {
@@ -169,10 +187,10 @@ const bindLeavesOrThrow = (
 ): E.Either<OptimizerError, BoundLeaf[]> => {
   const out: BoundLeaf[] = [];
   for (let i = 0; i < trees.updates.leaves.length; i++) {
-    const input = leafInput(trees, grads, (old) => stateStorage(old, i), i, sums);
+    const input = leafInput(trees, grads, stateStorage, i, sums);
     const bindings: LeafBinding[] = [];
-    for (const member of math) {
-      const b = member.bind(input);
+    for (let m = 0; m < math.length; m++) {
+      const b = math[m]!.bind(input);
       if (E.isLeft(b)) return b;
       bindings.push(b.right);
     }
@@ -267,7 +285,7 @@ const runFusedOrThrow = <S>(
         if (identity) return leaf;
         const u = allocate(dtypeOf(leaf), sizeOf(leaf.shape));
         run(bound.right[i]!, denseValues(leaf), u);
-        return leafOf(u, leaf.shape);
+        return leafOf(u, shapeAt(trees, i));
       });
       return E.right([unflatten(trees.updates.def, out, trees.updates.paths), plan.right.finish()] as const);
     }
@@ -279,10 +297,16 @@ const runFusedOrThrow = <S>(
       const u = allocate(dtypeOf(leaf), sizeOf(leaf.shape));
       u.set(denseValues(leaf));
       runBlocks(kernel, u);
-      return leafOf(u, leaf.shape);
+      return leafOf(u, shapeAt(trees, i));
     });
     return E.right([unflatten(trees.updates.def, out, trees.updates.paths), plan.right.finish()] as const);
   });
+
+/**
+ * Leaf i's shape for a new update leaf: the params' (checked equal to the updates'), which larch made when the
+ * params came from a step, so the new leaf shares its frozen shape instead of freezing a copy of the caller's.
+ */
+const shapeAt = (trees: StepTrees, i: number): readonly number[] => (trees.params ?? trees.updates).leaves[i]!.shape;
 
 /**
  * The kernels of several members applied in order to each block: (kₙ ∘ … ∘ k₁)(u[lo..hi)); nulls are skipped.

@@ -38,15 +38,20 @@ const nonFinite = (what: string, values: FloatArray, path: string, step: number)
  * const finite = finiteLeaf(input, 3); // in a plan's per-leaf work, before any kernel runs
  */
 export const finiteLeaf = (input: LeafInput, step: number, updates: FloatArray = input.grads): E.Either<OptimizerError, void> => {
-  // a float32 leaf is finite where its Σx² is (a square is at most 1.2e77: no float64 overflow), which the step may
-  // have computed in a kernel; float64 values may square past the largest float64, and get Σ (x − x)
-  const finite = (x: FloatArray, of: "grads" | "params") =>
-    x === input[of] && input.dtype === "float32" ? Number.isFinite(input.sumOfSquares(of)) : allFinite(x);
   // what the step consumes: the gradient itself, or (inside a chain) the updates of the members before it
-  if (!finite(updates, "grads")) return E.left(nonFinite(updates === input.grads ? "gradient" : "update", updates, input.path, step));
-  if (input.params !== undefined && !finite(input.params, "params")) return E.left(nonFinite("parameter", input.params, input.path, step));
-  return E.right(undefined);
+  if (!finite(input, updates, "grads")) return E.left(nonFinite(updates === input.grads ? "gradient" : "update", updates, input.path, step));
+  if (input.params !== undefined && !finite(input, input.params, "params")) return E.left(nonFinite("parameter", input.params, input.path, step));
+  return FINITE;
 };
+
+const FINITE: E.Either<OptimizerError, void> = E.right(undefined);
+
+/**
+ * A float32 leaf is finite where its Σx² is (a square is at most 1.2e77: no float64 overflow), which the step may
+ * have computed in a kernel; float64 values may square past the largest float64, and get Σ (x − x).
+ */
+const finite = (input: LeafInput, x: FloatArray, of: "grads" | "params"): boolean =>
+  x === input[of] && input.dtype === "float32" ? Number.isFinite(input.sumOfSquares(of)) : allFinite(x);
 
 /** The step count a state holds: its own `count`, or its first member's that has one (a chain's state), else 0. */
 const countIn = (state: unknown): number => {
@@ -65,9 +70,9 @@ const checkedPlan = <S>(plan: StepPlan<S>, step: number, updates: Flat): StepPla
   const checkedMath: readonly MemberMath[] | undefined =
     math === undefined || first === undefined
       ? math
-      : [{ body: first.body, bind: (input) => E.flatMap(check(input), () => first.bind(input)) }, ...math.slice(1)];
+      : [{ body: first.body, bind: (input) => { const c = check(input); return E.isLeft(c) ? c : first.bind(input); } }, ...math.slice(1)];
   return {
-    leaf: (input) => E.flatMap(check(input), () => plan.leaf(input)),
+    leaf: (input) => { const c = check(input); return E.isLeft(c) ? c : plan.leaf(input); },
     ...(checkedMath !== undefined ? { math: checkedMath } : {}),
     finish: () => plan.finish(),
   };

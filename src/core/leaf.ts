@@ -157,15 +157,17 @@ export const leafOf = (data: FloatArray, shape: readonly number[]): Leaf => {
     if (!isFloatArray(data)) return refusedLeaf(`leafOf: its data is ${showValue(data)}, not a Float32Array or Float64Array`);
     if (!Array.isArray(shape)) return refusedLeaf(`leafOf: its shape is ${showValue(shape)}, not an array of whole numbers >= 0`);
     if (shape.length === 0) return Object.freeze(ndarray(data, []) as Leaf);
-    let own = strideOf(shape);
-    if (own === undefined) {
+    let own: readonly number[] = shape;
+    let stride = strideOf(shape);
+    if (stride === undefined) {
       // a shape larch did not make: check it, then copy and freeze it with its strides
       if (Number.isNaN(sizeOf(shape)) || shape.some((d) => !Number.isSafeInteger(d)))
         return refusedLeaf(`leafOf: its shape is ${showValue(shape)}, not an array of whole numbers >= 0`);
       own = frozenShape(shape);
-    } else own = shape;
+      stride = strideOf(own)!;
+    }
     const View = viewMakerFor(data, own.length);
-    return Object.freeze(new View(data, own, strideOf(own)!));
+    return Object.freeze(new View(data, own, stride));
   } catch (e) {
     return refusedLeaf(`leafOf: its arguments cannot be read: reading them threw ${showValue(e)}`); // a Proxy's traps
   }

@@ -311,7 +311,8 @@ export const wasmMath: CompiledMath = {
         const run = mathRunner(math, "update"); // the scratch region does not fit: the JavaScript loop, same bits
         bound.right.forEach((b, i) => run(b, denseValues(trees.updates.leaves[i]!), outs[i]!));
       }
-      return E.right(trees.updates.leaves.map((leaf, i) => leafOf(outs[i]!, leaf.shape)));
+      // the params' shapes (equal to the updates'): larch's frozen ones once the params came from a step, shared
+      return E.right(outs.map((out, i) => leafOf(out, (params ?? trees.updates).leaves[i]!.shape)));
     } finally {
       a.release(inputs.region);
     }
