@@ -1,7 +1,7 @@
 /**
- * The compiled executor every fused `update` asks first: a hook the package entry fills at import with the kernels'
- * WebAssembly (`kernels/install.ts`), so that `opt.update` of a fused chain runs the compiled pass without the caller
- * asking, while the core imports nothing of the kernels and transformations know nothing of them. Empty (every
+ * The compiled executor every fused `update` asks first, and whose matrix product `matmul` runs when it is not given
+ * one: a hook the package entry fills at import with the kernels' WebAssembly (`kernels/install.ts`), so that
+ * `opt.update` of a fused chain runs the compiled pass, and muon's `update` its products, without the caller asking, while the core imports nothing of the kernels and transformations know nothing of them. Empty (every
  * update in JavaScript) when only the core is loaded. Whatever is installed gives the bits of the JavaScript loop.
  * @module
  */

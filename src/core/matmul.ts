@@ -9,6 +9,7 @@ import { optimizerError, type OptimizerError } from "./errors.js";
 import { allocate, denseValues, dtypeOf, leafOf, type Leaf } from "./leaf.js";
 import { aBoolean, optional, readOptions } from "./options.js";
 import { isLeaf } from "./tree.js";
+import { compiledMath } from "./executor.js";
 import { matrixProduct, type MatrixProduct } from "./matrixProduct.js";
 
 export type { MatrixProduct } from "./matrixProduct.js";
@@ -46,12 +47,13 @@ const isSymmetric = (x: Float64Array, n: number): boolean => {
  * whose inner dimensions agree, else a ShapeMismatch or DtypeMismatch Left; any strides are read. The result is a
  * fresh frozen row-major leaf; A and B are only read. Cost: m·k·n multiply-adds in float64 by blocks that stay in
  * cache (float64 copies of A and B besides), half of them when the product is symmetric: the same leaf twice as
- * A·Aᵀ, or as A·A of a symmetric A. `product` does the arithmetic: by default {@link matrixProduct} (JavaScript, one
- * thread); a transformation passes the one its `UpdateContext` carries (`applyStep`'s WebAssembly), the same bits.
+ * A·Aᵀ, or as A·A of a symmetric A. `product` does the arithmetic: a transformation passes the one its
+ * `UpdateContext` carries; without one, the installed executor's (`core/executor.ts`: the package entry installs the
+ * kernels' WebAssembly), else the JavaScript {@link matrixProduct}. The same bits whichever runs.
  * @example
  * matmul(x, x, { transposeB: true }) // Right(X·Xᵀ), the Gram matrix of X's rows
  */
-export const matmul = (a: Leaf, b: Leaf, o: { readonly transposeB?: boolean } = {}, product: MatrixProduct = matrixProduct): E.Either<OptimizerError, Leaf> => {
+export const matmul = (a: Leaf, b: Leaf, o: { readonly transposeB?: boolean } = {}, product?: MatrixProduct): E.Either<OptimizerError, Leaf> => {
   try {
     return matmulOrThrow(a, b, o, product);
   } catch (e) {
@@ -59,7 +61,7 @@ export const matmul = (a: Leaf, b: Leaf, o: { readonly transposeB?: boolean } = 
   }
 };
 
-const matmulOrThrow = (a: Leaf, b: Leaf, options: { readonly transposeB?: boolean }, product: MatrixProduct): E.Either<OptimizerError, Leaf> => {
+const matmulOrThrow = (a: Leaf, b: Leaf, options: { readonly transposeB?: boolean }, given: MatrixProduct | undefined): E.Either<OptimizerError, Leaf> => {
   const o = readOptions("matmul", options, { transposeB: optional(aBoolean, false) });
   if (E.isLeft(o)) return o;
   const A = matrix("the left factor", a);
@@ -80,7 +82,8 @@ const matmulOrThrow = (a: Leaf, b: Leaf, options: { readonly transposeB?: boolea
   // the same leaf twice: A·Aᵀ is symmetric, and so is A·A when A is; then half the sums are mirrored (same bits), and
   // Bᵀ is A itself (A·Aᵀ: Bᵀ's rows are A's rows; A·A: Aᵀ = A)
   const same = a === b && (tb || (m === k && isSymmetric(x, m)));
-  const c = (typeof product === "function" ? product : matrixProduct)(x, same ? x : float64Of(B.right, !tb), m, k, n, same); // Bᵀ's rows are B's columns
+  const product = typeof given === "function" ? given : (compiledMath()?.matrixProduct ?? matrixProduct);
+  const c = product(x, same ? x : float64Of(B.right, !tb), m, k, n, same); // Bᵀ's rows are B's columns
   const out = allocate(dtypeOf(A.right), m * n);
   out.set(c); // one rounding per element in float32
   return E.right(leafOf(out, [m, n]));

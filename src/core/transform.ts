@@ -31,8 +31,8 @@ export interface UpdateContext {
   readonly grads: Tree;
   /**
    * The arithmetic of matrix products for transformations that multiply matrices (Muon's Newton–Schulz): `applyStep`
-   * passes its compiled executor's (the kernels' WebAssembly), with the bits of the core's JavaScript
-   * {@link matrixProduct}, which is what runs when it is absent. Containers hand it on to their members.
+   * passes its compiled executor's (the kernels' WebAssembly), with the bits of the core's JavaScript product. When
+   * absent, `matmul` takes the installed executor's (`core/executor.ts`), else the JavaScript. Containers hand it on.
    */
   readonly matrixProduct?: MatrixProduct;
 }

@@ -65,8 +65,8 @@ export const muonLabels = (params: Tree): LabelTree => labelByPath(params, (_pat
  * fan_out = shape[0], fan_in = shape[1]; optax reads a 2-D weight as [in, out]. Newton–Schulz commutes with
  * transposition, so a [out, in] weight here gets exactly the step optax gives its transpose (the fixtures are
  * made that way). A 4-D conv weight is not a matrix and goes to Adam, as in optax's default. Cost: the iterations'
- * matrix products, about 3·nsSteps·m²·n multiply-adds per m×n weight (m ≤ n) in float64: through `applyStep`, in
- * WebAssembly SIMD on one or (`kernelThreads(2)`) two threads; through `update`, in JavaScript; the same bits. Defaults
+ * matrix products, about 3·nsSteps·m²·n multiply-adds per m×n weight (m ≤ n) in float64, in WebAssembly SIMD on one
+ * or (`kernelThreads(2)`) two threads (`applyStep` and `update` alike; JavaScript where there is none), the same bits. Defaults
  * nsSteps 5, β 0.95, ε 1e-8, λ 0, nesterov true, Adam β₁ 0.9, β₂ 0.999, ε_root 0, λ 0. Invalid options are an
  * InvalidOption Left, at init and update.
  * @example

@@ -9,7 +9,7 @@ import { optimizerError, type OptimizerError } from "../core/errors.js";
 import { aNumber, numbers, optional, readOptions } from "../core/options.js";
 import { allocate, denseValues, dtypeOf, leafOf, type Leaf } from "../core/leaf.js";
 import { matmul, transpose } from "../core/matmul.js";
-import { matrixProduct, type MatrixProduct } from "../core/matrixProduct.js";
+import type { MatrixProduct } from "../core/matrixProduct.js";
 import { l2Norm } from "../core/norm.js";
 
 /** The quintic coefficients (a, b, c) of Muon's default iteration, as optax's `muon` has them. */
@@ -44,11 +44,11 @@ const combine = (c1: number, x: Leaf, c2: number, y: Leaf): Leaf => {
  * Each product accumulates in float64 and rounds to the leaf's dtype ({@link matmul}), as does each sum. With Muon's
  * coefficients the singular values end in about [0.7, 1.2] rather than at exactly 1 (the iteration trades accuracy for
  * speed). A leaf that is not 2-D, or invalid options, is a Left; X is only read. `product` does the products'
- * arithmetic (default the core's JavaScript {@link matrixProduct}; scaleByMuon passes its context's), the same bits.
+ * arithmetic (scaleByMuon passes its context's; without one, {@link matmul}'s default), the same bits.
  * @example
  * newtonSchulz(momentumOfW) // Right(≈ U·Vᵀ), Muon's update direction for a weight matrix
  */
-export const newtonSchulz = (x: Leaf, options: NewtonSchulzOptions = {}, product: MatrixProduct = matrixProduct): E.Either<OptimizerError, Leaf> => {
+export const newtonSchulz = (x: Leaf, options: NewtonSchulzOptions = {}, product?: MatrixProduct): E.Either<OptimizerError, Leaf> => {
   try {
     return newtonSchulzOrThrow(x, options, product);
   } catch (e) {
@@ -56,7 +56,7 @@ export const newtonSchulz = (x: Leaf, options: NewtonSchulzOptions = {}, product
   }
 };
 
-const newtonSchulzOrThrow = (x: Leaf, options: NewtonSchulzOptions, product: MatrixProduct): E.Either<OptimizerError, Leaf> => {
+const newtonSchulzOrThrow = (x: Leaf, options: NewtonSchulzOptions, product: MatrixProduct | undefined): E.Either<OptimizerError, Leaf> => {
   const o = readOptions("newtonSchulz", options ?? {}, { steps: optional(aNumber, 5), coeffs: optional(numbers, MUON_NS_COEFFS), eps: optional(aNumber, 1e-8) });
   if (E.isLeft(o)) return o;
   const { steps, eps } = o.right;

@@ -62,7 +62,7 @@ const momentum = (beta: number, nesterov: boolean, hyperparams: ScaleByMuonOptio
  * must be 2-D: any other is a ShapeMismatch Left naming it (muon routes the others to Adam). Not elementwise (the
  * iterations are matrix products: about 3·nsSteps·m²·n multiply-adds for an m×n leaf, m ≤ n), so a chain runs it
  * member by member. The products are the context's `matrixProduct` when the caller gives one (`applyStep`'s
- * WebAssembly), else the core's JavaScript one: the same bits. Invalid options are an InvalidOption Left, at init and update.
+ * executor's), else `matmul`'s default (the installed executor's WebAssembly, or JavaScript): the same bits. Invalid options are an InvalidOption Left, at init and update.
  * @example
  * const direction = scaleByMuon({ beta: 0.95, nsSteps: 5 });
  */
@@ -90,7 +90,7 @@ export const scaleByMuon = (o: ScaleByMuonOptions = {}): GradientTransformation<
         return E.left(
           optimizerError("ShapeMismatch", `scaleByMuon orthogonalises matrices: the leaf ${showPath(path)} has shape [${leaf.shape.join(", ")}] (route it elsewhere, as muon does)`, { path }),
         );
-      const y = newtonSchulz(leaf, { steps: nsSteps, eps }, context?.matrixProduct); // the caller's arithmetic, if any: the same bits
+      const y = newtonSchulz(leaf, { steps: nsSteps, eps }, context?.matrixProduct); // the caller's arithmetic, if any; the same bits
       if (E.isLeft(y)) return E.left(optimizerError(y.left.kind, `${showPath(path)}: ${y.left.message}`, { path }));
       out.push(y.right);
     }

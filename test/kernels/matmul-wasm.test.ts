@@ -3,8 +3,8 @@
  * as NaN): random
  * sizes 0–70 (and a few across the 128 tiles and 256 depth blocks), symmetric or not, B transposed or not, strided
  * leaves of both dtypes, NaN, ±Inf, −0 and subnormals among the values, on one thread and shared with the helper
- * thread; and muon through the public applyStep, which hands Newton–Schulz that product, against update then
- * applyUpdates (the JavaScript product), bit for bit.
+ * thread; and muon through the public applyStep (which hands Newton–Schulz its executor's product) against update
+ * then applyUpdates, and update through the installed executor against update in JavaScript, bit for bit.
  */
 import fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
@@ -12,6 +12,7 @@ import ndarray from "ndarray";
 import { afterAll, describe, expect, it } from "vitest";
 import { applyStep, applyUpdates, kernelThreads, matmul, muon, type Dtype, type Leaf, type MatrixProduct, type Tree } from "larch";
 import { matrixProduct } from "../../src/core/matrixProduct.js";
+import { installCompiledMath } from "../../src/core/executor.js";
 import { applyStepWith } from "../../src/core/step.js";
 import { wasmMath } from "../../src/kernels/compiledStep.js";
 import { matmulModule, wasmProduct } from "../../src/kernels/matmulWasm.js";
@@ -140,7 +141,27 @@ describe("muon through applyStep", () => {
     expect(calls).toBe(2 * 3 * 2); // two matrices, two iterations, three products each
     expect(bitsOf(fast)).toBe(bitsOf(right(applyStepWith(undefined)(opt, tree("float32", 2), s, p))[0]));
     expect(E.isRight(opt.update(tree("float32", 2), s, p))).toBe(true);
-    expect(calls).toBe(12); // update without a context: the JavaScript product
+    expect(calls).toBe(12); // update without a context: the installed executor's product, not this one
+  });
+
+  it("update without a context runs the installed executor's product; with none installed, the JavaScript's bits", () => {
+    let calls = 0;
+    const previous = installCompiledMath(undefined)!;
+    try {
+      const opt = muon({ lr: 0.02, nsSteps: 2 });
+      for (const dtype of ["float32", "float64"] as const) {
+        const p = tree(dtype, 1);
+        const s = right(opt.init(p));
+        const js = right(opt.update(tree(dtype, 2), s, p)); // no executor: the JavaScript product
+        installCompiledMath({ ...previous, matrixProduct: (...args) => (calls++, wasmProduct(...args)) });
+        const installed = right(opt.update(tree(dtype, 2), s, p));
+        installCompiledMath(undefined);
+        expect(bitsOf(installed)).toBe(bitsOf(js));
+      }
+      expect(calls).toBe(2 * 2 * 3 * 2);
+    } finally {
+      installCompiledMath(previous);
+    }
   });
 
   it("an empty matrix is a product of nothing (zeros, or an empty result), as in JavaScript", () => {
