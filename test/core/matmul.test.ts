@@ -1,6 +1,6 @@
 /**
  * Matrix products of leaves and Newton–Schulz orthogonalisation: products equal to the float64 sums they are defined
- * by, for any strides; transposition laws; Newton–Schulz against optax 0.2.8's orthogonalize_via_newton_schulz
+ * by, for any strides (the installed WebAssembly product and the core's JavaScript one); transposition laws; Newton–Schulz against optax 0.2.8's orthogonalize_via_newton_schulz
  * (test/fixtures/optax-family-newton-schulz.json) and its transposition symmetry.
  */
 import { fc, test } from "@fast-check/vitest";
@@ -8,6 +8,7 @@ import * as E from "fp-ts/lib/Either.js";
 import ndarray from "ndarray";
 import { describe, expect, it } from "vitest";
 import { denseValues, dtypeOf, matmul, newtonSchulz, transpose, type Dtype, type Leaf } from "larch";
+import { matrixProduct } from "../../src/core/matrixProduct.js";
 import { makeLeaf as makeRefLeaf } from "../support/reference.js";
 import { makeLeaf } from "../support/trees.js";
 import { FAMILY_TOLERANCE, loadFamily } from "../compose/family.js";
@@ -79,11 +80,14 @@ describe("matmul", () => {
       const v = denseValues(c);
       return v.length !== expected.length ? -2 : expected.findIndex((x, i) => !Object.is(x, v[i]));
     };
-    expect(firstDifference(right(matmul(a, b)), plain(a, b, false, round))).toBe(-1);
-    // the symmetric products, half computed and mirrored: A·Aᵀ, and S·S for a symmetric S = A·Aᵀ
-    const gram = right(matmul(a, a, { transposeB: true }));
-    expect(firstDifference(gram, plain(a, a, true, round))).toBe(-1);
-    expect(firstDifference(right(matmul(gram, gram)), plain(gram, gram, false, round))).toBe(-1);
+    // the installed executor's product (the kernels' WebAssembly) and the core's JavaScript one, both
+    for (const product of [undefined, matrixProduct]) {
+      expect(firstDifference(right(matmul(a, b, {}, product)), plain(a, b, false, round))).toBe(-1);
+      // the symmetric products, half computed and mirrored: A·Aᵀ, and S·S for a symmetric S = A·Aᵀ
+      const gram = right(matmul(a, a, { transposeB: true }, product));
+      expect(firstDifference(gram, plain(a, a, true, round))).toBe(-1);
+      expect(firstDifference(right(matmul(gram, gram, {}, product)), plain(gram, gram, false, round))).toBe(-1);
+    }
   });
 
   it("refuses what is not a product of two matrices of one dtype", () => {
