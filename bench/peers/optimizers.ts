@@ -170,7 +170,7 @@ export const optimizerPeers: readonly Peer[] = [
   larchRow("lars, generated kernel", larsGenerated, "resident"),
   larchRow("larsAdam (docs/composing.md)", larsAdam, "applyStep"),
   larchRow("larsAdam (docs/composing.md)", larsAdam, "resident"),
-  ...FAMILY.map(([name, make, counts]) => larchRow(name, make, "applyStep", ["resnet50"], counts)),
+  ...FAMILY.map(([name, make, counts]) => larchRow(name, make, "applyStep", ["resnet50", "leaves1000"], counts)),
   // muon on single weight matrices: Newton–Schulz's cost alone (5 iterations of three float64 matrix products)
   larchRow("muon (one matrix)", () => muon({ lr: 0.02 }), "applyStep", ["w512x512", "w1024x4096"], { steps: 2, warmup: 1 }),
 ];

@@ -132,7 +132,7 @@ const begin = (
   if (body === undefined) return E.left(optimizerError("InvalidOption", `${name}: no body ${String(key)}`));
   const stepSlots = body === null || leaf !== undefined ? [] : slots(body, scalars);
   if (typeof stepSlots === "string") return E.left(optimizerError("InvalidOption", `${name}: the step gives no value for ${stepSlots}`));
-  const newLeaves: Leaf[][] = arrays.map(() => []);
+  const newLeaves: Leaf[][] = arrays.map(() => new Array(trees.updates.leaves.length));
   const perLeaf: { [field: string]: number[] } = Object.fromEntries(Object.keys(decl.state.perLeaf ?? {}).map((f) => [f, []]));
   const perLeafScalars = Object.entries(decl.state.perLeaf ?? {});
   // a member with nothing of its own per leaf (no leaf scalars, no state arrays) binds every leaf to one record
@@ -152,12 +152,13 @@ const begin = (
       }
     }
     if (body === null) return E.right({ scalars: scalarSlots, arrays: NO_ARRAYS });
-    const storage: FloatArray[] = [];
+    const storage: FloatArray[] = new Array(2 * arrays.length);
     for (let k = 0; k < arrays.length; k++) {
       const old = arrays[k]!.leaves[input.index]!;
       const next = input.stateStorage(old);
-      newLeaves[k]!.push(leafOf(next, old.shape)); // the old leaf's frozen shape, shared
-      storage.push(denseValues(old), next);
+      newLeaves[k]![input.index] = leafOf(next, old.shape); // the old leaf's frozen shape, shared
+      storage[2 * k] = denseValues(old);
+      storage[2 * k + 1] = next;
     }
     return E.right({ scalars: scalarSlots, arrays: storage });
   };

