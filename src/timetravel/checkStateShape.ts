@@ -7,7 +7,6 @@ import { isDonated, reusedError } from "../core/donation.js";
 import * as E from "fp-ts/lib/Either.js";
 import { optimizerError, showPath, showValue, type OptimizerError } from "../core/errors.js";
 import { classify } from "./stateKind.js";
-import { MAX_DEPTH } from "./stateStructure.js";
 import { dtypeOf } from "../core/leaf.js";
 import { arrayPath, leafProblem, recordPath, type State } from "./stateValue.js";
 
@@ -38,12 +37,26 @@ export const checkStateShape = (expected: unknown, actual: unknown): E.Either<Op
   }
 };
 
+/** Two arrays or records being compared, child by child (record keys sorted), each child read when it is compared. */
+interface Frame {
+  readonly e: { readonly [key: string]: unknown };
+  readonly a: { readonly [key: string]: unknown };
+  readonly path: string;
+  /** the sorted keys of two records, or null for two arrays */
+  readonly keys: readonly string[] | null;
+  readonly length: number;
+  next: number;
+}
+
 const checkShapes = (expected: unknown, actual: unknown): E.Either<OptimizerError, State> => {
   const mismatch = (path: string, what: string) =>
     optimizerError("StructureMismatch", `the state differs in form at ${showPath(path)}: ${what}`, { path });
+  const stack: Frame[] = [];
+  const openE = new Set<object>(); // the containers of the stack's frames on each side, to find cycles
+  const openA = new Set<object>();
 
-  const check = (e: unknown, a: unknown, path: string, depth = 0): OptimizerError | undefined => {
-    if (depth > MAX_DEPTH) return mismatch(path, `nested more than ${MAX_DEPTH} levels deep (a cycle?)`);
+  /** Compares one pair of nodes: the first difference, or undefined (the frame of two containers pushed). */
+  const enter = (e: unknown, a: unknown, path: string): OptimizerError | undefined => {
     if (isDonated(e) || isDonated(a)) return reusedError(path === "" ? "state" : `part ${showPath(path)} of a state`, path === "" ? undefined : path);
     const x = classify(e);
     const y = classify(a);
@@ -59,13 +72,12 @@ const checkShapes = (expected: unknown, actual: unknown): E.Either<OptimizerErro
         return optimizerError("ShapeMismatch", `the leaf at ${showPath(path)} has shape [${sa.join(", ")}], expected [${se.join(", ")}]`, { path });
       return undefined;
     }
+    if ((x.kind === "array" || x.kind === "record") && (openE.has(e as object) || openA.has(a as object)))
+      return mismatch(path, `the ${openE.has(e as object) ? "expected" : "given"} state contains itself (a cycle)`);
     if (x.kind === "array" && y.kind === "array") {
       if (x.items.length !== y.items.length)
         return mismatch(path, `an array of ${y.items.length} elements, expected ${x.items.length}`);
-      for (let i = 0; i < x.items.length; i++) {
-        const found = check(x.items[i]!, y.items[i]!, arrayPath(path, i), depth + 1);
-        if (found !== undefined) return found;
-      }
+      push(e, a, path, null, x.items.length);
       return undefined;
     }
     if (x.kind === "record" && y.kind === "record") {
@@ -83,14 +95,30 @@ const checkShapes = (expected: unknown, actual: unknown): E.Either<OptimizerErro
             .filter((s) => s !== "")
             .join("; "),
         );
-      for (const key of ke) {
-        const found = check(x.record[key]!, y.record[key]!, recordPath(path, key), depth + 1);
-        if (found !== undefined) return found;
-      }
+      push(e, a, path, ke, ke.length);
     }
     return undefined;
   };
+  const push = (e: unknown, a: unknown, path: string, keys: readonly string[] | null, length: number): void => {
+    const frame = { e: e as Frame["e"], a: a as Frame["a"], path, keys, length, next: 0 };
+    openE.add(frame.e);
+    openA.add(frame.a);
+    stack.push(frame);
+  };
 
-  const found = check(expected, actual, "");
+  // depth first with its own stack (no depth limit), children in order: the first difference of a recursive walk
+  let found = enter(expected, actual, "");
+  while (found === undefined && stack.length > 0) {
+    const frame = stack[stack.length - 1]!;
+    if (frame.next < frame.length) {
+      const i = frame.next++;
+      const key = frame.keys === null ? undefined : frame.keys[i]!;
+      found = key === undefined ? enter(frame.e[i], frame.a[i], arrayPath(frame.path, i)) : enter(frame.e[key], frame.a[key], recordPath(frame.path, key));
+      continue;
+    }
+    stack.pop();
+    openE.delete(frame.e);
+    openA.delete(frame.a);
+  }
   return found === undefined ? E.right(actual as State) : E.left(found);
 };

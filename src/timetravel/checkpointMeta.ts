@@ -5,46 +5,73 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { optimizerError, showPath, type OptimizerError } from "../core/errors.js";
-import { MAX_DEPTH } from "./stateStructure.js";
+import { jsonText } from "./jsonText.js";
 import { arrayPath, isPlainRecord, recordPath, type Json } from "./stateValue.js";
 
+/** An array or record being checked: its keys (null for an array), the next child to check. */
+interface Frame {
+  readonly value: { readonly [key: string]: unknown };
+  readonly path: string;
+  readonly keys: readonly string[] | null;
+  readonly length: number;
+  next: number;
+}
+
 /**
- * The JSON text of `meta`, or a Left naming the first place that JSON would not read back identically:
- * -0, NaN, ±Inf, undefined, functions, class instances, array holes, cycles or too deep nesting.
+ * Why `meta` would not read back from JSON identically (the first place, depth first): -0, NaN, ±Inf,
+ * undefined, functions, class instances, array holes, cycles; undefined when it is JSON. Walked with its own
+ * stack: any depth.
  */
-export const metaToJson = (meta: unknown): E.Either<OptimizerError, string> => {
-  const open = new Set<object>();
-  const problem = (value: unknown, path: string, depth: number): string | undefined => {
+const problemOf = (meta: unknown): string | undefined => {
+  const stack: Frame[] = [];
+  const open = new Set<object>(); // the containers of the stack's frames, to find cycles
+  /** Checks one value: its problem, or undefined (an array's or record's frame pushed). */
+  const enter = (value: unknown, path: string): string | undefined => {
     const at = `meta at ${showPath(path)}`;
-    if (depth > MAX_DEPTH) return `${at} is nested more than ${MAX_DEPTH} levels deep`;
     if (value === null || typeof value === "string" || typeof value === "boolean") return undefined;
     if (typeof value === "number")
       return Number.isFinite(value) && !Object.is(value, -0) ? undefined : `${at} is ${String(Object.is(value, -0) ? "-0" : value)}, which JSON cannot hold`;
     if (typeof value !== "object") return `${at} is of type ${typeof value}, not JSON`;
     if (open.has(value)) return `${at} contains itself (a cycle)`;
+    const isArray = Array.isArray(value);
+    if (!isArray && !isPlainRecord(value)) return `${at} is a class instance, not a plain record`;
+    const keys = isArray ? null : Object.keys(value);
     open.add(value);
-    let found: string | undefined;
-    if (Array.isArray(value)) {
-      for (let i = 0; i < value.length && found === undefined; i++)
-        found = i in value ? problem(value[i], arrayPath(path, i), depth + 1) : `${at}[${i}] is an array hole`;
-    } else if (isPlainRecord(value)) {
-      for (const key of Object.keys(value)) {
-        found = problem(value[key], recordPath(path, key), depth + 1);
-        if (found !== undefined) break;
-      }
-    } else found = `${at} is a class instance, not a plain record`;
-    open.delete(value);
-    return found;
+    stack.push({ value: value as Frame["value"], path, keys, length: keys === null ? (value as unknown[]).length : keys.length, next: 0 });
+    return undefined;
   };
-  const why = problem(meta, "", 0);
-  return why === undefined ? E.right(JSON.stringify(meta)) : E.left(optimizerError("InvalidTree", why));
+  let found = enter(meta, "");
+  while (found === undefined && stack.length > 0) {
+    const frame = stack[stack.length - 1]!;
+    if (frame.next < frame.length) {
+      const i = frame.next++;
+      if (frame.keys !== null) found = enter(frame.value[frame.keys[i]!], recordPath(frame.path, frame.keys[i]!));
+      else found = i in frame.value ? enter(frame.value[i], arrayPath(frame.path, i)) : `meta at ${showPath(frame.path)}[${i}] is an array hole`;
+      continue;
+    }
+    stack.pop();
+    open.delete(frame.value);
+  }
+  return found;
 };
 
-/** `value` with every array and record in it frozen (in place; for freshly parsed JSON). */
+/**
+ * The JSON text of `meta` (what `JSON.stringify` writes, at any depth), or a Left naming the first place that
+ * JSON would not read back identically: -0, NaN, ±Inf, undefined, functions, class instances, array holes, cycles.
+ */
+export const metaToJson = (meta: unknown): E.Either<OptimizerError, string> => {
+  const why = problemOf(meta);
+  return why === undefined ? E.right(jsonText(meta as Json)) : E.left(optimizerError("InvalidTree", why));
+};
+
+/** `value` with every array and record in it frozen (in place; for freshly parsed JSON, so a tree: any depth). */
 export const deepFreezeJson = (value: Json): Json => {
-  if (typeof value === "object" && value !== null) {
-    for (const child of Object.values(value)) deepFreezeJson(child as Json);
-    Object.freeze(value);
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (typeof node !== "object" || node === null) continue;
+    for (const child of Object.values(node)) stack.push(child);
+    Object.freeze(node);
   }
   return value;
 };

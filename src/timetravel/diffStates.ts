@@ -105,16 +105,21 @@ const diffChecked = (a: unknown, b: unknown): E.Either<OptimizerError, StateDiff
   if (E.isLeft(checked)) return checked;
   const leaves: LeafDiff[] = [];
   const scalars: ScalarDiff[] = [];
-  const walk = (x: unknown, y: unknown, path: string): void => {
+  // depth first with its own stack (no depth limit; the two are of one finite form): the pair on top is the next in
+  // leaf order, so its children go on in reverse
+  const stack: { readonly x: unknown; readonly y: unknown; readonly path: string }[] = [{ x: a, y: b, path: "" }];
+  while (stack.length > 0) {
+    const { x, y, path } = stack.pop()!;
     const nx = classify(x);
     const ny = classify(y);
     if (nx.kind === "leaf" && ny.kind === "leaf") leaves.push(compareLeaves(nx.leaf, ny.leaf, path));
-    else if (nx.kind === "array" && ny.kind === "array") nx.items.forEach((item, i) => walk(item, ny.items[i]!, arrayPath(path, i)));
-    else if (nx.kind === "record" && ny.kind === "record")
-      for (const key of Object.keys(nx.record).sort()) walk(nx.record[key]!, ny.record[key]!, recordPath(path, key));
-    else if (!Object.is(x, y)) scalars.push(Object.freeze({ path, a: x as ScalarDiff["a"], b: y as ScalarDiff["b"] }));
-  };
-  walk(a, b, "");
+    else if (nx.kind === "array" && ny.kind === "array")
+      for (let i = nx.items.length - 1; i >= 0; i--) stack.push({ x: nx.items[i], y: ny.items[i], path: arrayPath(path, i) });
+    else if (nx.kind === "record" && ny.kind === "record") {
+      const keys = Object.keys(nx.record).sort();
+      for (let k = keys.length - 1; k >= 0; k--) stack.push({ x: nx.record[keys[k]!], y: ny.record[keys[k]!], path: recordPath(path, keys[k]!) });
+    } else if (!Object.is(x, y)) scalars.push(Object.freeze({ path, a: x as ScalarDiff["a"], b: y as ScalarDiff["b"] }));
+  }
   return E.right(
     Object.freeze({
       leaves: Object.freeze(leaves),

@@ -23,7 +23,8 @@ import { optimizerError, showPath, showValue, type OptimizerError } from "../cor
 import { flattenState, type PathLeaf } from "./flattenState.js";
 import { littleEndianBytes } from "./littleEndian.js";
 import { denseValues, dtypeOf, sizeOf } from "../core/leaf.js";
-import { bytesPerValue } from "./stateValue.js";
+import { jsonText } from "./jsonText.js";
+import { bytesPerValue, type Json } from "./stateValue.js";
 
 /** A leaf placed in the data section: bytes [begin, end) counted from the end of the header. */
 interface PlacedLeaf extends PathLeaf {
@@ -124,7 +125,7 @@ const encodeChecked = (state: unknown, meta: unknown): E.Either<OptimizerError, 
   }
 
   const placed = placeLeaves(leaves);
-  const header = headerBytes(JSON.stringify(structure), metaJson, placed);
+  const header = headerBytes(jsonText(structure as Json), metaJson, placed);
   const dataStart = LENGTH_FIELD_BYTES + header.length;
   const dataLength = placed.length === 0 ? 0 : placed[placed.length - 1]!.end;
   const out = new Uint8Array(dataStart + dataLength);

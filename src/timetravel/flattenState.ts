@@ -5,7 +5,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { optimizerError, showPath, type OptimizerError } from "../core/errors.js";
-import { MAX_DEPTH, specialSpelling, type StructureNode } from "./stateStructure.js";
+import { specialSpelling, type StructureNode } from "./stateStructure.js";
 import type { Leaf } from "../core/leaf.js";
 import { arrayPath, isPlainRecord, leafProblem, looksLikeNdarray, recordPath } from "./stateValue.js";
 import { builtFlat } from "../core/builtTrees.js";
@@ -27,19 +27,31 @@ export interface FlatState {
 const describe = (value: unknown): string =>
   value === undefined ? "undefined" : typeof value === "object" ? (value as object).constructor?.name ?? "an object" : typeof value;
 
+/** An array or record being walked: its children are read one by one, their structures gathered in `nodes`. */
+interface Frame {
+  readonly value: { readonly [key: string]: unknown };
+  readonly path: string;
+  /** the record's sorted keys, or null for an array */
+  readonly keys: readonly string[] | null;
+  readonly length: number;
+  next: number;
+  readonly nodes: StructureNode[];
+}
+
 /**
  * The structure and leaves of `state`, or a Left (kind "InvalidTree", with the path) when some part is not
  * State data: undefined, a function, a symbol, a bigint, a class instance, an array with holes, a cycle,
- * an ndarray over other storage or reaching outside it, or nesting deeper than {@link MAX_DEPTH}.
+ * an ndarray over other storage or reaching outside it. Walked depth first with its own stack: any depth.
  */
 export const flattenState = (state: unknown): E.Either<OptimizerError, FlatState> => {
   const leaves: PathLeaf[] = [];
-  const open = new Set<object>(); // containers on the current descent, to find cycles
+  const stack: Frame[] = [];
+  const open = new Set<object>(); // the containers of the stack's frames, to find cycles
   const bad = (path: string, why: string): E.Either<OptimizerError, never> =>
     E.left(optimizerError("InvalidTree", `not a State at ${showPath(path)}: ${why}`, { path }));
 
-  const walk = (value: unknown, path: string, depth: number): E.Either<OptimizerError, StructureNode> => {
-    if (depth > MAX_DEPTH) return bad(path, `nested more than ${MAX_DEPTH} levels deep`);
+  /** Reads one node: a scalar or leaf (its structure), a record or array (its frame pushed: undefined), or a Left. */
+  const enter = (value: unknown, path: string): E.Either<OptimizerError, StructureNode> | undefined => {
     if (value === null || typeof value === "string" || typeof value === "boolean") return E.right(value);
     if (typeof value === "number") {
       const special = specialSpelling(value);
@@ -54,37 +66,42 @@ export const flattenState = (state: unknown): E.Either<OptimizerError, FlatState
       leaves.push({ path, leaf: value as unknown as Leaf });
       return E.right({ leaf: path });
     }
+    let keys: string[] | null = null;
+    if (!Array.isArray(value)) {
+      if (!isPlainRecord(value)) return bad(path, `an instance of ${describe(value)}, not a plain record`);
+      keys = Object.keys(value);
+      // (a tree larch built carries its flat form under a hidden key of its own: a cache, not state)
+      if (Reflect.ownKeys(value).length !== keys.length + (builtFlat(value) === undefined ? 0 : 1))
+        return bad(path, "a record with symbol or non-enumerable keys");
+      keys.sort();
+    }
     open.add(value);
-    const result = Array.isArray(value) ? walkArray(value, path, depth) : walkRecord(value, path, depth);
-    open.delete(value);
-    return result;
+    const length = keys === null ? (value as unknown[]).length : keys.length;
+    stack.push({ value: value as { readonly [key: string]: unknown }, path, keys, length, next: 0, nodes: [] });
+    return undefined;
   };
 
-  const walkArray = (items: readonly unknown[], path: string, depth: number): E.Either<OptimizerError, StructureNode> => {
-    const nodes: StructureNode[] = [];
-    for (let i = 0; i < items.length; i++) {
-      if (!(i in items)) return bad(arrayPath(path, i), "an array hole");
-      const node = walk(items[i], arrayPath(path, i), depth + 1);
+  let root = enter(state, "");
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1]!;
+    if (frame.next < frame.length) {
+      const i = frame.next++;
+      let node: E.Either<OptimizerError, StructureNode> | undefined;
+      if (frame.keys === null) {
+        if (!(i in frame.value)) return bad(arrayPath(frame.path, i), "an array hole");
+        node = enter(frame.value[i], arrayPath(frame.path, i));
+      } else node = enter(frame.value[frame.keys[i]!], recordPath(frame.path, frame.keys[i]!));
+      if (node === undefined) continue; // a record or array: its frame is on top now
       if (E.isLeft(node)) return node;
-      nodes.push(node.right);
+      frame.nodes.push(node.right);
+      continue;
     }
-    return E.right(nodes);
-  };
-
-  const walkRecord = (value: object, path: string, depth: number): E.Either<OptimizerError, StructureNode> => {
-    if (!isPlainRecord(value)) return bad(path, `an instance of ${describe(value)}, not a plain record`);
-    const keys = Object.keys(value);
-    // (a tree larch built carries its flat form under a hidden key of its own: a cache, not state)
-    if (Reflect.ownKeys(value).length !== keys.length + (builtFlat(value) === undefined ? 0 : 1))
-      return bad(path, "a record with symbol or non-enumerable keys");
-    const entries: [string, StructureNode][] = [];
-    for (const key of keys.sort()) {
-      const node = walk(value[key], recordPath(path, key), depth + 1);
-      if (E.isLeft(node)) return node;
-      entries.push([key, node.right]);
-    }
-    return E.right({ record: Object.fromEntries(entries) });
-  };
-
-  return E.map((structure: StructureNode) => ({ structure, leaves }))(walk(state, "", 0));
+    stack.pop();
+    open.delete(frame.value);
+    const node: StructureNode =
+      frame.keys === null ? frame.nodes : { record: Object.fromEntries(frame.keys.map((key, k) => [key, frame.nodes[k]!])) };
+    if (stack.length === 0) root = E.right(node);
+    else stack[stack.length - 1]!.nodes.push(node);
+  }
+  return E.map((structure: StructureNode) => ({ structure, leaves }))(root!);
 };

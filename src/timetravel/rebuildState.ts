@@ -8,7 +8,7 @@ import * as E from "fp-ts/lib/Either.js";
 import ndarray from "ndarray";
 import { optimizerError, showPath, type OptimizerError } from "../core/errors.js";
 import { valuesFromLittleEndian } from "./littleEndian.js";
-import { MAX_DEPTH, specialValue } from "./stateStructure.js";
+import { specialValue } from "./stateStructure.js";
 import type { Leaf } from "../core/leaf.js";
 import { arrayPath, isPlainRecord, recordPath, type State } from "./stateValue.js";
 import type { TensorEntry } from "./tensorTable.js";
@@ -46,18 +46,24 @@ export const rebuildState = (
     return E.right(frozenLeaf(ndarray(values, [...entry.shape]) as Leaf));
   };
 
-  const build = (node: unknown, path: string, depth: number): E.Either<OptimizerError, State> => {
-    if (depth > MAX_DEPTH) return bad(path, `nested more than ${MAX_DEPTH} levels deep`);
+  /** An array or record being built: its children (parsed JSON), the next one to build, the states built so far. */
+  interface Frame {
+    readonly path: string;
+    /** the record's keys, or null for an array */
+    readonly keys: readonly string[] | null;
+    readonly children: readonly unknown[];
+    next: number;
+    readonly built: State[];
+  }
+  const stack: Frame[] = [];
+
+  /** Reads one node: a scalar or leaf (its state), a record or array (its frame pushed: undefined), or a Left. */
+  const enter = (node: unknown, path: string): E.Either<OptimizerError, State> | undefined => {
     if (node === null || typeof node === "string" || typeof node === "boolean") return E.right(node);
     if (typeof node === "number") return Object.is(node, -0) ? bad(path, "a -0 written as a plain number") : E.right(node);
     if (Array.isArray(node)) {
-      const items: State[] = [];
-      for (let i = 0; i < node.length; i++) {
-        const item = build(node[i], arrayPath(path, i), depth + 1);
-        if (E.isLeft(item)) return item;
-        items.push(item.right);
-      }
-      return E.right(Object.freeze(items));
+      stack.push({ path, keys: null, children: node, next: 0, built: [] });
+      return undefined;
     }
     if (!isPlainRecord(node)) return bad(path, "not a JSON value");
     const keys = Object.keys(node);
@@ -68,19 +74,33 @@ export const rebuildState = (
     }
     if ("leaf" in node) return leafAt(node["leaf"], path);
     if (!("record" in node) || !isPlainRecord(node["record"])) return bad(path, `an unknown node kind "${keys[0]}"`);
-    const entries: [string, State][] = [];
-    for (const [key, child] of Object.entries(node["record"])) {
-      const value = build(child, recordPath(path, key), depth + 1);
-      if (E.isLeft(value)) return value;
-      entries.push([key, value.right]);
-    }
-    return E.right(Object.freeze(Object.fromEntries(entries)));
+    const entries = Object.entries(node["record"]);
+    stack.push({ path, keys: entries.map(([key]) => key), children: entries.map(([, child]) => child), next: 0, built: [] });
+    return undefined;
   };
 
-  const state = build(structure, "", 0);
-  if (E.isLeft(state)) return state;
+  // depth first with its own stack (a structure nests as deep as its state): each frame gathers its children
+  let state = enter(structure, "");
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1]!;
+    if (frame.next < frame.children.length) {
+      const i = frame.next++;
+      const child = enter(frame.children[i], frame.keys === null ? arrayPath(frame.path, i) : recordPath(frame.path, frame.keys[i]!));
+      if (child === undefined) continue; // a record or array: its frame is on top now
+      if (E.isLeft(child)) return child;
+      frame.built.push(child.right);
+      continue;
+    }
+    stack.pop();
+    const value: State =
+      frame.keys === null ? Object.freeze(frame.built) : Object.freeze(Object.fromEntries(frame.keys.map((key, k) => [key, frame.built[k]!])));
+    if (stack.length === 0) state = E.right(value);
+    else stack[stack.length - 1]!.built.push(value);
+  }
+  const built = state!; // set once the root's frame closed
+  if (E.isLeft(built)) return built;
   const unused = [...table.keys()].find((name) => !used.has(name));
   return unused === undefined
-    ? state
+    ? built
     : E.left(optimizerError("DecodeError", `tensor ${showPath(unused)} is in the header but not in the state's structure`, { path: unused }));
 };

@@ -6,6 +6,8 @@
 import * as E from "fp-ts/lib/Either.js";
 import { optimizerError, type OptimizerError } from "../core/errors.js";
 import { crc32Finish, crc32Start, crc32Update } from "./crc32.js";
+import { jsonText } from "./jsonText.js";
+import type { Json } from "./stateValue.js";
 import { FRAME_TAIL_BYTES, LAYOUT_V2, STEP_PREFIX_BYTES, type FrameLayout } from "./recordingLayout.js";
 
 /** Largest payload a frame can hold (its length field has 32 bits). */
@@ -50,10 +52,16 @@ export const stepPayload = (branch: number, step: number, body: Uint8Array): Uin
   return out;
 };
 
-/** The JSON payload of a header or branch frame, or a Left when the value cannot be JSON (an odd optimizer spec). */
-export const jsonPayloadOf = (value: unknown): E.Either<OptimizerError, Uint8Array> => {
+/**
+ * The JSON payload of a header or branch frame (the text `JSON.stringify` gives), or a Left when the optimizer's
+ * spec cannot be JSON. The spec (a few levels, made by the library) goes through `JSON.stringify` first, which
+ * drops what JSON has no room for; the rest is plain JSON and the caller's meta may nest to any depth, so the
+ * whole is written by {@link jsonText}.
+ */
+export const jsonPayloadOf = (value: { readonly optimizer: unknown; readonly meta: Json }): E.Either<OptimizerError, Uint8Array> => {
   try {
-    return E.right(new TextEncoder().encode(JSON.stringify(value)));
+    const plain = { ...value, optimizer: JSON.parse(JSON.stringify(value.optimizer)) as Json };
+    return E.right(new TextEncoder().encode(jsonText(plain as Json)));
   } catch (e) {
     return E.left(optimizerError("InvalidOption", `the recording's settings are not JSON: ${e instanceof Error ? e.message : String(e)}`));
   }

@@ -32,6 +32,3 @@ export const specialSpelling = (x: number): SpecialNumber | undefined =>
 /** The number a special spelling stands for, or undefined for an unknown spelling. */
 export const specialValue = (spelling: unknown): number | undefined =>
   spelling === "NaN" ? NaN : spelling === "Infinity" ? Infinity : spelling === "-Infinity" ? -Infinity : spelling === "-0" ? -0 : undefined;
-
-/** Nesting deeper than this is refused (it would exhaust the stack); real states nest a few levels. */
-export const MAX_DEPTH = 500;

@@ -217,13 +217,16 @@ describe("decodeState refuses damaged checkpoints", () => {
     );
   });
 
-  it("refuses structures nested too deeply, without overflowing the stack", () => {
+  it("reads structures nested 10⁴ deep and refuses a bad node at the bottom by its path, without overflowing the stack", () => {
     let deep: unknown = 1;
     for (let i = 0; i < 10_000; i++) deep = [deep];
-    expect(encodeState(deep)).toMatchObject({ _tag: "Left", left: { kind: "InvalidTree" } });
+    const back = decodeState(encoded(deep as State));
+    let inner = E.isRight(back) ? back.right.state : undefined;
+    for (let i = 0; i < 10_000; i++) inner = (inner as readonly State[])[0];
+    expect(inner).toBe(1);
     const header = headerOf(encoded({ kind: "k" }));
-    header["__metadata__"]!["larch.structure"] = "[".repeat(10_000) + "]".repeat(10_000);
-    expect(refusal(crafted(header))).toMatch(/nested more than/);
+    header["__metadata__"]!["larch.structure"] = "[".repeat(10_000) + '{"bogus":1}' + "]".repeat(10_000);
+    expect(refusal(crafted(header))).toMatch(/\[0\]\[0\]: an unknown node kind "bogus"/);
   });
 
   it("never throws on random bytes", () => {
