@@ -215,6 +215,45 @@ describe("hostile trees", () => {
     at["back"] = root;
     expect(leftOf(flatten(root))).toMatchObject({ kind: "InvalidTree", message: expect.stringMatching(/a cycle/) });
   });
+  it("masked: a mask 10⁴ levels deep works, a shared sub-mask is read once and labels every place, a mask inside itself is a Left", () => {
+    const decay = (mask: unknown, p: unknown) => {
+      const t = masked(larch.addWeightDecay(0.5), mask as never);
+      const s = t.init(p as never);
+      return E.flatMap((state: unknown) => t.update(p as never, state as never, p as never))(s);
+    };
+    // u = g + 0.5·p on the masked leaves (here g = p), u = g elsewhere
+    let deepMask: unknown = { on: true, off: false };
+    let deepParams: unknown = { on: f64([2]), off: f64([2]) };
+    for (let i = 0; i < 10_000; i++) [deepMask, deepParams] = [{ x: deepMask }, { x: deepParams }];
+    const deep = decay(deepMask, deepParams);
+    if (E.isLeft(deep)) throw new Error(deep.left.message);
+    let u = deep.right[0] as unknown;
+    for (let i = 0; i < 10_000; i++) u = (u as { x: unknown }).x;
+    expect([(u as { on: Leaf }).on.data[0], (u as { off: Leaf }).off.data[0]]).toEqual([3, 2]);
+
+    let reads = 0;
+    const sub = new Proxy({ w: true, b: false }, { ownKeys: (target) => (reads++, Reflect.ownKeys(target)) });
+    const layer = () => ({ w: f64([2]), b: f64([2]) });
+    const shared = decay({ l1: sub, l2: sub, l3: [sub, sub] }, { l1: layer(), l2: layer(), l3: [layer(), layer()] });
+    if (E.isLeft(shared)) throw new Error(shared.left.message);
+    const su = shared.right[0] as { l1: { w: Leaf; b: Leaf }; l2: { w: Leaf; b: Leaf }; l3: { w: Leaf; b: Leaf }[] };
+    expect([su.l1, su.l2, ...su.l3].map((l) => [l.w.data[0], l.b.data[0]])).toEqual([[3, 2], [3, 2], [3, 2], [3, 2]]);
+    expect(reads).toBe(1);
+    // a sub-mask shared 2⁴⁰ ways (each level twice the one below): turned into labels in 40 steps
+    let dag: unknown = true;
+    for (let i = 0; i < 40; i++) dag = { a: dag, b: [dag] };
+    expect(() => masked(sgd({ lr: 0.1 }), dag as never)).not.toThrow();
+
+    const cyclic: Record<string, unknown> = { w: true, inner: { b: false } };
+    (cyclic.inner as Record<string, unknown>).back = cyclic;
+    const ring: unknown[] = [true];
+    ring.push([ring]);
+    for (const [mask, path] of [[cyclic, "inner.back"], [ring, "[1][0]"]] as const) {
+      const t = masked(sgd({ lr: 0.1 }), mask as never);
+      expect(leftOf(t.init(params() as never))).toMatchObject({ kind: "InvalidTree", path, message: expect.stringMatching(/contains itself \(a cycle\)/) });
+      expect(leftOf(t.update(grads() as never, {} as never, params() as never)).path).toBe(path);
+    }
+  });
   it("a getter or a Proxy trap that throws is a Left naming the path", () => {
     const getter = { fc: Object.defineProperty({ b: w() }, "w", { get: () => { throw new Error("gone"); }, enumerable: true }) };
     expect(leftOf(flatten(getter))).toMatchObject({ kind: "InvalidTree", path: "fc.w", message: expect.stringMatching(/reading it threw Error: gone/) });
