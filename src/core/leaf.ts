@@ -98,6 +98,25 @@ const frozenShape = (shape: readonly number[]): readonly number[] => {
   return Object.freeze(copy);
 };
 
+/**
+ * The frozen rank-1 shapes [n] larch made, by n (at most {@link RANK1_KEPT} of them): a shape is immutable, so every
+ * leaf of n values may share one (`leafOf(x, [n])` in a loop, a 1000-leaf tree's fresh gradients, froze a copy per
+ * leaf and call).
+ */
+const rank1 = new Map<number, readonly number[]>();
+const RANK1_KEPT = 4096;
+
+/** The frozen shape for a checked shape: the shared one for rank 1, else a frozen copy. */
+const sharedShape = (shape: readonly number[]): readonly number[] => {
+  if (shape.length !== 1) return frozenShape(shape);
+  const n = shape[0]!;
+  const hit = rank1.get(n);
+  if (hit !== undefined) return hit;
+  const made = frozenShape(shape);
+  if (rank1.size < RANK1_KEPT) rank1.set(n, made);
+  return made;
+};
+
 /** The frozen strides a shape larch made carries, or undefined for any other array. */
 const strideOf = (shape: readonly number[]): readonly number[] | undefined =>
   Object.prototype.hasOwnProperty.call(shape, STRIDE) ? (shape as { [STRIDE]?: readonly number[] })[STRIDE] : undefined;
@@ -163,7 +182,7 @@ export const leafOf = (data: FloatArray, shape: readonly number[]): Leaf => {
       // a shape larch did not make: check it, then copy and freeze it with its strides
       if (Number.isNaN(sizeOf(shape)) || shape.some((d) => !Number.isSafeInteger(d)))
         return refusedLeaf(`leafOf: its shape is ${showValue(shape)}, not an array of whole numbers >= 0`);
-      own = frozenShape(shape);
+      own = sharedShape(shape);
       stride = strideOf(own)!;
     }
     const View = viewMakerFor(data, own.length);
