@@ -157,8 +157,11 @@ export const reusableStorage = (donatedLeaves: readonly Leaf[], allLeaves: reado
   return out;
 };
 
-/** The storage a donating step may overwrite: the old params' and state's leaves that nothing else in the step's inputs shares. */
-export const donatedStorage = (params: Flat, grads: Flat, state: unknown): Map<Leaf, FloatArray> => {
+/**
+ * The storage a donating step may overwrite: the old params' and state's leaves that nothing else in the step's inputs
+ * shares, nor anything in `held` (what results computed before the step's pass hold: a chain's head's updates and states).
+ */
+export const donatedStorage = (params: Flat, grads: Flat, state: unknown, held: readonly unknown[] = []): Map<Leaf, FloatArray> => {
   const stateLeaves = leavesOf(state);
-  return reusableStorage([...params.leaves, ...stateLeaves], [...params.leaves, ...grads.leaves, ...stateLeaves]);
+  return reusableStorage([...params.leaves, ...stateLeaves], [...params.leaves, ...grads.leaves, ...stateLeaves, ...leavesOf(held)]);
 };

@@ -59,6 +59,24 @@ const withTrees = <A>(
 };
 
 /**
+ * The trees of a step on `updates`, taken apart and checked as a fused step reads them: the params, then g (the
+ * gradient the chain started from: `context.grads`, else the updates), each against the updates' type.
+ * @example
+ * const checked = stepTrees(u, params, { grads }); // Right({ trees, grads }), or a StructureMismatch Left
+ */
+export const stepTrees = (
+  updates: Tree,
+  params: Tree | undefined,
+  context: UpdateContext | undefined,
+): E.Either<OptimizerError, { readonly trees: StepTrees; readonly grads: Flat }> => {
+  try {
+    return withTrees(updates, params, context, (trees, grads) => E.right({ trees, grads }));
+  } catch (e) {
+    return threw("stepTrees", e); // a context that cannot be read
+  }
+};
+
+/**
  * A fresh zero-filled array of a leaf's dtype and size n = ∏ₖ dₖ: a state leaf's storage when nothing was donated
  * (an empty array for anything that is not a leaf).
  * @example

@@ -6,13 +6,13 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { applyUpdates } from "./apply.js";
-import { donatedStorage, markDonated } from "./donation.js";
-import { bindLeaves, BLOCK, freshStorage, mathRunner, planLeaves } from "./elementwise.js";
+import { donatedStorage, leavesOf, markDonated } from "./donation.js";
+import { bindLeaves, BLOCK, freshStorage, mathRunner, planLeaves, stepTrees } from "./elementwise.js";
 import { optimizerError, showValue, type OptimizerError } from "./errors.js";
 import { isTransformation } from "./options.js";
 import { denseValues, dtypeOf, leafOf, type FloatArray, type Leaf } from "./leaf.js";
 import type { MatrixProduct } from "./matrixProduct.js";
-import type { AcceleratedStep, AppliedStep, BlockKernel, CompiledMath, Fusable, GradientTransformation } from "./transform.js";
+import type { AcceleratedStep, AppliedStep, BlockKernel, CompiledMath, Fusable, FusableTail, GradientTransformation } from "./transform.js";
 import { flatten, flattenLike, unflatten, type Flat, type Tree } from "./tree.js";
 
 /** Options of {@link applyStep}. */
@@ -38,6 +38,8 @@ export interface ApplyStepOptions {
  * then p′ = p + u is stored. The update tree is never materialised. Every per-leaf check (non-finite norms, state
  * mismatches) runs before the first value is written, so a Left leaves everything as it was, donated or not.
  * An optimizer with a compiled whole-step kernel of its own (`accelerated`) runs it first when it takes the inputs.
+ * A chain that ends in a run of fusable members after others (`fusableTail`: adafactor) runs its head by `update`,
+ * then that run as above, from the head's updates, fused with p + u.
  * Other optimizers run `update` and then `applyUpdates`, with the executor's matrix product in the update's context
  * (`CompiledMath.matrixProduct`: Muon's Newton–Schulz in WebAssembly, the same bits).
  * @example
@@ -55,8 +57,10 @@ export const applyStepWith =
       return E.left(optimizerError("InvalidOption", `applyStep: reading option donate threw ${showValue(e)}`));
     }
     const result = opt.fusable
-      ? fusedStep(opt.fusable, opt.accelerated?.bind(opt), compiled, grads, state, params, donate)
-      : updateThenApply(opt, grads, state, params, compiled?.matrixProduct);
+      ? fusedStep(opt, opt.fusable, opt.accelerated?.bind(opt), compiled, grads, state, params, donate)
+      : opt.fusableTail
+        ? tailStep(opt, opt.fusableTail, compiled, grads, state, params, donate)
+        : updateThenApply(opt, grads, state, params, compiled?.matrixProduct);
     if (donate && E.isRight(result)) markDonated([params, state], [...result.right, grads]);
     return result;
   };
@@ -69,7 +73,25 @@ const updateThenApply = <S>(opt: GradientTransformation<S>, grads: Tree, state: 
   return E.isLeft(next) ? next : E.right([next.right, step.right[1]] as const);
 };
 
+/**
+ * A fused step's Left, or the reference's: a fused plan checks its members one after another per leaf, `update`
+ * checks every leaf of one member before the next, so when both fail on one step `update` says which Left comes
+ * first (only on the failure path: nothing was written).
+ */
+const referenceLeft = <S>(
+  opt: GradientTransformation<S>,
+  step: E.Either<OptimizerError, AppliedStep<S>>,
+  grads: Tree,
+  state: S,
+  params: Tree,
+): E.Either<OptimizerError, AppliedStep<S>> => {
+  if (E.isRight(step)) return step;
+  const reference = opt.update(grads, state, params);
+  return E.isLeft(reference) ? reference : step;
+};
+
 const fusedStep = <S>(
+  opt: GradientTransformation<S>,
   fusable: Fusable<S>,
   accelerated: AcceleratedStep<S> | undefined,
   compiled: CompiledMath | undefined,
@@ -84,36 +106,79 @@ const fusedStep = <S>(
   if (E.isLeft(params)) return params;
   const fast = accelerated?.(grads.right, state, params.right, donate);
   if (fast !== undefined) return E.right(fast);
-  const trees = { updates: grads.right, params: params.right };
+  const step = plannedStep(fusable, compiled, { updates: grads.right, params: params.right }, grads.right, state, donate, []);
+  return referenceLeft(opt, step, gradTree, state, paramTree);
+};
+
+/**
+ * A chain with a fusable tail: its head (the members before the tail) in turn, then the tail fused with p + u, from
+ * the updates u the head returned, every member reading the gradient the chain started from. The trees are checked
+ * as the tail's `update` would check them (u against p, then against g).
+ */
+const tailStep = <S>(
+  opt: GradientTransformation<S>,
+  split: FusableTail<S>,
+  compiled: CompiledMath | undefined,
+  gradTree: Tree,
+  state: S,
+  paramTree: Tree,
+  donate: boolean,
+): E.Either<OptimizerError, AppliedStep<S>> => {
+  const matrixProduct = compiled?.matrixProduct;
+  const head = split.head(gradTree, state, paramTree, matrixProduct === undefined ? undefined : { grads: gradTree, matrixProduct });
+  if (E.isLeft(head)) return head;
+  const { updates, tail, held } = head.right;
+  const checked = stepTrees(updates, paramTree, { grads: gradTree });
+  if (E.isLeft(checked)) return checked;
+  const { trees, grads } = checked.right;
+  const step = plannedStep(tail, compiled, { updates: trees.updates, params: trees.params! }, grads, state, donate, held);
+  return referenceLeft(opt, step, gradTree, state, paramTree);
+};
+
+/**
+ * One fused step over checked trees: p′ = p + k(u) per leaf, where u is `trees.updates` (the gradient itself, or what
+ * a chain's head returned) and every member reads g = `grads`. Nothing is written before every leaf is bound.
+ */
+const plannedStep = <S>(
+  fusable: Fusable<S>,
+  compiled: CompiledMath | undefined,
+  trees: { readonly updates: Flat; readonly params: Flat },
+  grads: Flat,
+  state: S,
+  donate: boolean,
+  held: readonly unknown[],
+): E.Either<OptimizerError, AppliedStep<S>> => {
+  const { params } = trees;
   const plan = fusable.begin(state, trees);
   if (E.isLeft(plan)) return plan;
-  const reusable = donate ? donatedStorage(params.right, grads.right, state) : undefined;
+  const reusable = donate ? donatedStorage(params, grads, state, held) : undefined;
   const storage = reusable ? (old: Leaf) => reusable.get(old) ?? freshStorage(old) : freshStorage;
   const math = plan.right.math;
+  const fromGrads = trees.updates === grads;
   if (math !== undefined) {
-    const done = compiled?.applyStep(math, trees, grads.right, reusable);
+    const done = compiled?.applyStep(math, trees, grads, reusable, leavesOf(held));
     if (done !== undefined)
-      return E.map((leaves: Leaf[]) => [unflatten(params.right.def, leaves, params.right.paths), plan.right.finish()] as const)(done);
+      return E.map((leaves: Leaf[]) => [unflatten(params.def, leaves, params.paths), plan.right.finish()] as const)(done);
     // the expression form: one generated loop per leaf, every member inlined, p′ = p + u′ stored
-    const bound = bindLeaves(math, trees, grads.right, storage);
+    const bound = bindLeaves(math, trees, grads, storage);
     if (E.isLeft(bound)) return bound;
     const run = mathRunner(math, "apply");
-    const out = params.right.leaves.map((leaf, i) => {
+    const out = params.leaves.map((leaf, i) => {
       const next = storage(leaf);
       const b = bound.right[i]!;
-      run(b, b.input.grads, next);
+      run(b, fromGrads ? b.input.grads : denseValues(trees.updates.leaves[i]!), next);
       return leafOf(next, leaf.shape);
     });
-    return E.right([unflatten(params.right.def, out, params.right.paths), plan.right.finish()] as const);
+    return E.right([unflatten(params.def, out, params.paths), plan.right.finish()] as const);
   }
-  const kernels = planLeaves(plan.right, trees, grads.right, storage);
+  const kernels = planLeaves(plan.right, trees, grads, storage);
   if (E.isLeft(kernels)) return kernels;
-  const out = params.right.leaves.map((leaf, i) => {
+  const out = params.leaves.map((leaf, i) => {
     const next = storage(leaf);
-    applyLeaf(kernels.right[i]!, denseValues(leaf), denseValues(grads.right.leaves[i]!), next, SCRATCH[dtypeOf(leaf)]);
+    applyLeaf(kernels.right[i]!, denseValues(leaf), denseValues(trees.updates.leaves[i]!), next, SCRATCH[dtypeOf(leaf)]);
     return leafOf(next, leaf.shape);
   });
-  return E.right([unflatten(params.right.def, out, params.right.paths), plan.right.finish()] as const);
+  return E.right([unflatten(params.def, out, params.paths), plan.right.finish()] as const);
 };
 
 /**
@@ -123,7 +188,7 @@ const fusedStep = <S>(
 const SCRATCH = { float32: new Float32Array(BLOCK), float64: new Float64Array(BLOCK) } as const;
 
 /**
- * One leaf: per block, u ← g; u ← k(u) (the fused members' kernels); p′ ← p + u. `next` may be `p`'s own
+ * One leaf: per block, u ← g (or the chain's head's u); u ← k(u) (the fused members' kernels); p′ ← p + u. `next` may be `p`'s own
  * storage (donation): each block of p is read by the kernels before p′ overwrites it.
  */
 const applyLeaf = (kernel: BlockKernel | null, p: FloatArray, g: FloatArray, next: FloatArray, scratch: FloatArray): void => {

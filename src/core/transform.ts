@@ -56,10 +56,27 @@ export interface GradientTransformation<S = unknown> extends TransformSpec {
    */
   readonly fusable?: Fusable<S>;
   /**
+   * Present on a chain that is not fusable as a whole but ends in a run of fusable members (adafactor: row and column
+   * means and a clip, then six elementwise members): `applyStep` runs the members before that run, then the run fused
+   * with p + u (see {@link FusableTail}).
+   */
+  readonly fusableTail?: FusableTail<S>;
+  /**
    * Present when a compiled kernel can run a whole step of this transformation (update, then apply) for some
    * inputs, with exactly the bits of the generic path. `applyStep` asks it first (see {@link AcceleratedStep}).
    */
   accelerated?(grads: Flat, state: S, params: Flat, donate: boolean): AppliedStep<S> | undefined;
+}
+
+/**
+ * `head`: the members of a chain before its last run of fusable members, run on the gradient g in turn
+ * (u = t_h(…t₁(g))), and that run as a step of its own from u: its `tail.begin` takes the chain's whole state, and its plan's `finish`
+ * gives the chain's new state (the head's new states, then the run's). `held` is what the head's results hold (u, its
+ * new states): a donating step must not overwrite any storage they view. A Left is the head's, as running it alone.
+ * `context` (its grads being `grads`) is handed to the head's members, as `update`'s is.
+ */
+export interface FusableTail<S> {
+  head(grads: Tree, state: S, params: Tree, context?: UpdateContext): E.Either<OptimizerError, { readonly updates: Tree; readonly tail: Fusable<S>; readonly held: readonly unknown[] }>;
 }
 
 /** The result of a whole step: the new params and the new state. */
@@ -79,7 +96,9 @@ export type AcceleratedStep<S> = (grads: Flat, state: S, params: Flat, donate: b
  * `applyStepWith` from outside the core. `applyStep` runs a step's bound members itself: it binds the leaves
  * (`bindLeaves`, with state storage of its choosing), runs every leaf's pass and returns the new params' leaves, in
  * leaf order, with exactly the bits of the generated JavaScript; or a member's Left; or undefined, having bound and
- * written nothing, for inputs it does not take (then the JavaScript loop runs).
+ * written nothing, for inputs it does not take (then the JavaScript loop runs). The pass reads u from
+ * `trees.updates` (the gradient itself, or what a chain's head returned) and g from `grads`; `held` are leaves
+ * results computed before the step hold (a chain's head's), whose storage must not be reclaimed.
  */
 export interface CompiledMath {
   /**
@@ -92,6 +111,7 @@ export interface CompiledMath {
     trees: { readonly updates: Flat; readonly params: Flat },
     grads: Flat,
     donated: ReadonlyMap<Leaf, FloatArray> | undefined,
+    held?: readonly Leaf[],
   ): E.Either<OptimizerError, Leaf[]> | undefined;
   /**
    * One fused `update` (what `runFused` asks first when this executor is installed, see `core/executor.ts`): binds

@@ -322,14 +322,14 @@ export const wasmMath: CompiledMath = {
       a.release(inputs.region);
     }
   },
-  applyStep(math, trees, grads, donated) {
+  applyStep(math, trees, grads, donated, held = []) {
     const bodies = bodiesOf(math);
     if (bodies.every((b) => b === null)) return undefined; // p′ = p + g: nothing to compile
     if (!takes(trees.params.leaves)) return undefined;
     const a = kernelArena();
     const pass = a && compiledPass(a, bodies, "apply");
     if (a === undefined || pass === undefined) return undefined;
-    const inputs = placeInputs(a, pass, grads, grads, trees.params);
+    const inputs = placeInputs(a, pass, trees.updates, grads, trees.params); // u: g, or a chain's head's updates
     if (inputs === undefined) return undefined;
     try {
       const resident = trees.params.leaves.map((leaf) => a.addressOf(leaf) !== undefined && sizeOf(leaf.shape) > 0);
@@ -352,9 +352,10 @@ export const wasmMath: CompiledMath = {
       });
       if (!runBound(a, pass, inputs, bound.right, outs)) {
         const run = mathRunner(math, "apply"); // the scratch region does not fit: the JavaScript loop, same bits
-        bound.right.forEach((b, i) => run(b, b.input.grads, outs[i]!));
+        bound.right.forEach((b, i) => run(b, trees.updates === grads ? b.input.grads : denseValues(trees.updates.leaves[i]!), outs[i]!));
       }
-      if (donated !== undefined) takeBack(a, [...trees.params.leaves, ...olds], [...grads.leaves, ...trees.params.leaves, ...olds]);
+      if (donated !== undefined)
+        takeBack(a, [...trees.params.leaves, ...olds], [...grads.leaves, ...(trees.updates === grads ? [] : trees.updates.leaves), ...trees.params.leaves, ...olds, ...held]);
       return E.right(trees.params.leaves.map((leaf, i) => leafOf(outs[i]!, leaf.shape)));
     } finally {
       a.release(inputs.region);

@@ -9,6 +9,7 @@ import fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  adafactor,
   addWeightDecay,
   applyStep,
   applyUpdates,
@@ -24,6 +25,7 @@ import {
   scaleByAdam,
   scaleByLr,
   scaleByTrustRatio,
+  traceMomentum,
   type Body,
   type Expr,
   type GradientTransformation,
@@ -37,7 +39,7 @@ import { passLayout } from "../../src/kernels/compileWasm.js";
 import { kernelArena } from "../../src/kernels/kernelMemory.js";
 import { bitsOf as bytesOf, right } from "../compose/bits.js";
 import { makeTree, treeSpecArb, type TreeSpec } from "../support/trees.js";
-import { libraryPieceArb, type Piece } from "../support/pieces.js";
+import { keepParams, libraryPieceArb, mixedPieceArb, type Piece } from "../support/pieces.js";
 
 const jsStep = applyStepWith(undefined);
 
@@ -203,6 +205,60 @@ describe("applyStep through the generated WebAssembly: the bits of the JavaScrip
       ),
       { numRuns: 40 },
     );
+  });
+
+  it("random chains mixing fusable pieces and closures (runs between them, a fused tail with p + u): the same bits", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.oneof({ arbitrary: mixedPieceArb, weight: 3 }, { arbitrary: pieceArb, weight: 1 }), { minLength: 1, maxLength: 6 }),
+        specArb,
+        fc.integer({ min: 1, max: 3 }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.integer(),
+        fc.constantFrom<1 | 2>(1, 2),
+        async (pieces, spec, steps, resident, donate, seed, threads) => {
+          await kernelThreads(threads, 0);
+          const make = () => pieces.map((p) => p.make());
+          const wasm = run(chain(...make()), applyStep, spec, seed, steps, resident, donate);
+          const js = run(chain(...make()), jsStep, spec, seed, steps, resident, donate);
+          const unfused = run(chainUnfused(...make()), jsStep, spec, seed, steps, false, false);
+          expect(wasm).toEqual(js);
+          expect(wasm).toEqual(unfused);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it("adafactor's elementwise tail runs in the WebAssembly, fused with p + u: resident params stay in kernel memory", () => {
+    const opt = adafactor({ lr: 1e-2, minDimSizeToFactor: 4, momentum: 0.9, weightDecayRate: 1e-3 });
+    expect(opt.fusable).toBeUndefined();
+    expect(typeof opt.fusableTail?.head).toBe("function");
+    const tree = (seed: number) => makeTree({ w: { shape: [37, 8], dtype: "float32", view: "dense" }, b: { shape: [3], dtype: "float32", view: "dense" } }, seed);
+    const params = right(kernelTree(tree(1)));
+    const [next, state] = right(applyStep(opt, tree(2), right(opt.init(params)), params, { donate: true }));
+    expect(right(flatten(next)).leaves.map((l) => l.data.buffer instanceof SharedArrayBuffer)).toEqual([true, true]);
+    const plain = tree(1);
+    const [updates, expected] = right(opt.update(tree(2), right(opt.init(plain)), plain));
+    expect(bytesOf([next, state])).toBe(bytesOf([right(applyUpdates(plain, updates)), expected]));
+  });
+
+  it("a donated step does not overwrite what the chain's head holds (its state keeps the old params), plain or resident", () => {
+    const opt = () => chain(keepParams(), traceMomentum({ momentum: 0.9 }), scaleByLr(0.1));
+    const spec: TreeSpec = { w: { shape: [301], dtype: "float32", view: "dense" }, b: { shape: [7], dtype: "float32", view: "dense" } };
+    const reference = run(chainUnfused(keepParams(), traceMomentum({ momentum: 0.9 }), scaleByLr(0.1)), jsStep, spec, 3, 3, false, false, bytesOf);
+    for (const stepper of [applyStep, jsStep])
+      for (const resident of [false, true]) expect(run(opt(), stepper, spec, 3, 3, resident, true, bytesOf)).toEqual(reference);
+    // resident: the regions the head's state holds are not taken back, so new kernel memory does not land on them
+    const o = opt();
+    let params = right(kernelTree(makeTree(spec, 3)));
+    let state = right(o.init(params));
+    for (let t = 0; t < 3; t++) [params, state] = right(applyStep(o, makeTree(spec, 4 + t, 0.1), state, params, { donate: true }));
+    const before = bytesOf(state);
+    const others = [1, 2, 3].map((k) => right(kernelTree(makeTree(spec, 50 + k))));
+    expect(bytesOf(state)).toBe(before);
+    expect(others).toHaveLength(3);
   });
 
   it("two threads split a large leaf's pass into ranges and its sums by leaf: the same bits", async () => {
