@@ -122,7 +122,11 @@ export interface CompiledMath {
   update?(math: readonly MemberMath[], trees: StepTrees, grads: Flat): E.Either<OptimizerError, Leaf[]> | undefined;
 }
 
-/** What one leaf offers a fused step: where it is, its raw gradient and its params as dense row-major arrays. */
+/**
+ * What one leaf offers a fused step: where it is, its raw gradient and its params as dense row-major arrays. Its
+ * methods are called on it (`input.sumOfSquares("grads")`): the core's inputs keep them on a prototype, not as
+ * closures per leaf.
+ */
 export interface LeafInput {
   /** Position in the deterministic leaf order. */
   readonly index: number;
