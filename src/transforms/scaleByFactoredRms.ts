@@ -102,17 +102,72 @@ interface LeafStep {
   readonly u: Leaf;
 }
 
+/**
+ * A leaf of `shape` seen around its two factored axes a < b: i = (((o·n_a + k_a)·mid + m)·n_b + k_b)·inner + c, so a
+ * plain loop over i is five nested loops, and i's index once axis a is removed, ((o·mid + m)·n_b + k_b)·inner + c,
+ * and once axis b is removed, ((o·n_a + k_a)·mid + m)·inner + c, are sums of the loops' counters (no division per value).
+ */
+const around = (shape: readonly number[], a: number, b: number) => ({
+  outer: sizeOf(shape.slice(0, a)),
+  nA: shape[a]!,
+  mid: sizeOf(shape.slice(a + 1, b)),
+  nB: shape[b]!,
+  inner: sizeOf(shape.slice(b + 1)),
+});
+
+/**
+ * Σ over axis a and Σ over axis b of u² + ε₁, in float64, in one pass: each sum adds its values in increasing i, as
+ * a loop over i adding into the index without that axis would (so the bits of a mean taken axis by axis).
+ */
+const squareSums = (g: FloatArray, shape: readonly number[], a: number, b: number, eps: number): readonly [Float64Array, Float64Array] => {
+  const { outer, nA, mid, nB, inner } = around(shape, a, b);
+  const withoutA = new Float64Array(outer * mid * nB * inner);
+  const withoutB = new Float64Array(outer * nA * mid * inner);
+  let i = 0;
+  for (let o = 0; o < outer; o++)
+    for (let ka = 0; ka < nA; ka++)
+      for (let m = 0; m < mid; m++) {
+        const toB = ((o * nA + ka) * mid + m) * inner;
+        for (let kb = 0, toA = (o * mid + m) * nB * inner; kb < nB; kb++, toA += inner)
+          for (let c = 0; c < inner; c++, i++) {
+            const sq = g[i]! * g[i]! + eps; // u² + ε₁
+            withoutA[toA + c]! += sq;
+            withoutB[toB + c]! += sq;
+          }
+      }
+  return [withoutA, withoutB];
+};
+
+/**
+ * u′ᵢ = uᵢ · fA[i without axis a] · fB[i without axis b] (the five loops of {@link around}), multiplied in that order,
+ * or with `bFirst` as uᵢ · fB[…] · fA[…].
+ */
+const scaleAround = (g: FloatArray, shape: readonly number[], a: number, b: number, fA: FloatArray, fB: FloatArray, bFirst: boolean, out: FloatArray): void => {
+  const { outer, nA, mid, nB, inner } = around(shape, a, b);
+  let i = 0;
+  for (let o = 0; o < outer; o++)
+    for (let ka = 0; ka < nA; ka++)
+      for (let m = 0; m < mid; m++) {
+        const toB = ((o * nA + ka) * mid + m) * inner;
+        for (let kb = 0, toA = (o * mid + m) * nB * inner; kb < nB; kb++, toA += inner)
+          if (bFirst) for (let c = 0; c < inner; c++, i++) out[i] = g[i]! * fB[toB + c]! * fA[toA + c]!;
+          else for (let c = 0; c < inner; c++, i++) out[i] = g[i]! * fA[toA + c]! * fB[toB + c]!;
+      }
+};
+
 /** A factored leaf: v_row, v_col ← β̂·v + (1 − β̂)·mean(u² + ε₁), then u′ = u · (v_row / mean(v_row))^(−½) · v_col^(−½). */
 const factoredStep = (u: Leaf, [d1, d0]: readonly [number, number], vRow: FloatArray, vCol: FloatArray, decay: number, rest: number, eps: number): LeafStep => {
   const { shape } = u;
   const dtype = dtypeOf(u);
   const g = denseValues(u);
-  const sq = new Float64Array(g.length);
-  for (let i = 0; i < g.length; i++) sq[i] = g[i]! * g[i]! + eps; // u² + ε₁
   const rowShape = without(shape, d0);
   const colShape = without(shape, d1);
-  const rowMean = meanOver(sq, shape, d0);
-  const colMean = meanOver(sq, shape, d1);
+  const [a, b] = d0 < d1 ? [d0, d1] : [d1, d0];
+  const [withoutA, withoutB] = squareSums(g, shape, a, b, eps);
+  const rowMean = a === d0 ? withoutA : withoutB; // Σ over d₀, then ÷ d₀
+  const colMean = a === d0 ? withoutB : withoutA; // Σ over d₁, then ÷ d₁
+  for (let r = 0; r < rowMean.length; r++) rowMean[r]! /= shape[d0]!;
+  for (let c = 0; c < colMean.length; c++) colMean[c]! /= shape[d1]!;
   const newRow = allocate(dtype, rowMean.length);
   for (let r = 0; r < newRow.length; r++) newRow[r] = decay * vRow[r]! + rest * rowMean[r]!; // v_row ← β̂·v_row + (1 − β̂)·mean_d₀
   const newCol = allocate(dtype, colMean.length);
@@ -125,10 +180,10 @@ const factoredStep = (u: Leaf, [d1, d0]: readonly [number, number], vRow: FloatA
   for (let r = 0; r < newRow.length; r++) rowFactor[r] = 1 / Math.sqrt(newRow[r]! / rowColMean[toRowCol(r)]!); // (v_row / mean v_row)^(−½)
   const colFactor = allocate(dtype, newCol.length);
   for (let c = 0; c < newCol.length; c++) colFactor[c] = 1 / Math.sqrt(newCol[c]!); // v_col^(−½)
-  const toRow = dropAxis(shape, d0);
-  const toCol = dropAxis(shape, d1);
   const out = allocate(dtype, g.length);
-  for (let i = 0; i < g.length; i++) out[i] = g[i]! * rowFactor[toRow(i)]! * colFactor[toCol(i)]!;
+  // u′ = u · rowFactor[i without d₀] · colFactor[i without d₁]
+  if (a === d0) scaleAround(g, shape, a, b, rowFactor, colFactor, false, out);
+  else scaleAround(g, shape, a, b, colFactor, rowFactor, true, out);
   return { vRow: leafOf(newRow, rowShape), vCol: leafOf(newCol, colShape), v: zeros1(u), u: leafOf(out, shape) };
 };
 

@@ -4,6 +4,7 @@
  * params after every step and the state optax keeps (the factored row and column statistics, the full second moments,
  * the momentum) or the clipped updates. Tolerance 1e-4 (float32) and 1e-9 (float64) relative to max(1, |ref|).
  */
+import fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
 import ndarray from "ndarray";
 import { describe, expect, it } from "vitest";
@@ -62,6 +63,48 @@ describe("adafactor against optax.adafactor", () => {
     expect(factoredDims([3, 2, 2, 2], true, 3)).toBeUndefined();
     expect(factoredDims([128, 256], false, 2)).toBeUndefined();
     expect(factoredDims([512], true, 2)).toBeUndefined();
+  });
+
+  it("a factored step has the bits of its equations with every mean a plain loop over the values, axis by axis", () => {
+    // the reference: for each value i in order, add u² + ε₁ into the index of i with the axis removed, then ÷ its size
+    const meanOver = (x: ArrayLike<number>, shape: readonly number[], k: number): Float64Array => {
+      const inner = shape.slice(k + 1).reduce((a, b) => a * b, 1);
+      const out = new Float64Array(x.length / shape[k]! || 0);
+      for (let i = 0; i < x.length; i++) out[Math.floor(i / (inner * shape[k]!)) * inner + (i % inner)]! += x[i]!;
+      return out.map((v) => v / shape[k]!);
+    };
+    const index = (shape: readonly number[], k: number, i: number) => {
+      const inner = shape.slice(k + 1).reduce((a, b) => a * b, 1);
+      return Math.floor(i / (inner * shape[k]!)) * inner + (i % inner);
+    };
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 2, maxLength: 4 }), fc.constantFrom("float32" as const, "float64" as const), fc.integer(), (shape, dtype, seed) => {
+        const of = (xs: ArrayLike<number>) => (dtype === "float32" ? Float32Array.from(xs) : Float64Array.from(xs)); // stored in the dtype
+        const [d1, d0] = factoredDims(shape, true, 1)!;
+        const n = shape.reduce((a, b) => a * b, 1);
+        let x = seed >>> 0;
+        const g = of(Array.from({ length: n }, () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32) - 0.5));
+        const step = scaleByFactoredRms({ minDimSizeToFactor: 1, eps: 1e-3 });
+        const s0 = step.init({ w: ndarray(of(new Float64Array(n)), shape) as never });
+        if (E.isLeft(s0)) throw new Error(s0.left.message);
+        const got = step.update({ w: ndarray(g, shape) as never }, s0.right);
+        if (E.isLeft(got)) throw new Error(got.left.message);
+        const sq = Array.from(g, (v) => v * v + 1e-3);
+        const rowShape = shape.filter((_, k) => k !== d0);
+        // the first step (t = 1): β̂ = 1 − 1^(−c) = 0, so r = 0·0 + 1·mean = mean, and c likewise
+        const row = of(meanOver(sq, shape, d0));
+        const col = of(meanOver(sq, shape, d1));
+        const rowD1 = d1 > d0 ? d1 - 1 : d1;
+        const rowMean = meanOver(row, rowShape, rowD1);
+        const rowFactor = of(Array.from(row, (r, k) => 1 / Math.sqrt(r / rowMean[index(rowShape, rowD1, k)]!)));
+        const colFactor = of(Array.from(col, (c) => 1 / Math.sqrt(c)));
+        const expected = of(Array.from(g, (v, i) => v * rowFactor[index(shape, d0, i)]! * colFactor[index(shape, d1, i)]!));
+        expect(Array.from(leafValues(got.right[0], "w"))).toEqual(Array.from(expected));
+        expect(Array.from(leafValues(got.right[1].vRow, "w"))).toEqual(Array.from(row));
+        expect(Array.from(leafValues(got.right[1].vCol, "w"))).toEqual(Array.from(col));
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it("keeps m + n numbers for a factored m×n leaf", () => {
