@@ -114,6 +114,15 @@ const LOW = [0, 1, 2, 3, 4, 5, 6, 7];
 const HIGH_TO_LOW = [8, 9, 10, 11, 12, 13, 14, 15, ...LOW];
 const JOIN = [...LOW, 16, 17, 18, 19, 20, 21, 22, 23];
 
+/**
+ * Whether a pass over these members reads the raw gradient g (its bodies name it); a pass that does not never loads
+ * the record's g pointer.
+ * @example
+ * readsGradient([scaleBody]) // false for u′ = c·u; true for a body that reads g
+ */
+export const readsGradient = (bodies: readonly (Body | null)[]): boolean =>
+  bodies.some((b) => b !== null && [...b.next, b.out].some((e) => reads(e, "g")));
+
 /** The pass function: `pass(record, lo, hi)` over values [lo, hi) of one leaf. */
 const passFunction = (bodies: readonly (Body | null)[], mode: PassMode): FunctionSpec => {
   const layout = passLayout(bodies);

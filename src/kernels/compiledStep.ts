@@ -20,7 +20,7 @@ import type { Body } from "../core/expression.js";
 import { denseValues, leafOf, sizeOf, type FloatArray, type Leaf } from "../core/leaf.js";
 import type { Flat } from "../core/tree.js";
 import type { CompiledMath, MemberMath } from "../core/transform.js";
-import { passLayout, passModule, TASK_INTS, type PassLayout, type PassMode } from "./compileWasm.js";
+import { passLayout, passModule, readsGradient, TASK_INTS, type PassLayout, type PassMode } from "./compileWasm.js";
 import { kernelArena, type KernelArena } from "./kernelMemory.js";
 import { wasmProduct } from "./matmulWasm.js";
 import { wasmApi, type WasmModule } from "./wasm-api.js";
@@ -161,7 +161,9 @@ const moduleId = (a: KernelArena, pass: CompiledPass): number => a.passHelper?.i
  * member asks for one leaf's, each leaf's sum whole on one thread. Without params (an update given none, whose
  * bodies read none) the params' references are the gradients', never read.
  */
-const placeInputs = (a: KernelArena, pass: CompiledPass, updates: Flat, grads: Flat, params: Flat | undefined) => {
+const placeInputs = (a: KernelArena, pass: CompiledPass, bodies: readonly (Body | null)[], updates: Flat, grads: Flat, params: Flat | undefined) => {
+  // g is copied in only when the pass reads it or it is the updates; else its sums, if a member asks, are JavaScript's
+  const placeG = updates === grads || readsGradient(bodies);
   const count = grads.leaves.length;
   const header = align16(2 * 8 * count + 2 * 4 * TASK_INTS * count); // Σ of grads and params, then their tasks
   const inputs = new Placement(a, header);
@@ -171,14 +173,16 @@ const placeInputs = (a: KernelArena, pass: CompiledPass, updates: Flat, grads: F
     const u = updates === grads ? g : denseValues(updates.leaves[i]!);
     const p = params === undefined ? g : denseValues(params.leaves[i]!);
     values += g.length;
-    const gRef = inputs.place(g, true, false);
-    return { g, uRef: inputs.place(u, true, false), gRef, pRef: inputs.place(p, true, false) };
+    const uRef = inputs.place(u, true, false);
+    const gRef = placeG ? inputs.place(g, true, false) : uRef; // (never loaded when not placed)
+    return { g, uRef, gRef, pRef: inputs.place(p, true, false) };
   });
   const region = a.allocate(inputs.bytes);
   if (region === undefined) return undefined;
   inputs.copyIn(new Float32Array(a.buffer()), region.at);
   const done: { grads?: Float64Array; params?: Float64Array } = {};
   const sums: LeafSums = (i, of) => {
+    if (of === "grads" && !placeG) return undefined; // computed in JavaScript from g: the same bits
     let out = done[of];
     if (out === undefined) {
       const at = region.at + (of === "grads" ? 0 : 8 * count);
@@ -306,7 +310,7 @@ export const wasmMath: CompiledMath = {
     const a = kernelArena();
     const pass = a && compiledPass(a, bodies, "update");
     if (a === undefined || pass === undefined) return undefined;
-    const inputs = placeInputs(a, pass, trees.updates, grads, params);
+    const inputs = placeInputs(a, pass, bodies, trees.updates, grads, params);
     if (inputs === undefined) return undefined;
     try {
       const bound = bindLeaves(math, trees, grads, freshStorage, inputs.sums);
@@ -329,7 +333,7 @@ export const wasmMath: CompiledMath = {
     const a = kernelArena();
     const pass = a && compiledPass(a, bodies, "apply");
     if (a === undefined || pass === undefined) return undefined;
-    const inputs = placeInputs(a, pass, trees.updates, grads, trees.params); // u: g, or a chain's head's updates
+    const inputs = placeInputs(a, pass, bodies, trees.updates, grads, trees.params); // u: g, or a chain's head's updates
     if (inputs === undefined) return undefined;
     try {
       const resident = trees.params.leaves.map((leaf) => a.addressOf(leaf) !== undefined && sizeOf(leaf.shape) > 0);
