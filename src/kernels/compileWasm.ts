@@ -5,9 +5,11 @@
  * are the JavaScript's and the interpreter's. The instructions have the same IEEE semantics as the JavaScript they
  * stand for: f64x2.min/max are Math.min/max (NaN if either is NaN, −0 below +0), sqrt, abs and neg are exact, sign
  * is built from two comparisons and selects (NaN and ±0 returned as they are, as Math.sign does), comparisons are
- * false on NaN except `!=`. The last (n mod 4) values run the same math in scalar f64. Besides the pass, every
- * module exports `sumsq`, the sum of squares in the order of `core/norm.ts` (four float64 accumulators, two per
- * f64x2 lane pair), so a norm computed here has the bits of `sumOfSquares`.
+ * false on NaN except `!=`. The last (n mod 4) values run the same math in scalar f64. What costs instructions is
+ * kept to what the bits need: a value rounded to float32 keeps its demoted form for the store, the last member's
+ * output is never widened again, and p′ = p + u′ is one f32x4.add (exact: see the pass). Besides the pass, every
+ * module exports `sumsq` and `sumsq2` (two arrays in one loop), the sum of squares in the order of `core/norm.ts`
+ * (four float64 accumulators, two per f64x2 lane pair), so a norm computed here has the bits of `sumOfSquares`.
  *
  * The generator reads expressions only: it knows nothing of any particular transformation.
  * @module
@@ -15,11 +17,14 @@
 import type { Body, Expr } from "../core/expression.js";
 import { encodeModule, F64, I32, op, V128, type FunctionSpec } from "./wasmEncoder.js";
 
-/** Int32 per task of a step's task table: module id, function (an index of {@link TASK_FUNCTIONS}), its three arguments. */
-export const TASK_INTS = 5;
+/** Int32 per task of a step's task table: module id, function (an index of {@link TASK_FUNCTIONS}), up to four arguments. */
+export const TASK_INTS = 6;
 
-/** The exports a task may name, by index: a pass, a sum of squares (both in every pass module), a tile of a matrix product (`matmulWasm.ts`). */
-export const TASK_FUNCTIONS = ["pass", "sumsq", "matmulTile"] as const;
+/**
+ * The exports a task may name, by index: a pass, a sum of squares, the sums of squares of two arrays (all three in
+ * every pass module), a tile of a matrix product (`matmulWasm.ts`).
+ */
+export const TASK_FUNCTIONS = ["pass", "sumsq", "matmulTile", "sumsq2"] as const;
 
 /** How a pass ends each value: `update` stores u′ in out; `apply` stores p + u′ in out (applyStep). */
 export type PassMode = "update" | "apply";
@@ -111,7 +116,6 @@ const emit = (e: Expr, m: number, l: Lanes, v: boolean, temp: { at: number }): n
 /** Whether an expression's value needs a float32 rounding: everything but a value read from a float32 array. */
 const rounded = (e: Expr) => !["u", "g", "p", "old", "new"].includes(e.k);
 const LOW = [0, 1, 2, 3, 4, 5, 6, 7];
-const HIGH_TO_LOW = [8, 9, 10, 11, 12, 13, 14, 15, ...LOW];
 const JOIN = [...LOW, 16, 17, 18, 19, 20, 21, 22, 23];
 
 /**
@@ -153,8 +157,10 @@ const passFunction = (bodies: readonly (Body | null)[], mode: PassMode): Functio
   const tail = laneLocals();
   const v128Scalars = take(layout.scalars);
   const halves = [laneLocals(), laneLocals()] as const;
-  const RAW = next++;
-  const v128Count = layout.scalars + 2 * (3 + 2 * states + signs) + 1;
+  // per half, the float32 form of each new state value and of the last member's output (a demote kept, not redone)
+  const narrow = [0, 1].map(() => ({ next: live.map(([b]) => take(b.states.length)), x: next++ }));
+  const PRAW = next++; // the four params values as loaded, for p + u′ in float32
+  const v128Count = layout.scalars + 2 * (3 + 2 * states + signs) + 2 * (states + 1) + 1;
   // member index m → its position among the live members, and its scalars' locals
   const slotBase: number[] = [];
   live.reduce((n, [b], k) => ((slotBase[k] = n), n + b.scalars.length), 0);
@@ -175,20 +181,19 @@ const passFunction = (bodies: readonly (Body | null)[], mode: PassMode): Functio
   // end = lo + ((hi − lo) & ~3)
   code.push(...op.get(LO), ...op.set(I), ...op.get(HI), ...op.get(LO), ...op.i32Sub, ...op.i32(-4), ...op.i32And, ...op.get(LO), ...op.i32Add, ...op.set(END));
 
-  // four values: a load of f32x4 becomes two f64x2 halves
-  const load2 = (k: number, into: readonly [number, number]) => [
-    ...at(k), ...op.v128Load(), ...op.tee(RAW), ...op.promoteLow, ...op.set(into[0]),
-    ...op.get(RAW), ...op.get(RAW), ...op.shuffle(HIGH_TO_LOW), ...op.promoteLow, ...op.set(into[1]),
+  // four values: two f64x2 halves, the low pair widened from the quad, the high pair from an 8-byte load of its own
+  // (cheaper than a shuffle of the quad); `raw` keeps the quad
+  const load2 = (k: number, into: readonly [number, number], raw?: number) => [
+    ...at(k), ...op.v128Load(), ...(raw === undefined ? [] : op.tee(raw)), ...op.promoteLow, ...op.set(into[0]),
+    ...at(k), ...op.v128Load64Zero(8), ...op.promoteLow, ...op.set(into[1]),
   ];
-  const store2 = (k: number, halvesCode: readonly [number[], number[]]) => [
-    ...at(k), ...halvesCode[0], ...op.demote, ...halvesCode[1], ...op.demote, ...op.shuffle(JOIN), ...op.v128Store(),
-  ];
-  const roundV = (e: Expr) => (rounded(e) ? [...op.demote, ...op.promoteLow] : []);
+  // two pairs of float32 (each in the low half of a v128) stored as one quad
+  const store2 = (k: number, low: number[], high: number[]) => [...at(k), ...low, ...high, ...op.shuffle(JOIN), ...op.v128Store()];
   const roundS = (e: Expr) => (rounded(e) ? [...op.f32Demote, ...op.f64Promote] : []);
   const block: number[] = [...op.get(I), ...op.i32(2), ...op.i32Shl, ...op.set(B)];
   block.push(...load2(0, [halves[0].x, halves[1].x]));
   if (readsG) block.push(...load2(1, [halves[0].g, halves[1].g]));
-  if (readsP) block.push(...load2(2, [halves[0].p, halves[1].p]));
+  if (readsP) block.push(...load2(2, [halves[0].p, halves[1].p], mode === "apply" ? PRAW : undefined));
   const tailCode: number[] = [...op.get(I), ...op.i32(2), ...op.i32Shl, ...op.set(B)];
   const load1 = (k: number, into: number) => [...at(k), ...op.f32Load(), ...op.f64Promote, ...op.set(into)];
   tailCode.push(...load1(0, tail.x));
@@ -201,17 +206,26 @@ const passFunction = (bodies: readonly (Body | null)[], mode: PassMode): Functio
       tailCode.push(...load1(stateBase[m]! + 2 * k, tail.old[m]![k]!));
     });
     b.next.forEach((e, k) => {
-      for (const h of [0, 1] as const) block.push(...emit(e, m, halfL[h]!, true, { at: 0 }), ...roundV(e), ...op.set(halves[h].next[m]![k]!));
-      block.push(...store2(stateBase[m]! + 2 * k + 1, [op.get(halves[0].next[m]![k]!), op.get(halves[1].next[m]![k]!)]));
+      // a rounded value: demote (kept for the store), promote back; a value read from an array is a float32 already
+      for (const h of [0, 1] as const)
+        block.push(...emit(e, m, halfL[h]!, true, { at: 0 }), ...(rounded(e) ? [...op.demote, ...op.tee(narrow[h]!.next[m]![k]!), ...op.promoteLow] : []), ...op.set(halves[h].next[m]![k]!));
+      const narrowed = (h: 0 | 1) => (rounded(e) ? op.get(narrow[h]!.next[m]![k]!) : [...op.get(halves[h].next[m]![k]!), ...op.demote]);
+      block.push(...store2(stateBase[m]! + 2 * k + 1, narrowed(0), narrowed(1)));
       tailCode.push(...emit(e, m, tailL, false, { at: 0 }), ...roundS(e), ...op.set(tail.next[m]![k]!));
       tailCode.push(...at(stateBase[m]! + 2 * k + 1), ...op.get(tail.next[m]![k]!), ...op.f32Demote, ...op.f32Store());
     });
-    for (const h of [0, 1] as const) block.push(...emit(b.out, m, halfL[h]!, true, { at: 0 }), ...roundV(b.out), ...op.set(halves[h].x));
+    // the last member's u′ stays float32 (its demote is exact when it needs no rounding); the others' are widened again
+    const last = m === live.length - 1;
+    for (const h of [0, 1] as const)
+      block.push(...emit(b.out, m, halfL[h]!, true, { at: 0 }), ...(last ? [...op.demote, ...op.set(narrow[h]!.x)] : [...(rounded(b.out) ? [...op.demote, ...op.promoteLow] : []), ...op.set(halves[h].x)]));
     tailCode.push(...emit(b.out, m, tailL, false, { at: 0 }), ...roundS(b.out), ...op.set(tail.x));
   });
-  const result = (l: Lanes, v: boolean) => (mode === "apply" ? [...op.get(l.p), ...op.get(l.x), ...(v ? op.simd(op.f64x2Op["+"]) : [op.f64Op["+"]])] : op.get(l.x));
-  block.push(...store2(3, [result(halves[0], true), result(halves[1], true)]));
-  tailCode.push(...at(3), ...result(tail, false), ...op.f32Demote, ...op.f32Store());
+  // p′ = f32(p + u′): p and u′ are float32 and float64 has 53 ≥ 2·24 + 2 bits, so rounding their float64 sum to float32
+  // is float32 addition (Figueroa 1995): one f32x4.add, the bits of the JavaScript's Math.fround(p + u)
+  const outs = [...op.get(narrow[0]!.x), ...op.get(narrow[1]!.x), ...op.shuffle(JOIN)];
+  block.push(...at(3), ...(mode === "apply" ? [...op.get(PRAW), ...outs, ...op.f32x4Add] : outs), ...op.v128Store());
+  const result = (l: Lanes) => (mode === "apply" ? [...op.get(l.p), ...op.get(l.x), op.f64Op["+"]] : op.get(l.x));
+  tailCode.push(...at(3), ...result(tail), ...op.f32Demote, ...op.f32Store());
 
   const loopOver = (limit: number, step: number, body: number[]) => [
     ...op.block, ...op.loop,
@@ -224,38 +238,61 @@ const passFunction = (bodies: readonly (Body | null)[], mode: PassMode): Functio
   return { exportName: "pass", params: [I32, I32, I32], locals: [[i32s, I32], [f64Count, F64], [v128Count, V128]], code };
 };
 
-/** `sumsq(x, n, out)`: Σ xᵢ² of n float32 values at byte address x, stored as a float64 at out, in norm.ts's order. */
-const sumsqFunction = (): FunctionSpec => {
-  const X = 0, N = 1, OUT = 2, I = 3, END = 4, S = [5, 6, 7, 8] as const, A01 = 9, A23 = 10, RAW = 11, HALF = 12, SQ = 13;
+/**
+ * `sumsq(x, n, out)`: Σ xᵢ² of n float32 values at byte address x, stored as a float64 at out, in norm.ts's order
+ * (sⱼ = Σ_{i ≡ j mod 4} xᵢ² in increasing i, then (s₀ + s₁) + (s₂ + s₃)); with `pair`, `sumsq2(x, y, n, out)`: the
+ * same of x at out and of y at out + 8, in one loop (four independent chains of additions instead of two: faster,
+ * the same bits). Each pair of values is widened from an 8-byte load of its own.
+ */
+const sumsqFunction = (pair: boolean): FunctionSpec => {
+  const arrays = pair ? 2 : 1;
+  // params x (, y), n, out; locals: i32 end, end2 (byte addresses in x), f64 the sⱼ of each array, square;
+  // v128 two accumulators per array, half. The pointers x (, y) advance: 16 bytes a quad.
+  const N = arrays, OUT = arrays + 1, END = arrays + 2, END2 = arrays + 3;
+  const S = (a: number, k: number) => arrays + 4 + 4 * a + k;
+  const SQ = arrays + 4 + 4 * arrays;
+  const A = (a: number, half: number) => SQ + 1 + 2 * a + half;
+  const HALF = SQ + 1 + 2 * arrays;
   const mulAdd = (acc: number) => [...op.get(acc), ...op.get(HALF), ...op.get(HALF), ...op.simd(op.f64x2Op["*"]), ...op.simd(op.f64x2Op["+"]), ...op.set(acc)];
-  const element = (k: number) => [
-    ...op.get(I), ...op.i32(k), ...op.i32Add, ...op.get(N), ...op.i32LtU, ...op.if,
-    ...op.get(S[k]!), ...op.get(X), ...op.get(I), ...op.i32(2), ...op.i32Shl, ...op.i32Add, ...op.f32Load(4 * k), ...op.f64Promote, ...op.tee(SQ),
-    ...op.get(SQ), ...[op.f64Op["*"]], ...[op.f64Op["+"]], ...op.set(S[k]!), ...op.end,
+  const each = (f: (a: number) => number[]) => Array.from({ length: arrays }, (_, a) => f(a)).flat();
+  // the quad at byte offset q of each array: its low pair into s₀, s₁, its high pair into s₂, s₃
+  const quad = (q: number) => each((a) => [
+    ...op.get(a), ...op.v128Load64Zero(q), ...op.promoteLow, ...op.set(HALF), ...mulAdd(A(a, 0)),
+    ...op.get(a), ...op.v128Load64Zero(q + 8), ...op.promoteLow, ...op.set(HALF), ...mulAdd(A(a, 1)),
+  ]);
+  const advance = (bytes: number) => each((a) => [...op.get(a), ...op.i32(bytes), ...op.i32Add, ...op.set(a)]);
+  // tail: value k (< n mod 4) of the last quad into sₖ
+  const element = (a: number, k: number) => [
+    ...op.i32(k), ...op.get(N), ...op.i32(3), ...op.i32And, ...op.i32LtU, ...op.if,
+    ...op.get(S(a, k)), ...op.get(a), ...op.f32Load(4 * k), ...op.f64Promote, ...op.tee(SQ),
+    ...op.get(SQ), ...[op.f64Op["*"]], ...[op.f64Op["+"]], ...op.set(S(a, k)), ...op.end,
   ];
   const code = [
-    ...op.get(N), ...op.i32(-4), ...op.i32And, ...op.set(END),
+    // end = x + 4·(n & ~3), end2 = x + 4·(n & ~7): two quads a turn while two remain, then the last quad if there is one
+    ...op.get(0), ...op.get(N), ...op.i32(-4), ...op.i32And, ...op.i32(2), ...op.i32Shl, ...op.i32Add, ...op.set(END),
+    ...op.get(0), ...op.get(N), ...op.i32(-8), ...op.i32And, ...op.i32(2), ...op.i32Shl, ...op.i32Add, ...op.set(END2),
     ...op.block, ...op.loop,
-    ...op.get(I), ...op.get(END), ...op.i32GeU, ...op.brIf(1),
-    ...op.get(X), ...op.get(I), ...op.i32(2), ...op.i32Shl, ...op.i32Add, ...op.v128Load(), ...op.tee(RAW),
-    ...op.promoteLow, ...op.set(HALF), ...mulAdd(A01),
-    ...op.get(RAW), ...op.get(RAW), ...op.shuffle(HIGH_TO_LOW), ...op.promoteLow, ...op.set(HALF), ...mulAdd(A23),
-    ...op.get(I), ...op.i32(4), ...op.i32Add, ...op.set(I), ...op.br(0),
+    ...op.get(0), ...op.get(END2), ...op.i32GeU, ...op.brIf(1),
+    ...quad(0), ...quad(16), ...advance(32), ...op.br(0),
     ...op.end, ...op.end,
-    ...op.get(A01), ...op.f64x2Extract(0), ...op.set(S[0]), ...op.get(A01), ...op.f64x2Extract(1), ...op.set(S[1]),
-    ...op.get(A23), ...op.f64x2Extract(0), ...op.set(S[2]), ...op.get(A23), ...op.f64x2Extract(1), ...op.set(S[3]),
-    ...element(0), ...element(1), ...element(2),
-    ...op.get(OUT), ...op.get(S[0]), ...op.get(S[1]), op.f64Op["+"], ...op.get(S[2]), ...op.get(S[3]), op.f64Op["+"], op.f64Op["+"], ...op.f64Store(),
+    ...op.get(0), ...op.get(END), ...op.i32LtU, ...op.if, ...quad(0), ...advance(16), ...op.end,
+    ...each((a) => [
+      ...op.get(A(a, 0)), ...op.f64x2Extract(0), ...op.set(S(a, 0)), ...op.get(A(a, 0)), ...op.f64x2Extract(1), ...op.set(S(a, 1)),
+      ...op.get(A(a, 1)), ...op.f64x2Extract(0), ...op.set(S(a, 2)), ...op.get(A(a, 1)), ...op.f64x2Extract(1), ...op.set(S(a, 3)),
+      ...element(a, 0), ...element(a, 1), ...element(a, 2),
+      ...op.get(OUT), ...op.get(S(a, 0)), ...op.get(S(a, 1)), op.f64Op["+"], ...op.get(S(a, 2)), ...op.get(S(a, 3)), op.f64Op["+"], op.f64Op["+"], ...op.f64Store(8 * a),
+    ]),
   ];
-  // locals: i32 i, end; f64 s0..s3; v128 a01, a23, raw, half; f64 square (index 13)
-  return { exportName: "sumsq", params: [I32, I32, I32], locals: [[2, I32], [4, F64], [4, V128], [1, F64]], code };
+  const params: typeof I32[] = Array.from({ length: arrays + 2 }, () => I32);
+  return { exportName: pair ? "sumsq2" : "sumsq", params, locals: [[2, I32], [4 * arrays + 1, F64], [2 * arrays + 1, V128]], code };
 };
 
 /**
- * The module of a fused chain's pass over float32 leaves (exports `pass(record, lo, hi)` and `sumsq(x, n, out)`).
+ * The module of a fused chain's pass over float32 leaves (exports `pass(record, lo, hi)`, `sumsq(x, n, out)` and
+ * `sumsq2(x, y, n, out)`).
  * @example
  * const bytes = passModule([traceBody, lrBody], "apply"); // a few hundred bytes
  * const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
  */
 export const passModule = (bodies: readonly (Body | null)[], mode: PassMode): Uint8Array =>
-  encodeModule([passFunction(bodies, mode), sumsqFunction()]);
+  encodeModule([passFunction(bodies, mode), sumsqFunction(false), sumsqFunction(true)]);

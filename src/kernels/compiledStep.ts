@@ -31,6 +31,7 @@ export interface CompiledPass {
   readonly layout: PassLayout;
   readonly pass: (record: number, lo: number, hi: number) => void;
   readonly sumsq: (x: number, n: number, out: number) => void;
+  readonly sumsq2: (x: number, y: number, n: number, out: number) => void;
 }
 
 /** Compiled modules by chain (null: the host refused it), and their instances per kernel memory. */
@@ -61,7 +62,7 @@ export const compiledPass = (a: KernelArena, bodies: readonly (Body | null)[], m
   }
   if (module === null) return undefined;
   const { exports } = new wasmApi!.Instance(module, { env: { memory } });
-  const made = { module, layout: passLayout(bodies), pass: exports["pass"] as CompiledPass["pass"], sumsq: exports["sumsq"] as CompiledPass["sumsq"] };
+  const made = { module, layout: passLayout(bodies), pass: exports["pass"] as CompiledPass["pass"], sumsq: exports["sumsq"] as CompiledPass["sumsq"], sumsq2: exports["sumsq2"] as CompiledPass["sumsq2"] };
   if (mine === undefined) instances.set(memory, (mine = new Map()));
   if (mine.size > 256) mine.clear();
   mine.set(key, made);
@@ -136,7 +137,7 @@ const exclusive = (ranges: readonly (readonly [number, number])[]): boolean[] =>
 const CHUNK = 1 << 16;
 
 /**
- * Runs tasks (five int32 each: module id, function, three arguments) written at byte address `table`: on this thread,
+ * Runs tasks (six int32 each: module id, function, its arguments) written at byte address `table`: on this thread,
  * or shared with the helper thread when there is one and the step is big enough.
  */
 const runTasks = (a: KernelArena, pass: CompiledPass, table: number, count: number, values: number): void => {
@@ -144,8 +145,10 @@ const runTasks = (a: KernelArena, pass: CompiledPass, table: number, count: numb
   const t = new Int32Array(a.buffer());
   const run = (i: number) => {
     const o = table / 4 + TASK_INTS * i;
-    if (t[o + 1] === 0) pass.pass(t[o + 2]!, t[o + 3]!, t[o + 4]!);
-    else pass.sumsq(t[o + 2]!, t[o + 3]!, t[o + 4]!);
+    const f = t[o + 1];
+    if (f === 0) pass.pass(t[o + 2]!, t[o + 3]!, t[o + 4]!);
+    else if (f === 1) pass.sumsq(t[o + 2]!, t[o + 3]!, t[o + 4]!);
+    else pass.sumsq2(t[o + 2]!, t[o + 3]!, t[o + 4]!, t[o + 5]!);
   };
   if (helper === undefined || count < 2 || values < a.helperMinValues) for (let i = 0; i < count; i++) run(i);
   else helper.share(table, count, run);
@@ -157,15 +160,16 @@ const moduleId = (a: KernelArena, pass: CompiledPass): number => a.passHelper?.i
 /**
  * The incoming updates, gradients and params of a step, placed: where each leaf's are (staged ones copied in, an
  * array given twice, as u and g are when the update is the gradient, staged once), and Σx² of each, computed by the
- * pass module's `sumsq` (norm.ts's order, so the bits of JavaScript's): for every leaf at once the first time a
- * member asks for one leaf's, each leaf's sum whole on one thread. Without params (an update given none, whose
- * bodies read none) the params' references are the gradients', never read.
+ * pass module's `sumsq` (norm.ts's order, so the bits of JavaScript's), each leaf's sum whole on one thread. The
+ * first sum a member asks for is computed alone; any later one missing computes, for every leaf, each kind asked for
+ * so far that it lacks: both sums of a leaf in one loop (`sumsq2`) when both are asked for (LARS's ‖p‖ and ‖g‖).
+ * Without params (an update given none, whose bodies read none) the params' references are the gradients', never read.
  */
 const placeInputs = (a: KernelArena, pass: CompiledPass, bodies: readonly (Body | null)[], updates: Flat, grads: Flat, params: Flat | undefined) => {
   // g is copied in only when the pass reads it or it is the updates; else its sums, if a member asks, are JavaScript's
   const placeG = updates === grads || readsGradient(bodies);
   const count = grads.leaves.length;
-  const header = align16(2 * 8 * count + 2 * 4 * TASK_INTS * count); // Σ of grads and params, then their tasks
+  const header = align16(2 * 8 * count + 4 * TASK_INTS * count); // Σ of grads and params, then their tasks
   const inputs = new Placement(a, header);
   let values = 0;
   const refs = grads.leaves.map((leaf, i) => {
@@ -180,27 +184,40 @@ const placeInputs = (a: KernelArena, pass: CompiledPass, bodies: readonly (Body 
   const region = a.allocate(inputs.bytes);
   if (region === undefined) return undefined;
   inputs.copyIn(new Float32Array(a.buffer()), region.at);
-  const done: { grads?: Float64Array; params?: Float64Array } = {};
+  // leaf j's Σg² at float64 2j of the region, its Σp² at 2j + 1 (a sumsq2 writes both); whether each is computed
+  const out = new Float64Array(a.buffer(), region.at, 2 * count);
+  const done = { grads: new Uint8Array(count), params: new Uint8Array(count) };
+  const asked = { grads: false, params: false };
+  const table = region.at + 16 * count;
+  const compute = (from: number, to: number) => {
+    const t = new Int32Array(a.buffer());
+    const id = moduleId(a, pass);
+    let o = table / 4;
+    for (let j = from; j < to; j++) {
+      const r = refs[j]!;
+      const g = asked.grads && done.grads[j] === 0;
+      const p = asked.params && done.params[j] === 0;
+      if (!g && !p) continue;
+      const gAt = Placement.address(r.gRef, region.at);
+      const pAt = Placement.address(r.pRef, region.at);
+      t[o] = id;
+      if (g && p) t.set([3, gAt, pAt, r.g.length, region.at + 16 * j], o + 1);
+      else t.set([1, g ? gAt : pAt, r.g.length, region.at + 16 * j + (g ? 0 : 8)], o + 1);
+      o += TASK_INTS;
+      if (g) done.grads[j] = 1;
+      if (p) done.params[j] = 1;
+    }
+    runTasks(a, pass, table, (o - table / 4) / TASK_INTS, values);
+  };
   const sums: LeafSums = (i, of) => {
     if (of === "grads" && !placeG) return undefined; // computed in JavaScript from g: the same bits
-    let out = done[of];
-    if (out === undefined) {
-      const at = region.at + (of === "grads" ? 0 : 8 * count);
-      const table = region.at + 16 * count + (of === "grads" ? 0 : 4 * TASK_INTS * count);
-      const t = new Int32Array(a.buffer());
-      const id = moduleId(a, pass);
-      for (let j = 0, o = table / 4; j < count; j++, o += TASK_INTS) {
-        const r = refs[j]!;
-        t[o] = id;
-        t[o + 1] = 1;
-        t[o + 2] = Placement.address(of === "grads" ? r.gRef : r.pRef, region.at);
-        t[o + 3] = r.g.length;
-        t[o + 4] = at + 8 * j;
-      }
-      runTasks(a, pass, table, count, values);
-      out = done[of] = new Float64Array(a.buffer(), at, count);
+    if (done[of][i] === 0) {
+      const first = !asked.grads && !asked.params;
+      asked[of] = true;
+      if (first) compute(i, i + 1);
+      else compute(0, count);
     }
-    return out[i]!;
+    return out[2 * i + (of === "grads" ? 0 : 1)]!;
   };
   return { region, refs, sums, values };
 };

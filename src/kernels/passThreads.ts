@@ -1,8 +1,8 @@
 /**
  * A helper thread for the generated passes (`compiledStep.ts`) and the matrix products' tiles (`matmulWasm.ts`): a worker over the same shared kernel memory that
  * instantiates each chain's module the first time a task names it (modules arrive by message, read synchronously)
- * and takes tasks from the same table as the calling thread. A task is five int32 in kernel memory:
- * [module id, function (an index of TASK_FUNCTIONS: pass, sumsq, matmulTile), a0, a1, a2], the function's three arguments.
+ * and takes tasks from the same table as the calling thread. A task is six int32 in kernel memory:
+ * [module id, function (an index of TASK_FUNCTIONS: pass, sumsq, matmulTile, sumsq2), a0, a1, a2, a3], the function's arguments.
  *
  * Work sharing that never waits for a busy core: both threads take the next task from a shared counter. The helper
  * first claims the batch (IDLE → RUNNING); when the caller has run out of tasks and the helper has not claimed the
@@ -44,7 +44,7 @@ for (;;) {
   for (let i = Atomics.add(ctl, ${NEXT}, 1); i < count; i = Atomics.add(ctl, ${NEXT}, 1)) {
     const o = table + ${TASK_INTS} * i;
     const m = exportsOf(t[o]);
-    m[names[t[o + 1]]](t[o + 2], t[o + 3], t[o + 4]);
+    m[names[t[o + 1]]](t[o + 2], t[o + 3], t[o + 4], t[o + 5]);
   }
   Atomics.store(ctl, ${STATE}, ${DONE});
   Atomics.notify(ctl, ${STATE});

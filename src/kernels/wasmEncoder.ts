@@ -82,6 +82,9 @@ export const op = {
   v128Store: (offset = 0) => [0xfd, 11, 2, ...uleb(offset)],
   /** one float64 loaded into both lanes of an f64x2 (v128.load64_splat) */
   v128Load64Splat: (offset = 0) => [0xfd, 10, 3, ...uleb(offset)],
+  /** 8 bytes into the low half of a v128, zeros above (v128.load64_zero) */
+  v128Load64Zero: (offset = 0) => [0xfd, 93, 2, ...uleb(offset)],
+  f32x4Add: [0xfd, 0xe4, 0x01], // f32x4.add (opcode 228, LEB128)
   v128Const: (lo: number, hi: number) => [0xfd, 12, ...f64Bytes(lo), ...f64Bytes(hi)],
   shuffle: (lanes: readonly number[]) => [0xfd, 13, ...lanes],
   f64x2Splat: [0xfd, 20],

@@ -26,6 +26,7 @@ import {
   scaleByLr,
   scaleByTrustRatio,
   traceMomentum,
+  sumOfSquares,
   type Body,
   type Expr,
   type GradientTransformation,
@@ -120,6 +121,34 @@ describe("generated WebAssembly: the bits of the generated JavaScript", () => {
         },
       ),
       { numRuns: 150 },
+    );
+  });
+
+  it("sumsq and sumsq2 (two arrays in one loop) give sumOfSquares' bits, 0–41 values, special values, unaligned", () => {
+    const a = kernelArena()!;
+    const pass = compiledPass(a, [{ states: [], scalars: [], next: [], out: { k: "u" }, readsParams: false }], "update")!;
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 41 }), fc.integer({ min: 0, max: 3 }), fc.boolean(), fc.integer({ min: 0, max: 1e9 }), (n, shift, special, seed) => {
+        const arb = special ? fc.float() : fc.float({ min: -1e3, max: 1e3, noNaN: true });
+        const [x, y] = fc.sample(fc.array(arb, { minLength: n, maxLength: n }), { numRuns: 2, seed }).map((v) => Float32Array.from(v));
+        const region = a.allocate(16 + 8 * (n + 4) + 32)!;
+        try {
+          const xAt = region.at + 16 + 4 * shift; // 4-byte aligned only
+          const yAt = xAt + 4 * n + 4;
+          const out = region.at; // 16 bytes
+          new Float32Array(a.buffer(), xAt, n).set(x!);
+          new Float32Array(a.buffer(), yAt, n).set(y!);
+          const sums = new Float64Array(a.buffer(), out, 2);
+          pass.sumsq(xAt, n, out);
+          expect(same([sums[0]!], [sumOfSquares(x!)])).toBe(true);
+          sums.fill(0);
+          pass.sumsq2(xAt, yAt, n, out);
+          expect(same([...sums], [sumOfSquares(x!), sumOfSquares(y!)])).toBe(true);
+        } finally {
+          a.release(region);
+        }
+      }),
+      { numRuns: 200 },
     );
   });
 });
