@@ -46,7 +46,7 @@ if (out !== undefined) {
   // three steps from init on random trees (float32 and float64; factored both ways, equal dims, 3-D, small), as bytes
   let seed = 12345;
   const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
-  const shapes = [[130, 7], [5, 200], [64, 3, 7, 7], [128, 128], [3, 130, 129], [7], [1], [2, 129, 1, 131]];
+  const shapes = [[130, 7], [5, 200], [64, 3, 7, 7], [128, 128], [3, 130, 129], [7], [1], [2, 129, 1, 131], [130, 129, 3, 2], [129, 130, 2], [2, 3, 129, 130]];
   const bytes: Buffer[] = [];
   const walk = (x: unknown): void => {
     if (isLeaf(x)) {

@@ -128,10 +128,22 @@ const squareSums = (g: FloatArray, shape: readonly number[], a: number, b: numbe
     for (let ka = 0; ka < nA; ka++)
       for (let m = 0; m < mid; m++) {
         const toB = ((o * nA + ka) * mid + m) * inner;
-        for (let kb = 0, toA = (o * mid + m) * nB * inner; kb < nB; kb++, toA += inner)
+        const toA = (o * mid + m) * nB * inner;
+        if (inner === 1) {
+          // a matrix or a 1×1 convolution: the sum without b stays in a register (the same additions in the same order)
+          let sumB = withoutB[toB]!;
+          for (let kb = 0; kb < nB; kb++, i++) {
+            const sq = g[i]! * g[i]! + eps; // u² + ε₁
+            withoutA[toA + kb]! += sq;
+            sumB += sq;
+          }
+          withoutB[toB] = sumB;
+          continue;
+        }
+        for (let kb = 0, at = toA; kb < nB; kb++, at += inner)
           for (let c = 0; c < inner; c++, i++) {
             const sq = g[i]! * g[i]! + eps; // u² + ε₁
-            withoutA[toA + c]! += sq;
+            withoutA[at + c]! += sq;
             withoutB[toB + c]! += sq;
           }
       }
@@ -149,9 +161,16 @@ const scaleAround = (g: FloatArray, shape: readonly number[], a: number, b: numb
     for (let ka = 0; ka < nA; ka++)
       for (let m = 0; m < mid; m++) {
         const toB = ((o * nA + ka) * mid + m) * inner;
-        for (let kb = 0, toA = (o * mid + m) * nB * inner; kb < nB; kb++, toA += inner)
-          if (bFirst) for (let c = 0; c < inner; c++, i++) out[i] = g[i]! * fB[toB + c]! * fA[toA + c]!;
-          else for (let c = 0; c < inner; c++, i++) out[i] = g[i]! * fA[toA + c]! * fB[toB + c]!;
+        const toA = (o * mid + m) * nB * inner;
+        if (inner === 1) {
+          const b = fB[toB]!; // one factor for the whole row
+          if (bFirst) for (let kb = 0; kb < nB; kb++, i++) out[i] = g[i]! * b * fA[toA + kb]!;
+          else for (let kb = 0; kb < nB; kb++, i++) out[i] = g[i]! * fA[toA + kb]! * b;
+          continue;
+        }
+        for (let kb = 0, at = toA; kb < nB; kb++, at += inner)
+          if (bFirst) for (let c = 0; c < inner; c++, i++) out[i] = g[i]! * fB[toB + c]! * fA[at + c]!;
+          else for (let c = 0; c < inner; c++, i++) out[i] = g[i]! * fA[at + c]! * fB[toB + c]!;
       }
 };
 
