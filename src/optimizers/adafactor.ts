@@ -58,7 +58,8 @@ const orNull = <A>(t: OptionType<A>): OptionType<A | null> => ({ is: `${t.is} or
  * State: a factored m×n leaf keeps m + n numbers (its row and column means), any other leaf one per element, plus one
  * per element for the momentum (see {@link scaleByFactoredRms}); float32, a factored 1024×1024 weight costs
  * 8 KB instead of Adam's 8 MB. The first two members read whole leaves before they write (row and column means, a
- * leaf's rms), so the chain runs member by member; the members after them are elementwise.
+ * leaf's rms), so they run on their own; the members after them run fused, one pass per leaf, and `applyStep` fuses
+ * that pass with p + u (the chain's `fusableTail`).
  * Defaults as optax's: no learning rate, minDimSizeToFactor 128, decayRate 0.8, decayOffset 0, parameter scale on,
  * clipping 1, no momentum, no weight decay, ε₁ 1e-30. Invalid options are the refusing member's InvalidOption Left.
  * @example

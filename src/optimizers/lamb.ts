@@ -37,7 +37,7 @@ export interface LambOptions {
  *   u ← −αₜ·r                                                     {@link scaleByLr}(α)
  *
  * i.e. `chain(scaleByAdam({ b1, b2, eps }), addWeightDecay(λ), scaleByUpdateTrustRatio(), scaleByLr(lr))`, the
- * order of optax's `lamb` (φ the identity). The trust ratio needs the whole r, so the chain runs member by member.
+ * order of optax's `lamb` (φ the identity). The trust ratio needs the whole r, so it runs on its own, between two fused passes.
  * Invalid options are the refusing member's InvalidOption Left, at init and update ({@link namedChain}); NaN or ±Inf is a NonFinite Left from the ratio.
  * @example
  * const opt = lamb({ lr: 1e-3, weightDecay: 0.01 });

@@ -61,7 +61,7 @@ const momentum = (beta: number, nesterov: boolean, hyperparams: ScaleByMuonOptio
  * transposition, so the result does not depend on whether a weight is stored [out, in] or [in, out]. Every leaf
  * must be 2-D: any other is a ShapeMismatch Left naming it (muon routes the others to Adam). Not elementwise (the
  * iterations are matrix products: about 3·nsSteps·m²·n multiply-adds for an m×n leaf, m ≤ n), so a chain runs it
- * member by member. The products are the context's `matrixProduct` when the caller gives one (`applyStep`'s
+ * on its own, between the fused runs of its elementwise members. The products are the context's `matrixProduct` when the caller gives one (`applyStep`'s
  * executor's), else `matmul`'s default (the installed executor's WebAssembly, or JavaScript): the same bits. Invalid options are an InvalidOption Left, at init and update.
  * @example
  * const direction = scaleByMuon({ beta: 0.95, nsSteps: 5 });

@@ -34,7 +34,7 @@ export interface UpdateTrustRatioState {
  *   γ = η·‖p‖ / (‖u‖ + ε),  and γ = 1 where ‖p‖ = 0 or ‖u‖ = 0,
  *
  * optax's `scale_by_trust_ratio`. Its ratio needs the whole update before any of it can be scaled, so it is not
- * fusable: it materialises, and a chain holding it runs member by member. Norms are accumulated in float64; a NaN
+ * fusable: it materialises, and a chain runs it on its own, between the fused runs of its other members. Norms are accumulated in float64; a NaN
  * or ±Inf in p or u is a NonFinite Left naming the leaf and the step (read off the norms, no extra pass).
  * @example
  * const lambRatio = scaleByUpdateTrustRatio();
