@@ -110,9 +110,21 @@ class Placement {
     for (const [x, slot] of this.staged) if (slot.read) heap.set(x, (start + slot.at) / 4);
   }
 
-  /** Copies the staged arrays that are written out of kernel memory. */
+  /** fresh outputs: staged, and made only when copied out (one allocation and one copy, no zero-filling first) */
+  readonly fresh: { at: number; n: number; made: (x: Float32Array) => void }[] = [];
+
+  /** A reference to a staged output of n values that is a new array, handed to `made` by copyOut. */
+  placeFresh(n: number, made: (x: Float32Array) => void): number {
+    const at = this.bytes;
+    this.fresh.push({ at, n, made });
+    this.bytes += align16(4 * n);
+    return -1 - at;
+  }
+
+  /** Copies the staged arrays that are written out of kernel memory, and makes the fresh ones. */
   copyOut(heap: Float32Array, start: number): void {
     for (const [x, slot] of this.staged) if (slot.write) x.set(heap.subarray((start + slot.at) / 4, (start + slot.at) / 4 + x.length));
+    for (const f of this.fresh) f.made(heap.slice((start + f.at) / 4, (start + f.at) / 4 + f.n));
   }
 }
 
@@ -228,7 +240,7 @@ const runBound = (
   pass: CompiledPass,
   inputs: NonNullable<ReturnType<typeof placeInputs>>,
   bound: readonly BoundLeaf[],
-  outs: readonly FloatArray[],
+  outs: (FloatArray | undefined)[],
 ): boolean => {
   const { layout } = pass;
   const chunks = bound.reduce((n, b) => n + Math.ceil(b.input.size / CHUNK), 0);
@@ -239,7 +251,8 @@ const runBound = (
     if (input.size === 0) return undefined;
     const arrays: number[] = [];
     for (const b of bindings) for (let k = 0; k < b.arrays.length; k++) arrays.push(rest.place(b.arrays[k]!, k % 2 === 0, k % 2 === 1));
-    return { out: rest.place(outs[i]!, false, true), arrays };
+    const out = outs[i]; // undefined: a new array, made when copied out
+    return { out: out === undefined ? rest.placeFresh(input.size, (x) => (outs[i] = x)) : rest.place(out, false, true), arrays };
   });
   const scratch = a.allocate(rest.bytes);
   if (scratch === undefined) return false;
@@ -332,13 +345,14 @@ export const wasmMath: CompiledMath = {
     try {
       const bound = bindLeaves(math, trees, grads, freshStorage, inputs.sums);
       if (E.isLeft(bound)) return bound;
-      const outs = trees.updates.leaves.map((leaf) => new Float32Array(sizeOf(leaf.shape)));
+      const outs: (FloatArray | undefined)[] = new Array(bound.right.length); // new arrays, made by runBound
       if (!runBound(a, pass, inputs, bound.right, outs)) {
         const run = mathRunner(math, "update"); // the scratch region does not fit: the JavaScript loop, same bits
-        bound.right.forEach((b, i) => run(b, denseValues(trees.updates.leaves[i]!), outs[i]!));
+        bound.right.forEach((b, i) => run(b, denseValues(trees.updates.leaves[i]!), (outs[i] = new Float32Array(b.input.size))));
       }
+      for (let i = 0; i < outs.length; i++) outs[i] ??= new Float32Array(0); // empty leaves
       // the params' shapes (equal to the updates'): larch's frozen ones once the params came from a step, shared
-      return E.right(outs.map((out, i) => leafOf(out, (params ?? trees.updates).leaves[i]!.shape)));
+      return E.right(outs.map((out, i) => leafOf(out!, (params ?? trees.updates).leaves[i]!.shape)));
     } finally {
       a.release(inputs.region);
     }
@@ -367,14 +381,16 @@ export const wasmMath: CompiledMath = {
         for (const owner of fresh) a.releaseOwned(owner);
         return bound;
       }
-      const outs = trees.params.leaves.map((leaf, i): FloatArray => {
+      // undefined: a new array, made when the pass's output is copied out
+      const outs = trees.params.leaves.map((leaf, i): FloatArray | undefined => {
         const owned = resident[i] ? a.ownedArray(sizeOf(leaf.shape)) : undefined;
-        return owned ?? donated?.get(leaf) ?? freshStorage(leaf);
+        return owned ?? donated?.get(leaf);
       });
       if (!runBound(a, pass, inputs, bound.right, outs)) {
         const run = mathRunner(math, "apply"); // the scratch region does not fit: the JavaScript loop, same bits
-        bound.right.forEach((b, i) => run(b, trees.updates === grads ? b.input.grads : denseValues(trees.updates.leaves[i]!), outs[i]!));
+        bound.right.forEach((b, i) => run(b, trees.updates === grads ? b.input.grads : denseValues(trees.updates.leaves[i]!), (outs[i] ??= freshStorage(trees.params.leaves[i]!))));
       }
+      for (let i = 0; i < outs.length; i++) outs[i] ??= freshStorage(trees.params.leaves[i]!); // empty leaves
       if (donated !== undefined)
         takeBack(a, [...trees.params.leaves, ...olds], [...grads.leaves, ...(trees.updates === grads ? [] : trees.updates.leaves), ...trees.params.leaves, ...olds, ...held]);
       return E.right(trees.params.leaves.map((leaf, i) => leafOf(outs[i]!, leaf.shape)));
