@@ -11,6 +11,5 @@ import { optimizerPeers } from "./optimizers.js";
 import { tfjsCpu, tfjsWasm } from "./tfjs.js";
 import { torchSeed } from "./torch.js";
 import { trafficFloors } from "./traffic-floor.js";
-import { wasmProbes } from "./wasm-probe.js";
 
-export const PEERS: readonly Peer[] = [copyFloor, ...trafficFloors, torchSeed, handLoop, ...larchPeers, ...larchWasmPeers, ...optimizerPeers, ...optimizerFloors, tfjsWasm, tfjsCpu, ...wasmProbes];
+export const PEERS: readonly Peer[] = [copyFloor, ...trafficFloors, torchSeed, handLoop, ...larchPeers, ...larchWasmPeers, ...optimizerPeers, ...optimizerFloors, tfjsWasm, tfjsCpu];

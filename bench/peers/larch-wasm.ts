@@ -1,12 +1,12 @@
 /**
  * larch's own step through the public API: `applyStep(lars(...), grads, state, params)` on float32 ndarray trees,
- * which runs lars()'s WebAssembly kernel (params, grads and buffers copied into kernel memory, the results copied
+ * which runs the WebAssembly pass generated from lars()'s chain (params, grads and buffers copied into kernel memory, the results copied
  * out). Pure: every step returns new arrays and the old tree stays valid; donated: `{ donate: true }`, the results
  * are written into the old params' and buffers' storage. Resident: the params (and grads) placed in kernel memory
  * once with kernelTree, so the step reads them in place and writes its outputs there (donated: into the same
  * regions; pure: into new regions, which return to the allocator when the GC has collected the old tree and the
  * program yields, so that row's step awaits one macrotask first, as an async training loop would). "2 threads":
- * kernelThreads(2), a helper thread sharing the leaves of steps of 1 M values or more.
+ * kernelThreads(2), a helper thread sharing the passes (in ranges) and the norms (by leaf) of steps of 1 M values or more.
  */
 import * as E from "fp-ts/lib/Either.js";
 import ndarray from "ndarray";
@@ -44,18 +44,7 @@ function larchWasm(donate: boolean, residency: Residency = "none", threads: 1 | 
     trees: ["resnet50", "resnet50/10", "resnet50x10", "leaves1000"],
     async setup(tree) {
       if (threads === 2 && (await kernelThreads(2)) !== 2) return { kind: "skipped", reason: "no helper thread on this host" };
-      const lars_ = lars({ lr: LR, momentum: MOMENTUM, weightDecay: WEIGHT_DECAY });
-      const accelerated = lars_.accelerated;
-      if (accelerated === undefined) return { kind: "skipped", reason: "lars() has no WebAssembly step on this host" };
-      let declined = 0;
-      const opt: GradientTransformation<ChainState> = {
-        ...lars_,
-        accelerated: (g, s, p, d) => {
-          const r = accelerated(g, s, p, d);
-          if (r === undefined) declined++;
-          return r;
-        },
-      };
+      const opt: GradientTransformation<ChainState> = lars({ lr: LR, momentum: MOMENTUM, weightDecay: WEIGHT_DECAY });
       const jsGrads = treeOf(tree, tree.grads);
       const grads = residency === "params and grads" ? resident(jsGrads) : jsGrads;
       let params = residency === "none" ? treeOf(tree, tree.params) : resident(treeOf(tree, tree.params));
@@ -73,9 +62,6 @@ function larchWasm(donate: boolean, residency: Residency = "none", threads: 1 | 
       };
       return {
         kind: "step",
-        get note() {
-          return declined > 0 ? `the kernel declined ${declined} steps (generic JS path)` : undefined;
-        },
         step: residency !== "none" && !donate ? yieldThenStep : step,
       };
     },

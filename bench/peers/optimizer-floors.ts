@@ -10,7 +10,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { parseBody } from "../../src/core/expression.js";
 import { passLayout, passModule, TASK_INTS } from "../../src/kernels/compileWasm.js";
-import { createKernelMemory } from "../../src/kernels/lars-leaf-wasm.js";
+import { createKernelMemory } from "../../src/kernels/kernelMemory.js";
 import { startPassHelperThread } from "../../src/kernels/passThreads.js";
 import { wasmApi } from "../../src/kernels/wasm-api.js";
 import type { Peer } from "../peer.js";

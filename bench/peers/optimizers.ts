@@ -31,7 +31,6 @@ import {
   muon,
   nadamw,
   radam,
-  traceMomentum,
   scaleByAdam,
   scheduleFreeAdamw,
   scaleByLr,
@@ -75,10 +74,6 @@ const FAMILY: readonly (readonly [string, () => GradientTransformation<any>, { s
 /** docs/composing.md's recipe: the seed's LARS with Adam's moments in place of its momentum. */
 const larsAdam = (): GradientTransformation<any> =>
   chain(addWeightDecay(1e-4), scaleByAdam({}), scaleByTrustRatio({ weightDecay: 1e-4 }), scaleByLr(1e-3));
-
-/** lars() without its hand-written kernel: the same chain, through the kernel generated from its bodies. */
-const larsGenerated = (): GradientTransformation<any> =>
-  chain(addWeightDecay(5e-4), traceMomentum({ momentum: 0.9 }), scaleByTrustRatio({ weightDecay: 5e-4 }), scaleByLr(0.1));
 
 const TREES: readonly TreeId[] = ["resnet50", "leaves1000"];
 
@@ -166,8 +161,6 @@ export const optimizerPeers: readonly Peer[] = [
     larchRow(name, OPTIMIZERS[name], "resident"),
     larchRow(name, OPTIMIZERS[name], "update"),
   ]),
-  larchRow("lars, generated kernel", larsGenerated, "applyStep"),
-  larchRow("lars, generated kernel", larsGenerated, "resident"),
   larchRow("larsAdam (docs/composing.md)", larsAdam, "applyStep"),
   larchRow("larsAdam (docs/composing.md)", larsAdam, "resident"),
   ...FAMILY.map(([name, make, counts]) => larchRow(name, make, "applyStep", ["resnet50", "leaves1000"], counts)),

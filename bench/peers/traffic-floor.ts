@@ -11,7 +11,7 @@
 import { readFileSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { compileWat } from "../../scripts/compile-wat.js";
-import { createKernelMemory } from "../../src/kernels/lars-leaf-wasm.js";
+import { createKernelMemory } from "../../src/kernels/kernelMemory.js";
 import { wasmApi } from "../../src/kernels/wasm-api.js";
 import type { Peer } from "../peer.js";
 import { LR, MOMENTUM, WEIGHT_DECAY } from "./hyperparams.js";

@@ -12,7 +12,7 @@ import { optimizerError, showValue, type OptimizerError } from "./errors.js";
 import { isTransformation } from "./options.js";
 import { denseValues, dtypeOf, leafOf, type FloatArray, type Leaf } from "./leaf.js";
 import type { MatrixProduct } from "./matrixProduct.js";
-import type { AcceleratedStep, AppliedStep, BlockKernel, CompiledMath, Fusable, FusableTail, GradientTransformation } from "./transform.js";
+import type { AppliedStep, BlockKernel, CompiledMath, Fusable, FusableTail, GradientTransformation } from "./transform.js";
 import { flatten, flattenLike, unflatten, type Flat, type Tree } from "./tree.js";
 
 /** Options of {@link applyStep}. */
@@ -37,7 +37,6 @@ export interface ApplyStepOptions {
  * block of {@link BLOCK} values, u ← g, every member's kernel rewrites u in a scratch block of the leaf's dtype,
  * then p′ = p + u is stored. The update tree is never materialised. Every per-leaf check (non-finite norms, state
  * mismatches) runs before the first value is written, so a Left leaves everything as it was, donated or not.
- * An optimizer with a compiled whole-step kernel of its own (`accelerated`) runs it first when it takes the inputs.
  * A chain that ends in a run of fusable members after others (`fusableTail`: adafactor) runs its head by `update`,
  * then that run as above, from the head's updates, fused with p + u.
  * Other optimizers run `update` and then `applyUpdates`, with the executor's matrix product in the update's context
@@ -57,7 +56,7 @@ export const applyStepWith =
       return E.left(optimizerError("InvalidOption", `applyStep: reading option donate threw ${showValue(e)}`));
     }
     const result = opt.fusable
-      ? fusedStep(opt, opt.fusable, opt.accelerated?.bind(opt), compiled, grads, state, params, donate)
+      ? fusedStep(opt, opt.fusable, compiled, grads, state, params, donate)
       : opt.fusableTail
         ? tailStep(opt, opt.fusableTail, compiled, grads, state, params, donate)
         : updateThenApply(opt, grads, state, params, compiled?.matrixProduct);
@@ -93,7 +92,6 @@ const referenceLeft = <S>(
 const fusedStep = <S>(
   opt: GradientTransformation<S>,
   fusable: Fusable<S>,
-  accelerated: AcceleratedStep<S> | undefined,
   compiled: CompiledMath | undefined,
   gradTree: Tree,
   state: S,
@@ -104,8 +102,6 @@ const fusedStep = <S>(
   if (E.isLeft(grads)) return grads;
   const params = flattenLike(grads.right, paramTree, ["grads", "params"]);
   if (E.isLeft(params)) return params;
-  const fast = accelerated?.(grads.right, state, params.right, donate);
-  if (fast !== undefined) return E.right(fast);
   const step = plannedStep(fusable, compiled, { updates: grads.right, params: params.right }, grads.right, state, donate, []);
   return referenceLeft(opt, step, gradTree, state, paramTree);
 };

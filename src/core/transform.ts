@@ -61,11 +61,6 @@ export interface GradientTransformation<S = unknown> extends TransformSpec {
    * with p + u (see {@link FusableTail}).
    */
   readonly fusableTail?: FusableTail<S>;
-  /**
-   * Present when a compiled kernel can run a whole step of this transformation (update, then apply) for some
-   * inputs, with exactly the bits of the generic path. `applyStep` asks it first (see {@link AcceleratedStep}).
-   */
-  accelerated?(grads: Flat, state: S, params: Flat, donate: boolean): AppliedStep<S> | undefined;
 }
 
 /**
@@ -81,15 +76,6 @@ export interface FusableTail<S> {
 
 /** The result of a whole step: the new params and the new state. */
 export type AppliedStep<S> = readonly [params: Tree, state: S];
-
-/**
- * A whole step (update and apply) by a compiled kernel, for trees already taken apart and checked to have the same
- * type. It returns undefined for any input it does not take (another dtype, a state it does not recognise, a
- * non-finite norm, ...): `applyStep` then runs the generic path, which gives the same bits, or the Left that says
- * what is wrong. With `donate` it may write into the old params' and state's storage, as the generic path does;
- * it must not write anything before it is sure to return a result.
- */
-export type AcceleratedStep<S> = (grads: Flat, state: S, params: Flat, donate: boolean) => AppliedStep<S> | undefined;
 
 /**
  * A compiled executor of whole steps in the expression form (the kernels' WebAssembly, say), handed to the core's

@@ -46,7 +46,7 @@ const instances = new WeakMap<object, Map<string, CompiledPass>>();
  */
 export const compiledPass = (a: KernelArena, bodies: readonly (Body | null)[], mode: PassMode): CompiledPass | undefined => {
   const key = `${mode}\n${loopSource(bodies, "float32", mode)}`;
-  const memory = a.kernel.memory;
+  const memory = a.memory;
   let mine = instances.get(memory);
   const hit = mine?.get(key);
   if (hit !== undefined) return hit;

@@ -1,6 +1,6 @@
 /**
- * The kernel's memory: one WebAssembly memory (shared, so it never detaches when it grows) and the one kernel
- * instance over it, created on first use, plus a small allocator of regions in it.
+ * The kernels' memory: one WebAssembly memory (shared, so it never detaches when it grows), created on first use,
+ * which every generated module imports, plus a small allocator of regions in it.
  *
  * A region either holds a resident leaf (from {@link kernelTree}, or a step's output when its params were resident),
  * owned by one Float32Array view (its "owner"): the region, with its owner, is taken back when a step that was
@@ -16,10 +16,22 @@ import * as E from "fp-ts/lib/Either.js";
 import type { OptimizerError } from "../core/errors.js";
 import { denseValues, isRowMajor, leafOf, sizeOf, type Leaf } from "../core/leaf.js";
 import { flatten, unflatten, type Tree } from "../core/tree.js";
-import { createKernelMemory, instantiateLarsLeaf, type LarsLeafWasm } from "./lars-leaf-wasm.js";
-import type { LarsHelperThread } from "./lars-leaf-pool.js";
 import type { PassHelperThread } from "./passThreads.js";
-import { WASM_PAGE_BYTES, wasmApi } from "./wasm-api.js";
+import { WASM_PAGE_BYTES, wasmApi, type WasmMemory } from "./wasm-api.js";
+
+/** The largest memory a kernel module declares: 65536 pages, 4 GiB. */
+export const KERNEL_MAX_PAGES = 65536;
+
+/**
+ * A new shared WebAssembly memory of at least `bytes` bytes (growable to 4 GiB), or undefined without WebAssembly.
+ * @example
+ * const arena = new KernelArena(createKernelMemory(1 << 16)!);
+ */
+export const createKernelMemory = (bytes: number): WasmMemory | undefined => {
+  if (wasmApi === undefined) return undefined;
+  const initial = Math.max(1, Math.ceil(bytes / WASM_PAGE_BYTES));
+  return new wasmApi.Memory({ initial, maximum: KERNEL_MAX_PAGES, shared: true });
+};
 
 /** Byte offset and length (a multiple of 16) of a region of kernel memory. */
 export interface Region {
@@ -31,7 +43,7 @@ export interface Region {
 const regionBytes = (bytes: number): number => Math.max(16, Math.ceil(bytes / 16) * 16);
 
 /**
- * The kernel, its memory and the allocator. Free regions are merged with free neighbours (and given back to the
+ * The kernels' memory and the allocator. Free regions are merged with free neighbours (and given back to the
  * top when they reach it); a request takes a free region of exactly its size, else splits the smallest free region
  * large enough, else grows from the top (new pages cost page faults: growing while free regions would do made
  * pure resident ResNet-50 steps 8x slower).
@@ -68,25 +80,15 @@ export class KernelArena {
    */
   ownedBudget = 2 ** 30;
 
-  /** the helper thread (kernelThreads(2)), used for steps of at least `helperMinValues` values */
-  helper: LarsHelperThread | undefined;
   /** the generated passes' helper thread (kernelThreads(2)), for steps of at least `helperMinValues` values */
   passHelper: PassHelperThread | undefined;
   helperMinValues = 1 << 20;
 
-  constructor(readonly kernel: LarsLeafWasm) {}
-
-  /** The helper thread to share a step over leaves of these sizes with, if there is one and the step is big enough. */
-  helperFor(sizes: readonly number[]): LarsHelperThread | undefined {
-    if (this.helper === undefined || sizes.length < 2) return undefined;
-    let values = 0;
-    for (const n of sizes) values += n;
-    return values >= this.helperMinValues ? this.helper : undefined;
-  }
+  constructor(readonly memory: WasmMemory) {}
 
   /** The memory's current buffer (remembered, so views of it are recognised). */
   buffer(): ArrayBufferLike {
-    const b = this.kernel.memory.buffer;
+    const b = this.memory.buffer;
     this.buffers.add(b);
     return b;
   }
@@ -110,11 +112,11 @@ export class KernelArena {
 
   private fromTop(size: number): Region | undefined {
     const end = this.top + size;
-    const have = this.kernel.memory.buffer.byteLength;
+    const have = this.memory.buffer.byteLength;
     if (end > this.limit) return undefined;
     if (end > have) {
       try {
-        this.kernel.memory.grow(Math.ceil((end - have) / WASM_PAGE_BYTES));
+        this.memory.grow(Math.ceil((end - have) / WASM_PAGE_BYTES));
       } catch {
         return undefined; // RangeError: beyond the maximum, or the host refused the memory
       }
@@ -279,9 +281,8 @@ let unavailable = false;
 export const kernelArena = (): KernelArena | undefined => {
   if (arena !== undefined || unavailable) return arena;
   try {
-    const memory = wasmApi && createKernelMemory(WASM_PAGE_BYTES);
-    const kernel = memory && instantiateLarsLeaf(memory);
-    if (kernel !== undefined) arena = new KernelArena(kernel);
+    const memory = createKernelMemory(WASM_PAGE_BYTES);
+    if (memory !== undefined) arena = new KernelArena(memory);
   } catch {
     // e.g. no SharedArrayBuffer in a browser page without cross-origin isolation
   }
@@ -297,9 +298,9 @@ export const swapKernelArena = (next: KernelArena | undefined): KernelArena | un
 };
 
 /**
- * A copy of a tree whose float32 leaves live in the WebAssembly kernel's memory (each a dense Float32Array view
- * there), so that `applyStep` with `lars()` reads them without copying and writes the new params and momentum
- * buffers there too: into the donated storage with `{ donate: true }`, else into new regions, which return to the
+ * A copy of a tree whose float32 leaves live in the WebAssembly kernels' memory (each a dense Float32Array view
+ * there), so that `applyStep` of a compiled chain (`lars()`, `sgd`, `adam`, …) reads them without copying and
+ * writes the new params and state there too: into the donated storage with `{ donate: true }`, else into new regions, which return to the
  * kernel's memory once the garbage collector has collected their arrays (keep the array, not only a view derived
  * from it, for as long as you use it); a loop that neither donates nor yields gets plain arrays (the same bits) once
  * its results hold 1 GiB of kernel memory (docs/performance.md). Same values, same bits; float64 leaves, and any leaf when the memory is full
@@ -325,12 +326,12 @@ export const kernelTree = (tree: Tree): E.Either<OptimizerError, Tree> => {
 };
 
 /**
- * How many threads lars()'s compiled step may use: 2 starts a helper thread (Node's worker_threads, over the same
- * shared memory) that takes leaves from the same queue as the calling thread, largest first, in steps of at least
- * `minValues` values; 1 stops it. Each leaf still runs whole on one thread, so the bits do not change, and the
- * caller never waits for a helper that has not started (a busy core costs nothing beyond the one-thread time). The
- * generated passes share their chunks with a second helper, and `applyStep`'s matrix products (muon's Newton–Schulz)
- * their 128×128 tiles, in products of at least `minValues` multiply-adds; each element is summed whole by one thread.
+ * How many threads the compiled steps may use: 2 starts a helper thread (Node's worker_threads, over the same
+ * shared memory) that takes tasks from the same table as the calling thread, in steps of at least `minValues`
+ * values; 1 stops it. A task is a range of a leaf's pass (every value depends on its own inputs only), a leaf's sum
+ * of squares whole, or a 128×128 tile of a matrix product (muon's Newton–Schulz, in products of at least
+ * `minValues` multiply-adds; each element summed whole by one thread), so the bits do not change, and the caller
+ * never waits for a helper that has not started (a busy core costs nothing beyond the one-thread time).
  * Resolves to the number of threads now in use (1 where there is no WebAssembly or no worker_threads). Anything
  * but 1 or 2 threads, or a `minValues` that is not a non-negative integer, changes nothing and resolves to the count
  * in use.
@@ -341,24 +342,21 @@ export const kernelTree = (tree: Tree): E.Either<OptimizerError, Tree> => {
 export const kernelThreads = async (threads: 1 | 2, minValues = 1 << 20): Promise<1 | 2> => {
   const a = kernelArena();
   if (a === undefined) return 1;
-  if ((threads !== 1 && threads !== 2) || !(Number.isSafeInteger(minValues) && minValues >= 0)) return a.helper === undefined ? 1 : 2;
+  if ((threads !== 1 && threads !== 2) || !(Number.isSafeInteger(minValues) && minValues >= 0)) return a.passHelper === undefined ? 1 : 2;
   a.helperMinValues = minValues;
   if (threads === 1) {
-    const [helper, passHelper] = [a.helper, a.passHelper];
-    a.helper = undefined;
+    const helper = a.passHelper;
     a.passHelper = undefined;
-    await Promise.all([helper?.close(), passHelper?.close()]);
+    await helper?.close();
     return 1;
   }
-  if (a.helper === undefined) {
+  if (a.passHelper === undefined) {
     try {
-      const { startLarsHelperThread } = await import("./lars-leaf-pool.js");
-      a.helper = startLarsHelperThread(a.kernel.memory, 1);
       const { startPassHelperThread } = await import("./passThreads.js");
-      a.passHelper ??= startPassHelperThread(a.kernel.memory);
+      a.passHelper = startPassHelperThread(a.memory);
     } catch {
       return 1; // no worker_threads in this host
     }
   }
-  return a.helper === undefined ? 1 : 2;
+  return a.passHelper === undefined ? 1 : 2;
 };

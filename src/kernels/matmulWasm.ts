@@ -116,10 +116,10 @@ const tileOf = (a: KernelArena): { module: WasmModule; tile: Tile } | undefined 
     }
   }
   if (compiled === null) return undefined;
-  let tile = tiles.get(a.kernel.memory);
+  let tile = tiles.get(a.memory);
   if (tile === undefined) {
-    tile = new wasmApi!.Instance(compiled, { env: { memory: a.kernel.memory } }).exports[TASK_FUNCTIONS[2]] as Tile;
-    tiles.set(a.kernel.memory, tile);
+    tile = new wasmApi!.Instance(compiled, { env: { memory: a.memory } }).exports[TASK_FUNCTIONS[2]] as Tile;
+    tiles.set(a.memory, tile);
   }
   return { module: compiled, tile };
 };

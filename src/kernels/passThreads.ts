@@ -67,7 +67,7 @@ export interface PassHelperThread {
 /**
  * Starts a helper thread over `memory` (a shared WebAssembly memory).
  * @example
- * const helper = startPassHelperThread(arena.kernel.memory);
+ * const helper = startPassHelperThread(arena.memory);
  * helper.share(table, tasks, (i) => runTask(i)); // the caller and the helper take tasks in turn
  */
 export function startPassHelperThread(memory: WasmMemory): PassHelperThread {

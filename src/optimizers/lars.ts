@@ -8,7 +8,6 @@ import { failing } from "../core/elementwise.js";
 import { optimizerError } from "../core/errors.js";
 import type { GradientTransformation } from "../core/transform.js";
 import { aBoolean, aNumber, aNumberOrSchedule, aPair, optional, readOptions, required } from "../core/options.js";
-import { larsAccelerated } from "../kernels/larsAccelerated.js";
 import { describeValue, scheduleProblem, type Schedule } from "../schedules/schedule.js";
 import { addWeightDecay } from "../transforms/addWeightDecay.js";
 import { scaleByLr } from "../transforms/scaleByLr.js";
@@ -57,8 +56,9 @@ const invalidLarsOptions = (o: LarsOptions): string | undefined => {
  *   γ = ‖p‖ / (‖g‖ + λ‖p‖)  (1 where ‖p‖ or that is 0)  {@link scaleByTrustRatio}(λ): u ← γ·u
  *   u ← −αₜ·u                                      {@link scaleByLr}(α)
  *
- * and then p ← p + u ({@link applyUpdates}). {@link applyStep} runs that whole step through a WebAssembly SIMD kernel
- * when the trees are float32 (same bits as the chain; float64 trees take the chain's path). It is literally
+ * and then p ← p + u ({@link applyUpdates}). {@link applyStep} runs that whole step as one WebAssembly SIMD pass per
+ * leaf generated from the members' bodies, as for any chain in the expression form, when the trees are float32
+ * (same bits as the chain's JavaScript; float64 trees run that). It is literally
  * `chain(addWeightDecay(λ), traceMomentum(…), scaleByTrustRatio({ weightDecay: λ, scaleClip }), scaleByLr(α))`.
  * Invalid options (those the seed refuses, and non-finite ones) give a transformation whose init and update
  * return that InvalidOption Left.
@@ -80,8 +80,7 @@ export const lars = (options: LarsOptions): GradientTransformation<ChainState> =
     scaleByTrustRatio(scaleClip ? { weightDecay, scaleClip } : { weightDecay }),
     scaleByLr(lr),
   );
-  const accelerated = larsAccelerated({ lr, momentum, dampening, weightDecay, nesterov, ...(scaleClip ? { scaleClip } : {}) });
-  return Object.freeze({ ...larsChain, name: "lars", ...(accelerated ? { accelerated } : {}) });
+  return Object.freeze({ ...larsChain, name: "lars" });
 };
 
 registerBuilder("lars", lars);

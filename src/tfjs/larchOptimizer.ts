@@ -255,9 +255,9 @@ export class LarchOptimizer<S = unknown> extends tf.Optimizer {
     if (E.isLeft(naming)) return naming;
     const places = treePlaces(entries.right, naming.right);
     if (E.isLeft(places)) return places;
-    // lars() and other optimizers with a compiled step read and write the kernel's memory: the copies go straight
-    // there, the step is donated them (and the old state), and every region is handed back when the step is done
-    const arena = opt.accelerated !== undefined && this.#record === undefined ? kernelArena() : undefined;
+    // fused chains (lars(), sgd, adam, …) have a compiled step, which reads and writes the kernel's memory: the copies
+    // go straight there, the step is donated them (and the old state), and every region is handed back when it is done
+    const arena = opt.fusable !== undefined && this.#record === undefined ? kernelArena() : undefined;
     const regions: Float32Array[] = [];
     const storage = arena && ((size: number) => keep(regions, arena.ownedArray(size)));
     try {

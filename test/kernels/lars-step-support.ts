@@ -15,7 +15,7 @@ import {
 } from "larch";
 import { bitsOf } from "../compose/bits.js";
 
-/** The generic path: the chain lars() is, built by hand, so it has no `accelerated`. */
+/** The chain lars() is, built by hand (the same members: what its steps are compared with). */
 export const handChain = (o: LarsOptions): GradientTransformation<ChainState> => {
   const { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false, scaleClip } = o;
   return chain(

@@ -1,12 +1,16 @@
 /**
- * lars()'s compiled step on two threads (kernelThreads(2)): the leaves are shared with a helper thread, each leaf
- * whole on one thread, so the bits are the generic path's whatever thread ran what; many back-to-back steps (staged
- * and resident, donated or not) to catch races in the hand-over between the two phases.
+ * lars()'s compiled step on two threads (kernelThreads(2)): its norms (by leaf) and passes (by range) are shared
+ * with a helper thread, so the bits are the JavaScript path's whatever thread ran what; many back-to-back steps
+ * (staged and resident, donated or not) to catch races in the hand-over between the batches of tasks.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyStep, kernelThreads, kernelTree, lars, leafOf, type ChainState, type Tree } from "larch";
 import { right } from "../compose/bits.js";
 import { handChain, sameBits } from "./lars-step-support.js";
+import { compiledMinValues } from "../../src/kernels/compiledStep.js";
+import { applyStepWith } from "../../src/core/step.js";
+
+const jsStep = applyStepWith(undefined);
 
 const values = (n: number, seed: number) => {
   const v = new Float32Array(n);
@@ -23,10 +27,13 @@ const treeOf = (seed: number): Tree =>
   );
 
 describe("two threads", () => {
+  let minValues = 0;
   beforeAll(async () => {
     expect(await kernelThreads(2, 0)).toBe(2); // every step of two leaves or more is shared
+    minValues = compiledMinValues(0); // and every step takes the WebAssembly
   });
   afterAll(async () => {
+    compiledMinValues(minValues);
     expect(await kernelThreads(1)).toBe(1);
   });
 
@@ -44,7 +51,7 @@ describe("two threads", () => {
     let p = treeOf(1);
     let s = right(chain.init(p));
     for (let t = 0; t < steps; t++) {
-      [p, s] = right(applyStep(chain, grads[t % 5]!, s, p));
+      [p, s] = right(jsStep(chain, grads[t % 5]!, s, p));
       if (checked(t)) generic.set(t, [p, s]);
     }
     return generic;

@@ -5,11 +5,15 @@
  * bits. Nothing here depends on timing: bytes and regions are counted.
  */
 import ndarray from "ndarray";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyStep, flatten, kernelTree, lars, type GradientTransformation, type Leaf, type Tree } from "larch";
 import { right } from "../compose/bits.js";
-import { KernelArena, swapKernelArena } from "../../src/kernels/kernelMemory.js";
-import { createKernelMemory, instantiateLarsLeaf } from "../../src/kernels/lars-leaf-wasm.js";
+import { createKernelMemory, KernelArena, swapKernelArena } from "../../src/kernels/kernelMemory.js";
+import { compiledMinValues } from "../../src/kernels/compiledStep.js";
+import { applyStepWith } from "../../src/core/step.js";
+
+/** The JavaScript path, to compare with. */
+const jsStep = applyStepWith(undefined);
 import { sameBits } from "./lars-step-support.js";
 
 const n = 1 << 14; // 64 KiB a leaf
@@ -18,9 +22,12 @@ const tree = (seed: number): Tree => ({ w: ndarray(values(seed), [n]) as Leaf })
 const leaves = (t: unknown): readonly Leaf[] => right(flatten(t)).leaves;
 
 describe("a budget for resident results", () => {
+  let minValues = 0;
+  beforeAll(() => void (minValues = compiledMinValues(0))); // steps of every size take the WebAssembly
+  afterAll(() => void compiledMinValues(minValues));
   for (const [name, make] of [["lars", () => lars({ lr: 0.1, momentum: 0.9 })]] as const)
     it(`${name}: 40 undonated steps in a loop that never yields stay within the budget, then go on in plain arrays, same bits`, () => {
-      const fresh = new KernelArena(instantiateLarsLeaf(createKernelMemory(1 << 16)!)!);
+      const fresh = new KernelArena(createKernelMemory(1 << 16)!);
       fresh.ownedBudget = 8 * 4 * n; // eight leaves' worth
       const previous = swapKernelArena(fresh);
       try {
@@ -48,7 +55,7 @@ describe("a budget for resident results", () => {
     });
 
   it("a donating loop is not affected: its regions are handed back every step and stay within a few leaves", () => {
-    const fresh = new KernelArena(instantiateLarsLeaf(createKernelMemory(1 << 16)!)!);
+    const fresh = new KernelArena(createKernelMemory(1 << 16)!);
     fresh.ownedBudget = 8 * 4 * n;
     const previous = swapKernelArena(fresh);
     try {

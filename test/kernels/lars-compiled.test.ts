@@ -1,16 +1,16 @@
 /**
- * lars()'s WebAssembly whole step (its `accelerated`) against the generic fused path of the same chain built by
- * hand (which has no `accelerated`): applyStep gives the same bits, params and every state record, over random
- * float32 trees and hyper-parameters, first and later steps, donated or not; and every input it does not take
- * (float64, a NaN, a state of another optimizer, a donated state) falls back to the generic path's result or Left.
+ * lars()'s whole step through the WebAssembly generated from its chain's bodies (the public applyStep's executor,
+ * taking steps of any size here) against the JavaScript path of the same chain built by hand: the same bits,
+ * params and every state record, over random float32 trees and hyper-parameters, first and later steps, donated or
+ * not, plain or resident; the inputs the executor does not take (float64) run the JavaScript, and every Left (a
+ * NaN, a state of another optimizer, a donated state, a failing schedule) is the JavaScript path's.
  */
 import fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
 import ndarray from "ndarray";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   adam,
-  applyStep,
   denseValues,
   flatten,
   isDonated,
@@ -28,24 +28,33 @@ import {
 import { right } from "../compose/bits.js";
 import { handChain, sameBits } from "./lars-step-support.js";
 import { kernelArena } from "../../src/kernels/kernelMemory.js";
+import { compiledMinValues, wasmMath } from "../../src/kernels/compiledStep.js";
+import { applyStepWith } from "../../src/core/step.js";
+import type { CompiledMath } from "../../src/core/transform.js";
 import { makeLeaf, prng, snapshot, type LeafSpec, type View } from "../support/trees.js";
 
-/** lars(o) with a spy on its accelerated step: `taken` counts the steps it ran, `declined` those it left. */
-const spied = (o: LarsOptions) => {
-  const opt = lars(o);
-  const accelerated = opt.accelerated;
-  if (accelerated === undefined) throw new Error("lars() has no accelerated step on this host");
-  const calls = { taken: 0, declined: 0 };
-  const wrapped: GradientTransformation<ChainState> = {
-    ...opt,
-    accelerated: (g, s, p, d) => {
-      const r = accelerated(g, s, p, d);
-      calls[r === undefined ? "declined" : "taken"]++;
-      return r;
-    },
-  };
-  return { opt: wrapped, calls };
+/** The executor's steps: `taken` counts those it ran (a Right or a Left), `declined` those it left to the JavaScript. */
+const calls = { taken: 0, declined: 0 };
+const spiedMath: CompiledMath = {
+  ...wasmMath,
+  applyStep: (...args) => {
+    const r = wasmMath.applyStep(...args);
+    calls[r === undefined ? "declined" : "taken"]++;
+    return r;
+  },
 };
+/** applyStep through the spied executor, and the JavaScript path. */
+const compiledStep = applyStepWith(spiedMath);
+const jsStep = applyStepWith(undefined);
+/** lars(o), the counts reset. */
+const spied = (o: LarsOptions): { opt: GradientTransformation<ChainState>; calls: typeof calls } => {
+  calls.taken = 0;
+  calls.declined = 0;
+  return { opt: lars(o), calls };
+};
+let minValues = 0;
+beforeAll(() => void (minValues = compiledMinValues(0))); // steps of every size take the WebAssembly
+afterAll(() => void compiledMinValues(minValues));
 
 /** Which leaves of `out` live in the storage (buffer) of the same leaf of `input` (donation reused it). */
 const reusedStorage = (input: readonly Leaf[], out: unknown): boolean[] =>
@@ -170,11 +179,11 @@ const hyperArb: fc.Arbitrary<LarsOptions> = fc
     return scaleClip === null ? withNesterov : { ...withNesterov, scaleClip };
   });
 
-describe("lars()'s accelerated step (WebAssembly) == the generic fused path, bit for bit", () => {
-  it("is attached to lars() on this host", () => {
-    expect(lars({ lr: 0.1, momentum: 0.9, weightDecay: 5e-4 }).accelerated).toBeTypeOf("function");
-    expect(handChain({ lr: 0.1 }).accelerated).toBeUndefined();
-    expect(lars({ lr: -1 }).accelerated).toBeUndefined(); // invalid options: the failing transformation
+describe("lars() through the generated WebAssembly == its chain in JavaScript, bit for bit", () => {
+  it("lars() is its chain: fused, with no step of its own", () => {
+    const opt = lars({ lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
+    expect(opt.fusable).toBeDefined();
+    expect(Object.keys(opt).sort()).toEqual(Object.keys(handChain({ lr: 0.1 })).sort());
   });
 
   it("params, momentum buffers, ratios, counts, lr over 1–3 steps, any views, donated or not", () => {
@@ -190,7 +199,7 @@ describe("lars()'s accelerated step (WebAssembly) == the generic fused path, bit
         (plan, o, steps, donate, traceView, residency, seed) => {
           const fast = spied(o);
           const generic = handChain(o);
-          // resident: the accelerated path's params (and grads) placed in kernel memory (kernelTree)
+          // resident: the compiled path's params (and grads) placed in kernel memory (kernelTree)
           const placed = (tree: Tree, yes: boolean) => (yes ? right(kernelTree(tree)) : tree);
           let [pFast, pGen] = [placed(paramsOf(plan, seed), residency !== "none"), paramsOf(plan, seed)];
           let sFast = fast.opt.init(pFast);
@@ -212,14 +221,14 @@ describe("lars()'s accelerated step (WebAssembly) == the generic fused path, bit
             const genTraceIn = (stateGen[1] as { trace: Tree | null }).trace;
             const genLeaves = { params: leafList(pGen), trace: genTraceIn === null ? [] : leafList(genTraceIn) };
             const taken = fast.calls.taken;
-            const a = applyStep(fast.opt, grads, stateFast, pFast, { donate });
-            const b = applyStep(generic, gradsOf(plan, seed + 1 + t), stateGen, pGen, { donate });
+            const a = compiledStep(fast.opt, grads, stateFast, pFast, { donate });
+            const b = jsStep(generic, gradsOf(plan, seed + 1 + t), stateGen, pGen, { donate });
             expect(E.isRight(a)).toBe(E.isRight(b));
             if (E.isLeft(a) || E.isLeft(b)) {
               expect(a).toEqual(b); // the same Left (e.g. an overflow to Inf made a norm non-finite)
               return;
             }
-            expect(fast.calls.taken).toBe(taken + 1); // the kernel ran this step
+            expect(fast.calls.taken).toBe(taken + 1); // the WebAssembly ran this step
             if (!donate) expect(snapshot([pFast, stateFast, grads])).toBe(before); // inputs untouched
             sameBits(a.right[0], b.right[0]);
             sameBits(a.right[1], b.right[1]);
@@ -238,12 +247,14 @@ describe("lars()'s accelerated step (WebAssembly) == the generic fused path, bit
                   expect(reusedStorage(inputLeaves.trace, traces[2])).toEqual(reusedStorage(genLeaves.trace, traces[3]));
               }
             } else {
-              // resident params: new params and buffers in new regions of kernel memory; donated regions released
-              expect(leavesOf(a.right).every((leaf) => arena.holds(leaf))).toBe(true);
-              expect(sameArrays(inputLeaves.params, a.right[0]).some((same) => same)).toBe(false);
+              // resident params: new params and buffers in new regions of kernel memory (empty leaves: plain arrays, nothing
+              // to run); donated regions released
+              expect(leavesOf(a.right).every((leaf) => leaf.data.length === 0 || arena.holds(leaf))).toBe(true);
+              const full = (leaf: Leaf) => leaf.data.length > 0;
+              expect(sameArrays(inputLeaves.params, a.right[0]).some((same, i) => same && full(inputLeaves.params[i]!))).toBe(false);
               const takenBack = (leaf: Leaf) => arena.isSpare(leaf.data as Float32Array);
-              expect(inputLeaves.params.every((leaf) => takenBack(leaf) === donate)).toBe(true);
-              if (traces[0] !== null && t > 0 && !relaid) expect(inputLeaves.trace.every((leaf) => takenBack(leaf) === donate)).toBe(true);
+              expect(inputLeaves.params.filter(full).every((leaf) => takenBack(leaf) === donate)).toBe(true);
+              if (traces[0] !== null && t > 0 && !relaid) expect(inputLeaves.trace.filter(full).every((leaf) => takenBack(leaf) === donate)).toBe(true);
             }
             if (donate) expect(isDonated(pFast)).toBe(isDonated(pGen));
             [pFast, stateFast] = a.right;
@@ -263,15 +274,15 @@ describe("lars()'s accelerated step (WebAssembly) == the generic fused path, bit
       const s = fast.opt.init(params);
       const g = handChain(o).init(params);
       if (E.isLeft(s) || E.isLeft(g)) throw new Error("init failed");
-      const a = applyStep(fast.opt, grads, s.right, params);
-      const b = applyStep(handChain(o), grads, g.right, params);
+      const a = compiledStep(fast.opt, grads, s.right, params);
+      const b = jsStep(handChain(o), grads, g.right, params);
       expect(fast.calls.taken).toBe(1);
       sameBits(a, b);
     }
   });
 });
 
-describe("inputs the accelerated step does not take fall back to the generic path", () => {
+describe("inputs the WebAssembly does not take run the JavaScript; every Left is the JavaScript's", () => {
   const o = { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 };
   const tree = (values: number[], Array_: Float32ArrayConstructor | Float64ArrayConstructor = Float32Array): Tree => ({
     w: leafOf(Array_.from(values), [values.length]),
@@ -284,8 +295,8 @@ describe("inputs the accelerated step does not take fall back to the generic pat
     const grads = tree([0.1, 0.2, -0.3, 0, -0], Float64Array);
     const s = fast.opt.init(params);
     if (E.isLeft(s)) throw new Error(s.left.message);
-    const a = applyStep(fast.opt, grads, s.right, params);
-    const b = applyStep(handChain(o), grads, s.right, params);
+    const a = compiledStep(fast.opt, grads, s.right, params);
+    const b = jsStep(handChain(o), grads, s.right, params);
     expect(fast.calls).toEqual({ taken: 0, declined: 1 });
     expect(E.isRight(a)).toBe(true);
     sameBits(a, b);
@@ -303,16 +314,16 @@ describe("inputs the accelerated step does not take fall back to the generic pat
         const s0 = fast.opt.init(params);
         if (E.isLeft(s0)) throw new Error(s0.left.message);
         // a later step, so the momentum buffers are read too
-        const warm = applyStep(fast.opt, tree([0.5, 0.5, 0.5, 0.5, 0.5]), s0.right, tree([1, 1, 1, 1, 1]));
+        const warm = compiledStep(fast.opt, tree([0.5, 0.5, 0.5, 0.5, 0.5]), s0.right, tree([1, 1, 1, 1, 1]));
         if (E.isLeft(warm)) throw new Error(warm.left.message);
         const state = warm.right[1];
         const before = snapshot([params, grads, state]);
-        const a = applyStep(fast.opt, grads, state, params, { donate });
-        const b = applyStep(handChain(o), grads, state, params);
+        const a = compiledStep(fast.opt, grads, state, params, { donate });
+        const b = jsStep(handChain(o), grads, state, params);
         expect(E.isLeft(a)).toBe(true);
         expect(a).toEqual(b);
         expect(E.isLeft(a) && a.left.kind).toBe("NonFinite");
-        expect(fast.calls.declined).toBe(1);
+        expect(fast.calls).toEqual({ taken: 2, declined: 0 }); // the executor's Left, before anything was written
         expect(snapshot([params, grads, state])).toBe(before);
         expect(isDonated(params) || isDonated(state)).toBe(false);
       }
@@ -330,17 +341,17 @@ describe("inputs the accelerated step does not take fall back to the generic pat
     const otherTree = lars(o).init(tree([1, 2]));
     if (E.isLeft(otherTree)) throw new Error("init failed");
     for (const state of [other.right, badCount, otherTree.right, mine.right.slice(0, 3), null]) {
-      const a = applyStep(fast.opt, grads, state as ChainState, params);
-      const b = applyStep(handChain(o), grads, state as ChainState, params);
+      const a = compiledStep(fast.opt, grads, state as ChainState, params);
+      const b = jsStep(handChain(o), grads, state as ChainState, params);
       expect(E.isLeft(a)).toBe(true);
       expect(a).toEqual(b);
     }
     // donated: a second use of a donated state is StateReused, as on the generic path
-    const first = applyStep(fast.opt, grads, mine.right, tree([1, 2, 3]), { donate: true });
+    const first = compiledStep(fast.opt, grads, mine.right, tree([1, 2, 3]), { donate: true });
     expect(E.isRight(first)).toBe(true);
-    const again = applyStep(fast.opt, grads, mine.right, params);
+    const again = compiledStep(fast.opt, grads, mine.right, params);
     expect(E.isLeft(again) && again.left.kind).toBe("StateReused");
-    expect(fast.calls).toEqual({ taken: 1, declined: 6 });
+    expect(fast.calls).toEqual({ taken: 1, declined: 0 }); // the others are refused before any leaf is bound
   });
 
   it("a schedule that throws or returns a negative rate: the generic path's InvalidOption Left", () => {
@@ -350,8 +361,8 @@ describe("inputs the accelerated step does not take fall back to the generic pat
       const fast = spied({ ...o, lr });
       const s = fast.opt.init(params);
       if (E.isLeft(s)) throw new Error(s.left.message);
-      const a = applyStep(fast.opt, grads, s.right, params, { donate: true });
-      const b = applyStep(handChain({ ...o, lr }), grads, s.right, params);
+      const a = compiledStep(fast.opt, grads, s.right, params, { donate: true });
+      const b = jsStep(handChain({ ...o, lr }), grads, s.right, params);
       expect(E.isLeft(a) && a.left.kind).toBe("InvalidOption");
       expect(a).toEqual(b);
       expect(isDonated(params)).toBe(false);
