@@ -49,7 +49,7 @@ const isSymmetric = (x: Float64Array, n: number): boolean => {
  * cache (float64 copies of A and B besides), half of them when the product is symmetric: the same leaf twice as
  * A·Aᵀ, or as A·A of a symmetric A. `product` does the arithmetic: a transformation passes the one its
  * `UpdateContext` carries; without one, the installed executor's (`core/executor.ts`: the package entry installs the
- * kernels' WebAssembly), else the JavaScript {@link matrixProduct}. The same bits whichever runs.
+ * kernels' WebAssembly), else the core's JavaScript `matrixProduct`. The same bits whichever runs.
  * @example
  * matmul(x, x, { transposeB: true }) // Right(X·Xᵀ), the Gram matrix of X's rows
  */

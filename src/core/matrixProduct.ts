@@ -14,7 +14,7 @@ const DEPTH = 128;
  * (m×n): cᵢⱼ = Σₚ xᵢₚ·ytⱼₚ, each sum starting at +0 and adding one float64 product per term in increasing p (the
  * plain loop's bits). With `symmetric`, the caller knows c = cᵀ with the same terms in the same order (x·xᵀ, or x·x
  * for a symmetric x; then yt is x), so an implementation may compute the upper triangle and mirror it. x and yt are
- * only read. {@link matrixProduct} is the JavaScript one; a compiled executor may bring a faster one with the same
+ * only read. The core's `matrixProduct` is the JavaScript one; a compiled executor may bring a faster one with the same
  * bits (the kernels' WebAssembly), which transformations receive in their `UpdateContext`.
  */
 export type MatrixProduct = (x: Float64Array, yt: Float64Array, m: number, k: number, n: number, symmetric: boolean) => Float64Array;

@@ -63,14 +63,15 @@ export interface GradientTransformation<S = unknown> extends TransformSpec {
   readonly fusableTail?: FusableTail<S>;
 }
 
-/**
- * `head`: the members of a chain before its last run of fusable members, run on the gradient g in turn
- * (u = t_h(…t₁(g))), and that run as a step of its own from u: its `tail.begin` takes the chain's whole state, and its plan's `finish`
- * gives the chain's new state (the head's new states, then the run's). `held` is what the head's results hold (u, its
- * new states): a donating step must not overwrite any storage they view. A Left is the head's, as running it alone.
- * `context` (its grads being `grads`) is handed to the head's members, as `update`'s is.
- */
+/** A chain whose last run of members is fusable, split so that `applyStep` can fuse that run with p + u. */
 export interface FusableTail<S> {
+  /**
+   * The members of a chain before its last run of fusable members, run on the gradient g in turn
+   * (u = t_h(…t₁(g))), and that run as a step of its own from u: its `tail.begin` takes the chain's whole state, and
+   * its plan's `finish` gives the chain's new state (the head's new states, then the run's). `held` is what the head's
+   * results hold (u, its new states): a donating step must not overwrite any storage they view. A Left is the head's,
+   * as running it alone. `context` (its grads being `grads`) is handed to the head's members, as `update`'s is.
+   */
   head(grads: Tree, state: S, params: Tree, context?: UpdateContext): E.Either<OptimizerError, { readonly updates: Tree; readonly tail: Fusable<S>; readonly held: readonly unknown[] }>;
 }
 
@@ -79,12 +80,7 @@ export type AppliedStep<S> = readonly [params: Tree, state: S];
 
 /**
  * A compiled executor of whole steps in the expression form (the kernels' WebAssembly, say), handed to the core's
- * `applyStepWith` from outside the core. `applyStep` runs a step's bound members itself: it binds the leaves
- * (`bindLeaves`, with state storage of its choosing), runs every leaf's pass and returns the new params' leaves, in
- * leaf order, with exactly the bits of the generated JavaScript; or a member's Left; or undefined, having bound and
- * written nothing, for inputs it does not take (then the JavaScript loop runs). The pass reads u from
- * `trees.updates` (the gradient itself, or what a chain's head returned) and g from `grads`; `held` are leaves
- * results computed before the step hold (a chain's head's), whose storage must not be reclaimed.
+ * `applyStepWith` from outside the core (and installed for fused updates, `core/executor.ts`).
  */
 export interface CompiledMath {
   /**
@@ -92,6 +88,14 @@ export interface CompiledMath {
    * `update` (in the {@link UpdateContext}), so the transformations that multiply matrices use it.
    */
   readonly matrixProduct?: MatrixProduct;
+  /**
+   * One whole step (what `applyStep` asks first): binds the leaves (`bindLeaves`, with state storage of its
+   * choosing), runs every leaf's pass and returns the new params' leaves, in leaf order, with exactly the bits of the
+   * generated JavaScript; or a member's Left; or undefined, having bound and written nothing, for inputs it does not
+   * take (then the JavaScript loop runs). The pass reads u from `trees.updates` (the gradient itself, or what a
+   * chain's head returned) and g from `grads`; `held` are leaves results computed before the step hold (a chain's
+   * head's), whose storage must not be reclaimed.
+   */
   applyStep(
     math: readonly MemberMath[],
     trees: { readonly updates: Flat; readonly params: Flat },

@@ -51,7 +51,7 @@ export const scheduleProblem = (value: unknown): string | undefined => {
 };
 
 /**
- * The options of a schedule factory read as {@link readOptions} reads them, or a {@link refusedSchedule}.
+ * The options of a schedule factory read as the core's `readOptions` reads them, or a {@link refusedSchedule}.
  * @example
  * const o = scheduleOptions("constant", { value }, { value: required(aNumber) }); if (E.isLeft(o)) return o.left;
  */

@@ -29,6 +29,13 @@ export interface AdaptiveGradClipState {
   readonly kind: "adaptiveGradClip";
 }
 
+/** The units of a leaf: how many, and which one each element (by its row-major index) belongs to. */
+export interface ClipUnits {
+  readonly count: number;
+  /** the unit of the element at row-major index i */
+  readonly of: (i: number) => number;
+}
+
 /**
  * The unit of each element of a leaf of this shape, and the number of units: one unit for a leaf with at most one
  * extent above 1 (a bias, a scalar, a 1×n matrix: optax's "squeezed vectors"), otherwise one per index along `axis`.
@@ -40,7 +47,7 @@ export const unitsOf = (
   shape: readonly number[],
   axis: number,
   path: string,
-): E.Either<OptimizerError, { readonly count: number; readonly of: (i: number) => number }> => {
+): E.Either<OptimizerError, ClipUnits> => {
   try {
     if (!(Array.isArray(shape) && shape.every((d) => Number.isSafeInteger(d) && d >= 0)) || typeof axis !== "number")
       return E.left(optimizerError("InvalidOption", `adaptiveGradClip: ${showValue(shape)} is not a shape or ${showValue(axis)} not an axis`));
