@@ -85,9 +85,9 @@ const spare = (value: unknown, dead: Set<object>): void => {
   while (stack.length > 0 && dead.size > 0) {
     const v = stack.pop();
     if (!isObject(v) || ArrayBuffer.isView(v) || seen.has(v)) continue;
-    seen.add(v);
     dead.delete(v);
-    if (isView(v)) continue;
+    if (isView(v)) continue; // a leaf holds nothing more: no need to remember it was seen
+    seen.add(v);
     const built = builtFlat(v);
     if (built !== undefined) for (const leaf of built.leaves) dead.delete(leaf);
     else for (const item of Array.isArray(v) ? v : Object.values(v)) stack.push(item);
@@ -141,17 +141,29 @@ export const reusedError = (what: string, path?: string): OptimizerError =>
 
 /**
  * The storage a donating step may overwrite: for each donated leaf whose values are contiguous and whose buffer no
- * other leaf of the step's inputs touches, its dense values; any other leaf gets fresh storage. Storage in a
- * SharedArrayBuffer is never overwritten: other threads, and views through other buffer objects of the same
- * memory (a WebAssembly memory shows a new one after each grow), may see it, and a region of kernel memory
- * (kernelTree) belongs to its own array, not to a view of it.
+ * other leaf of the step's inputs (the donated ones and `otherLeaves`) touches, its dense values; any other leaf gets
+ * fresh storage. Storage in a SharedArrayBuffer is never overwritten: other threads, and views through other buffer
+ * objects of the same memory (a WebAssembly memory shows a new one after each grow), may see it, and a region of
+ * kernel memory (kernelTree) belongs to its own array, not to a view of it.
  */
-export const reusableStorage = (donatedLeaves: readonly Leaf[], allLeaves: readonly Leaf[]): Map<Leaf, FloatArray> => {
-  const users = new Map<ArrayBufferLike, number>();
-  for (const leaf of allLeaves) users.set(leaf.data.buffer, (users.get(leaf.data.buffer) ?? 0) + 1);
+const reusableStorage = (donatedLeaves: readonly Leaf[], otherLeaves: readonly Leaf[]): Map<Leaf, FloatArray> => {
+  // the buffers some input leaf uses, and those that more than one uses: one Set operation per leaf (a count per
+  // buffer in a Map, a get and a set per leaf, was a third of a 1000-leaf donated step)
+  const used = new Set<ArrayBufferLike>();
+  const sharedByTwo = new Set<ArrayBufferLike>();
+  const count = (buffer: ArrayBufferLike) => {
+    const before = used.size;
+    used.add(buffer);
+    if (used.size === before) sharedByTwo.add(buffer);
+  };
+  const buffers = donatedLeaves.map((leaf) => leaf.data.buffer); // read once: `.buffer` is not free
+  for (let i = 0; i < buffers.length; i++) count(buffers[i]!);
+  for (let i = 0; i < otherLeaves.length; i++) count(otherLeaves[i]!.data.buffer);
   const out = new Map<Leaf, FloatArray>();
-  for (const leaf of donatedLeaves) {
-    if (users.get(leaf.data.buffer) !== 1 || isShared(leaf.data.buffer)) continue;
+  for (let i = 0; i < donatedLeaves.length; i++) {
+    const buffer = buffers[i]!;
+    if (sharedByTwo.has(buffer) || isShared(buffer)) continue; // another leaf (or the same one given twice) uses it
+    const leaf = donatedLeaves[i]!;
     if (isRowMajor(leaf)) out.set(leaf, denseValues(leaf));
   }
   return out;
@@ -163,5 +175,6 @@ export const reusableStorage = (donatedLeaves: readonly Leaf[], allLeaves: reado
  */
 export const donatedStorage = (params: Flat, grads: Flat, state: unknown, held: readonly unknown[] = []): Map<Leaf, FloatArray> => {
   const stateLeaves = leavesOf(state);
-  return reusableStorage([...params.leaves, ...stateLeaves], [...params.leaves, ...grads.leaves, ...stateLeaves, ...leavesOf(held)]);
+  const heldLeaves = held.length === 0 ? [] : leavesOf(held);
+  return reusableStorage([...params.leaves, ...stateLeaves], heldLeaves.length === 0 ? grads.leaves : [...grads.leaves, ...heldLeaves]);
 };
