@@ -148,7 +148,7 @@ export const reusedError = (what: string, path?: string): OptimizerError =>
  */
 const reusableStorage = (donatedLeaves: readonly Leaf[], otherLeaves: readonly Leaf[]): Map<Leaf, FloatArray> => {
   // the buffers some input leaf uses, and those that more than one uses: one Set operation per leaf (a count per
-  // buffer in a Map, a get and a set per leaf, was a third of a 1000-leaf donated step)
+  // buffer in a Map, a get and a set per leaf, cost 0.2-0.3 ms more of a 1000-leaf adamw step, 1.9 ms, loaded machine)
   const used = new Set<ArrayBufferLike>();
   const sharedByTwo = new Set<ArrayBufferLike>();
   const count = (buffer: ArrayBufferLike) => {
