@@ -102,12 +102,21 @@ export const leavesOf = (value: unknown): Leaf[] => {
 };
 
 /**
+ * A donating step's walk of its old state ({@link donatedStorage}'s): the state and every leaf and holder of one in it
+ * ({@link holdersOf}), so that {@link markDonated} need not walk it again (a 1000-leaf state: a Set operation per leaf).
+ */
+export interface StateWalk {
+  state?: unknown;
+  holders?: Set<object>;
+}
+
+/**
  * Marks the trees handed over to a step as donated: every leaf, and every record or array that holds one, except
  * those the step's results still hold (a transformation may return an unchanged part of its state).
  */
-export const markDonated = (handedOver: readonly unknown[], kept: readonly unknown[]): void => {
-  const dead = new Set<object>();
-  for (const h of handedOver) holdersOf(h, dead);
+export const markDonated = (handedOver: readonly unknown[], kept: readonly unknown[], walk: StateWalk = {}): void => {
+  const dead = walk.holders ?? new Set<object>(); // what the step's donatedStorage found in the state, not walked again
+  for (const h of handedOver) if (walk.holders === undefined || h !== walk.state) holdersOf(h, dead);
   for (const k of kept) spare(k, dead);
   for (const x of dead) {
     const life = lifeOf(x);
@@ -173,8 +182,12 @@ const reusableStorage = (donatedLeaves: readonly Leaf[], otherLeaves: readonly L
  * The storage a donating step may overwrite: the old params' and state's leaves that nothing else in the step's inputs
  * shares, nor anything in `held` (what results computed before the step's pass hold: a chain's head's updates and states).
  */
-export const donatedStorage = (params: Flat, grads: Flat, state: unknown, held: readonly unknown[] = []): Map<Leaf, FloatArray> => {
-  const stateLeaves = leavesOf(state);
+export const donatedStorage = (params: Flat, grads: Flat, state: unknown, held: readonly unknown[] = [], walk: StateWalk = {}): Map<Leaf, FloatArray> => {
+  const holders = new Set<object>();
+  holdersOf(state, holders);
+  const stateLeaves = [...holders].filter(isView);
+  walk.state = state;
+  walk.holders = holders; // markDonated adds the params' holders to it: the state is not walked twice
   const heldLeaves = held.length === 0 ? [] : leavesOf(held);
   return reusableStorage([...params.leaves, ...stateLeaves], heldLeaves.length === 0 ? grads.leaves : [...grads.leaves, ...heldLeaves]);
 };

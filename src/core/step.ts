@@ -6,7 +6,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { applyUpdates } from "./apply.js";
-import { donatedStorage, leavesOf, markDonated } from "./donation.js";
+import { donatedStorage, leavesOf, markDonated, type StateWalk } from "./donation.js";
 import { bindLeaves, BLOCK, freshStorage, mathRunner, planLeaves, stepTrees } from "./elementwise.js";
 import { optimizerError, showValue, type OptimizerError } from "./errors.js";
 import { isTransformation } from "./options.js";
@@ -55,12 +55,13 @@ export const applyStepWith =
     } catch (e) {
       return E.left(optimizerError("InvalidOption", `applyStep: reading option donate threw ${showValue(e)}`));
     }
+    const walk: StateWalk | undefined = donate ? {} : undefined; // what a fused step's donation finds in the state, marked after
     const result = opt.fusable
-      ? fusedStep(opt, opt.fusable, compiled, grads, state, params, donate)
+      ? fusedStep(opt, opt.fusable, compiled, grads, state, params, walk)
       : opt.fusableTail
-        ? tailStep(opt, opt.fusableTail, compiled, grads, state, params, donate)
+        ? tailStep(opt, opt.fusableTail, compiled, grads, state, params, walk)
         : updateThenApply(opt, grads, state, params, compiled?.matrixProduct);
-    if (donate && E.isRight(result)) markDonated([params, state], [...result.right, grads]);
+    if (walk !== undefined && E.isRight(result)) markDonated([params, state], [...result.right, grads], walk);
     return result;
   };
 
@@ -96,13 +97,13 @@ const fusedStep = <S>(
   gradTree: Tree,
   state: S,
   paramTree: Tree,
-  donate: boolean,
+  donation: StateWalk | undefined,
 ): E.Either<OptimizerError, AppliedStep<S>> => {
   const grads = flatten(gradTree);
   if (E.isLeft(grads)) return grads;
   const params = flattenLike(grads.right, paramTree, ["grads", "params"]);
   if (E.isLeft(params)) return params;
-  const step = plannedStep(fusable, compiled, { updates: grads.right, params: params.right }, grads.right, state, donate, []);
+  const step = plannedStep(fusable, compiled, { updates: grads.right, params: params.right }, grads.right, state, donation, []);
   return referenceLeft(opt, step, gradTree, state, paramTree);
 };
 
@@ -118,7 +119,7 @@ const tailStep = <S>(
   gradTree: Tree,
   state: S,
   paramTree: Tree,
-  donate: boolean,
+  donation: StateWalk | undefined,
 ): E.Either<OptimizerError, AppliedStep<S>> => {
   const matrixProduct = compiled?.matrixProduct;
   const head = split.head(gradTree, state, paramTree, matrixProduct === undefined ? undefined : { grads: gradTree, matrixProduct });
@@ -127,7 +128,7 @@ const tailStep = <S>(
   const checked = stepTrees(updates, paramTree, { grads: gradTree });
   if (E.isLeft(checked)) return checked;
   const { trees, grads } = checked.right;
-  const step = plannedStep(tail, compiled, { updates: trees.updates, params: trees.params! }, grads, state, donate, held);
+  const step = plannedStep(tail, compiled, { updates: trees.updates, params: trees.params! }, grads, state, donation, held);
   return referenceLeft(opt, step, gradTree, state, paramTree);
 };
 
@@ -141,13 +142,13 @@ const plannedStep = <S>(
   trees: { readonly updates: Flat; readonly params: Flat },
   grads: Flat,
   state: S,
-  donate: boolean,
+  donation: StateWalk | undefined,
   held: readonly unknown[],
 ): E.Either<OptimizerError, AppliedStep<S>> => {
   const { params } = trees;
   const plan = fusable.begin(state, trees);
   if (E.isLeft(plan)) return plan;
-  const reusable = donate ? donatedStorage(params, grads, state, held) : undefined;
+  const reusable = donation ? donatedStorage(params, grads, state, held, donation) : undefined;
   const storage = reusable ? (old: Leaf) => reusable.get(old) ?? freshStorage(old) : freshStorage;
   const math = plan.right.math;
   const fromGrads = trees.updates === grads;
