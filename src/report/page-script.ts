@@ -172,6 +172,14 @@ export const PAGE_SCRIPT = String.raw`
     [line("\u03b3", "#d9822b", "gamma")],
     { gamma: { auto: true } }, [axis("gamma", "trust ratio \u03b3", 3)],
     leafColumns(0, [FIELDS[2]], finiteOrNull));
+  // a leaf whose optimizer keeps no trust ratio (sgd, adam, a group without one) says so instead of an empty chart
+  function showGamma(i) {
+    var columns = leafColumns(i, [FIELDS[2]], finiteOrNull);
+    gammaChart.setData([xs].concat(columns));
+    var any = columns[0].some(function (v) { return v !== null; });
+    $("gamma-title").textContent = any ? "trust ratio \u03b3" : "trust ratio \u03b3: none recorded for this leaf (its optimizer keeps none)";
+  }
+  showGamma(0);
 
   var leafSelect = $("leaf-select");
   leaves.forEach(function (leaf, i) {
@@ -180,7 +188,7 @@ export const PAGE_SCRIPT = String.raw`
   leafSelect.addEventListener("change", function () {
     var i = Number(leafSelect.value);
     normsChart.setData([xs].concat(leafColumns(i, normFields, positiveOrNull)));
-    gammaChart.setData([xs].concat(leafColumns(i, [FIELDS[2]], finiteOrNull)));
+    showGamma(i);
   });
 
   window.addEventListener("resize", function () {

@@ -37,7 +37,9 @@ export const renderReportHtml = (data: ReportData, assets: ReportAssets): string
   const last = steps[steps.length - 1]?.step ?? 0;
   const summary =
     `${steps.length} recorded steps (${first}–${last}) · ${leaves.length} leaves · ` +
-    `final loss ${lastFinite(steps.map((s) => s.loss))} · final batch accuracy ${lastFinite(steps.map((s) => s.accuracy))}`;
+    `final loss ${lastFinite(steps.map((s) => s.loss))}` +
+    // a run that records no accuracy (TF.js's fit gives the loss alone) does not show an empty one
+    (steps.some((s) => s.accuracy !== null) ? ` · final batch accuracy ${lastFinite(steps.map((s) => s.accuracy))}` : "");
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -69,7 +71,7 @@ export const renderReportHtml = (data: ReportData, assets: ReportAssets): string
 <div class="controls"><label for="leaf-select">leaf</label><select id="leaf-select"></select></div>
 <div class="grid">
 <div class="chart"><h3>‖p‖, ‖g‖, ‖update‖, ‖momentum‖</h3><div id="chart-norms"></div></div>
-<div class="chart"><h3>trust ratio γ</h3><div id="chart-gamma"></div></div>
+<div class="chart"><h3 id="gamma-title">trust ratio γ</h3><div id="chart-gamma"></div></div>
 </div>
 </section>
 

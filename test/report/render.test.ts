@@ -96,6 +96,17 @@ describe("renderReport", () => {
     expect(page.match(/<\/script>/g)).toHaveLength(3);
   });
 
+  test("the summary shows the final batch accuracy only when the run recorded one", () => {
+    const withAccuracy = syntheticReport();
+    const without = { ...withAccuracy, steps: withAccuracy.steps.map((s) => ({ ...s, accuracy: null })) };
+    const a = renderReport(withAccuracy);
+    const b = renderReport(without);
+    if (E.isLeft(a) || E.isLeft(b)) throw new Error("render failed");
+    expect(a.right).toContain("final batch accuracy 0.");
+    expect(b.right).toContain("final loss ");
+    expect(b.right).not.toContain("final batch accuracy");
+  });
+
   test.prop([fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 1, max: 60 }), fc.integer({ min: 1, max: 5 })], {
     numRuns: 10,
   })("embeds exactly the data it was given, and the same data gives the same bytes", (seed, steps, every) => {

@@ -173,6 +173,14 @@ describe.skipIf(!hasChromium)(suiteName, () => {
     }
   });
 
+  it("a leaf without a trust ratio says so above its γ chart instead of an empty chart", async () => {
+    const last = data.leaves.length - 1; // the synthetic run's last leaf records no γ
+    await page.locator("#leaf-select").selectOption(String(last));
+    expect(await page.locator("#gamma-title").textContent()).toContain("none recorded for this leaf");
+    await page.locator("#leaf-select").selectOption("0");
+    expect(await page.locator("#gamma-title").textContent()).toBe("trust ratio γ");
+  });
+
   it("saves a screenshot to out/report.png", async () => {
     await page.locator("#leaf-select").selectOption("0");
     await page.locator("#step-slider").fill(String(Math.round(data.steps.length * 0.4)));
