@@ -8,6 +8,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { builtFlat, isFlatKey, rememberFlat } from "./builtTrees.js";
 import { isDonated, reusedError } from "./donation.js";
 import { optimizerError, showPath, showValue, type OptimizerError } from "./errors.js";
+import { arrayPath, recordPath } from "./paths.js";
 import { dtypeOf, type Leaf } from "./leaf.js";
 import { refusalOf } from "./refusedLeaf.js";
 
@@ -87,8 +88,6 @@ const leafProblem = (x: { data: unknown; shape: unknown; stride: unknown; offset
 const invalid = (path: string, what: string): OptimizerError =>
   optimizerError("InvalidTree", `${showPath(path)} ${what}`, { path });
 
-const joinKey = (prefix: string, key: string): string => (prefix === "" ? key : `${prefix}.${key}`);
-const joinIndex = (prefix: string, i: number): string => `${prefix}[${i}]`;
 
 /**
  * Takes a tree apart into its structure and its leaves (depth first, sorted keys).
@@ -221,7 +220,7 @@ const flattenAnew = (tree: unknown): E.Either<OptimizerError, Flat> => {
       if (frame.next < frame.length) {
         const i = frame.next++;
         const key = frame.keys === null ? undefined : frame.keys[i]!;
-        const path = key === undefined ? joinIndex(frame.path, i) : joinKey(frame.path, key);
+        const path = key === undefined ? arrayPath(frame.path, i) : recordPath(frame.path, key);
         at = path; // reading the child may run a getter
         const child = enter(frame.node[key ?? i], path);
         if (child === undefined) continue; // a record or array: its frame is on top now
@@ -397,7 +396,7 @@ export const sameStructure = (
     };
     const pathOf = (stack: readonly Pair[]): string => {
       let path = "";
-      for (const { x, i } of stack) path = x.t === "record" ? joinKey(path, x.keys[i - 1]!) : joinIndex(path, i - 1);
+      for (const { x, i } of stack) path = x.t === "record" ? recordPath(path, x.keys[i - 1]!) : arrayPath(path, i - 1);
       return path;
     };
     if (a === b) return E.right(undefined);

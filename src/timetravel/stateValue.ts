@@ -70,8 +70,4 @@ export const leafProblem = (value: { data: unknown; shape: unknown; stride: unkn
   return undefined;
 };
 
-/** The path of a record entry: `key` at the root, `parent.key` below it. */
-export const recordPath = (parent: string, key: string): string => (parent === "" ? key : `${parent}.${key}`);
-
-/** The path of an array element: `[i]` at the root, `parent[i]` below it. */
-export const arrayPath = (parent: string, index: number): string => `${parent}[${index}]`;
+export { arrayPath, recordPath } from "../core/paths.js";

@@ -6,6 +6,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { failing } from "../core/elementwise.js";
 import { optimizerError, showPath, type OptimizerError } from "../core/errors.js";
 import { identity } from "../core/identity.js";
+import { arrayPath, recordPath } from "../core/paths.js";
 import type { Leaf } from "../core/leaf.js";
 import { refusingThrows } from "../core/options.js";
 import type { GradientTransformation } from "../core/transform.js";
@@ -64,7 +65,7 @@ const toLabels = (mask: MaskTree): E.Either<OptimizerError, LabelTree> => {
     const frame = stack[stack.length - 1]!;
     if (frame.next < frame.children.length) {
       const i = frame.next++;
-      const child = enter(frame.children[i], frame.keys === null ? `${frame.path}[${i}]` : frame.path === "" ? frame.keys[i]! : `${frame.path}.${frame.keys[i]}`);
+      const child = enter(frame.children[i], frame.keys === null ? arrayPath(frame.path, i) : recordPath(frame.path, frame.keys[i]!));
       if (child === undefined) continue; // a record or array: its frame is on top now
       if (E.isLeft(child)) return child;
       frame.labels.push(child.right);

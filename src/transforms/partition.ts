@@ -7,6 +7,7 @@ import { failing, stateOfKind } from "../core/elementwise.js";
 import { aRecord, readOptions, refusingThrows, required, transformations, type OptionType } from "../core/options.js";
 import { optimizerError, showPath, showValue, type OptimizerError } from "../core/errors.js";
 import type { Leaf } from "../core/leaf.js";
+import { arrayPath, recordPath } from "../core/paths.js";
 import { specOf, type GradientTransformation, type Step, type UpdateContext } from "../core/transform.js";
 import { flatten, flattenLike, frozenRecord, unflatten, type Flat, type Tree } from "../core/tree.js";
 
@@ -49,10 +50,10 @@ const labelPaths = (labels: LabelTree): E.Either<OptimizerError, Map<string, str
     if (visited > MAX_LABEL_NODES)
       return E.left(optimizerError("InvalidTree", `the labels have more than ${MAX_LABEL_NODES} records and arrays: a label tree inside itself (a cycle)?`));
     if (typeof node === "object" && node !== null) {
-      if (Array.isArray(node)) for (let i = node.length - 1; i >= 0; i--) stack.push([node[i], `${path}[${i}]`]);
+      if (Array.isArray(node)) for (let i = node.length - 1; i >= 0; i--) stack.push([node[i], arrayPath(path, i)]);
       else {
         const keys = Object.keys(node).sort();
-        for (let k = keys.length - 1; k >= 0; k--) stack.push([(node as Record<string, unknown>)[keys[k]!], path === "" ? keys[k]! : `${path}.${keys[k]}`]);
+        for (let k = keys.length - 1; k >= 0; k--) stack.push([(node as Record<string, unknown>)[keys[k]!], recordPath(path, keys[k]!)]);
       }
       continue;
     }
