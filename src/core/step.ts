@@ -12,7 +12,7 @@ import { optimizerError, showValue, type OptimizerError } from "./errors.js";
 import { isTransformation } from "./options.js";
 import { denseValues, dtypeOf, leafOf, type FloatArray, type Leaf } from "./leaf.js";
 import type { MatrixProduct } from "./matrixProduct.js";
-import type { AppliedStep, BlockKernel, CompiledMath, Fusable, FusableTail, GradientTransformation } from "./transform.js";
+import type { AppliedStep, BlockKernel, CompiledMath, Fusable, FusableTail, GradientTransformation, UpdateContext } from "./transform.js";
 import { flatten, flattenLike, unflatten, type Flat, type Tree } from "./tree.js";
 
 /** Options of {@link applyStep}. */
@@ -65,9 +65,13 @@ export const applyStepWith =
     return result;
   };
 
+/** The context an update run by `applyStep` gets: the executor's matrix product, if it has one (the same bits as without). */
+const contextFor = (grads: Tree, matrixProduct: MatrixProduct | undefined): UpdateContext | undefined =>
+  matrixProduct === undefined ? undefined : { grads, matrixProduct };
+
 /** `update` (handed the executor's matrix product, if any: the same bits as without it), then `applyUpdates`. */
 const updateThenApply = <S>(opt: GradientTransformation<S>, grads: Tree, state: S, params: Tree, matrixProduct: MatrixProduct | undefined): E.Either<OptimizerError, AppliedStep<S>> => {
-  const step = opt.update(grads, state, params, matrixProduct === undefined ? undefined : { grads, matrixProduct });
+  const step = opt.update(grads, state, params, contextFor(grads, matrixProduct));
   if (E.isLeft(step)) return step;
   const next = applyUpdates(params, step.right[0]);
   return E.isLeft(next) ? next : E.right([next.right, step.right[1]] as const);
@@ -121,8 +125,7 @@ const tailStep = <S>(
   paramTree: Tree,
   donation: StateWalk | undefined,
 ): E.Either<OptimizerError, AppliedStep<S>> => {
-  const matrixProduct = compiled?.matrixProduct;
-  const head = split.head(gradTree, state, paramTree, matrixProduct === undefined ? undefined : { grads: gradTree, matrixProduct });
+  const head = split.head(gradTree, state, paramTree, contextFor(gradTree, compiled?.matrixProduct));
   if (E.isLeft(head)) return head;
   const { updates, tail, held } = head.right;
   const checked = stepTrees(updates, paramTree, { grads: gradTree });
