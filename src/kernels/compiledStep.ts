@@ -2,11 +2,12 @@
  * Whole `applyStep`s of any chain in the expression form through generated WebAssembly ({@link passModule}): the
  * {@link CompiledMath} the public `applyStep` hands the core. Per step, for float32 trees: every member binds every
  * leaf (its norms, its checks, its state storage) before anything is written; arrays already in kernel memory
- * (`kernelTree`, or a resident step's results) are read and written where they are, others are staged (copied into
- * a scratch region, and the outputs copied out); one call of the chain's generated pass per leaf. A params leaf in
- * kernel memory gets its new value and its new state in new regions of kernel memory (with donation, the old regions
- * are taken back once the step is done, so donated steps alternate between two sets of regions); other leaves get
- * fresh arrays, or the donated ones. Float64 trees, a host without WebAssembly, a module the host refuses to
+ * (`kernelTree`, or an earlier step's results) are read and written where they are, others are staged (copied into
+ * a scratch region); one call of the chain's generated pass per leaf. Every leaf gets its new value and its new state
+ * in new regions of kernel memory, wherever its params were (so from the second step of a loop on, only the fresh
+ * gradients are copied in): with donation, the old regions are taken back once the step is done, so donated steps
+ * alternate between two sets of regions; past the arena's owned budget (a loop that neither donates nor yields to the
+ * event loop, whose dead results the garbage collector cannot hand back) results are fresh arrays, or the donated ones. Float64 trees, a host without WebAssembly, a module the host refuses to
  * compile, and a scratch region that does not fit run the generated JavaScript instead: the same bits
  * (test/kernels/compiled-step.test.ts).
  *
@@ -367,7 +368,8 @@ export const wasmMath: CompiledMath = {
     const inputs = placeInputs(a, pass, bodies, trees.updates, grads, trees.params); // u: g, or a chain's head's updates
     if (inputs === undefined) return undefined;
     try {
-      const resident = trees.params.leaves.map((leaf) => a.addressOf(leaf) !== undefined && sizeOf(leaf.shape) > 0);
+      // every non-empty result goes to kernel memory (budget permitting), so the next step reads it in place
+      const resident = trees.params.leaves.map((leaf) => sizeOf(leaf.shape) > 0);
       const fresh: Float32Array[] = []; // regions handed out for this step
       const olds: Leaf[] = []; // the old state leaves the step replaces
       const storage = (old: Leaf, i: number): FloatArray => {

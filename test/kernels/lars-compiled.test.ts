@@ -27,7 +27,7 @@ import {
 } from "larch";
 import { right } from "../compose/bits.js";
 import { handChain, sameBits } from "./lars-step-support.js";
-import { kernelArena } from "../../src/kernels/kernelMemory.js";
+import { createKernelMemory, KernelArena, kernelArena, swapKernelArena } from "../../src/kernels/kernelMemory.js";
 import { compiledMinValues, wasmMath } from "../../src/kernels/compiledStep.js";
 import { applyStepWith } from "../../src/core/step.js";
 import type { CompiledMath } from "../../src/core/transform.js";
@@ -194,71 +194,82 @@ describe("lars() through the generated WebAssembly == its chain in JavaScript, b
         fc.integer({ min: 1, max: 3 }),
         fc.boolean(),
         fc.option(viewArb),
-        fc.constantFrom("none", "params", "params and grads"),
+        fc.constantFrom("none", "none, no room", "params", "params and grads"),
         fc.integer(),
         (plan, o, steps, donate, traceView, residency, seed) => {
           const fast = spied(o);
           const generic = handChain(o);
           // resident: the compiled path's params (and grads) placed in kernel memory (kernelTree)
           const placed = (tree: Tree, yes: boolean) => (yes ? right(kernelTree(tree)) : tree);
-          let [pFast, pGen] = [placed(paramsOf(plan, seed), residency !== "none"), paramsOf(plan, seed)];
+          let [pFast, pGen] = [placed(paramsOf(plan, seed), residency.startsWith("params")), paramsOf(plan, seed)];
           let sFast = fast.opt.init(pFast);
           let sGen = generic.init(pGen);
           if (E.isLeft(sFast) || E.isLeft(sGen)) throw new Error("init failed");
           let stateFast = sFast.right;
           let stateGen = sGen.right;
-          for (let t = 0; t < steps; t++) {
-            const grads = placed(gradsOf(plan, seed + 1 + t), residency === "params and grads");
-            const relaid = t > 0 && traceView !== null && (stateFast[1] as { trace: Tree | null }).trace !== null;
-            if (relaid) {
-              // a momentum buffer handed in as a strided view
-              const m = stateFast[1] as { kind: string; count: number; trace: Tree };
-              stateFast = Object.freeze([stateFast[0], Object.freeze({ ...m, trace: relayout(m.trace, traceView) }), stateFast[2], stateFast[3]]);
-            }
-            const before = donate ? "" : snapshot([pFast, stateFast, grads]);
-            const traceIn = (stateFast[1] as { trace: Tree | null }).trace;
-            const inputLeaves = { params: leafList(pFast), trace: traceIn === null ? [] : leafList(traceIn) };
-            const genTraceIn = (stateGen[1] as { trace: Tree | null }).trace;
-            const genLeaves = { params: leafList(pGen), trace: genTraceIn === null ? [] : leafList(genTraceIn) };
-            const taken = fast.calls.taken;
-            const a = compiledStep(fast.opt, grads, stateFast, pFast, { donate });
-            const b = jsStep(generic, gradsOf(plan, seed + 1 + t), stateGen, pGen, { donate });
-            expect(E.isRight(a)).toBe(E.isRight(b));
-            if (E.isLeft(a) || E.isLeft(b)) {
-              expect(a).toEqual(b); // the same Left (e.g. an overflow to Inf made a norm non-finite)
-              return;
-            }
-            expect(fast.calls.taken).toBe(taken + 1); // the WebAssembly ran this step
-            if (!donate) expect(snapshot([pFast, stateFast, grads])).toBe(before); // inputs untouched
-            sameBits(a.right[0], b.right[0]);
-            sameBits(a.right[1], b.right[1]);
-            expect(Object.keys((a.right[1][2] as { ratios: object }).ratios)).toEqual(
-              Object.keys((b.right[1][2] as { ratios: object }).ratios),
-            );
-            expect(frozenness(a.right)).toEqual(frozenness(b.right));
-            expect(a.right[1][0]).toBe(b.right[1][0]); // addWeightDecay's constant record, passed through
-            const traces = [stateFast, stateGen, a.right[1], b.right[1]].map((s) => (s[1] as { trace: Tree | null }).trace);
-            if (residency === "none") {
-              expect(leavesOf(a.right).some((leaf) => arena.holds(leaf))).toBe(false);
-              if (donate) {
-                // the same storage reused as on the generic path
-                expect(reusedStorage(inputLeaves.params, a.right[0])).toEqual(reusedStorage(genLeaves.params, b.right[0]));
-                if (traces[2] !== null && !relaid)
-                  expect(reusedStorage(inputLeaves.trace, traces[2])).toEqual(reusedStorage(genLeaves.trace, traces[3]));
+          // "no room": a kernel memory with no room for results (its owned budget spent), so plain params give plain results
+          const room = residency === "none, no room" ? new KernelArena(createKernelMemory(1 << 16)!) : arena;
+          room.ownedBudget = residency === "none, no room" ? 0 : room.ownedBudget;
+          const previous = swapKernelArena(room);
+          try {
+            for (let t = 0; t < steps; t++) {
+              const grads = placed(gradsOf(plan, seed + 1 + t), residency === "params and grads");
+              const relaid = t > 0 && traceView !== null && (stateFast[1] as { trace: Tree | null }).trace !== null;
+              if (relaid) {
+                // a momentum buffer handed in as a strided view
+                const m = stateFast[1] as { kind: string; count: number; trace: Tree };
+                stateFast = Object.freeze([stateFast[0], Object.freeze({ ...m, trace: relayout(m.trace, traceView) }), stateFast[2], stateFast[3]]);
               }
-            } else {
-              // resident params: new params and buffers in new regions of kernel memory (empty leaves: plain arrays, nothing
-              // to run); donated regions released
-              expect(leavesOf(a.right).every((leaf) => leaf.data.length === 0 || arena.holds(leaf))).toBe(true);
-              const full = (leaf: Leaf) => leaf.data.length > 0;
-              expect(sameArrays(inputLeaves.params, a.right[0]).some((same, i) => same && full(inputLeaves.params[i]!))).toBe(false);
-              const takenBack = (leaf: Leaf) => arena.isSpare(leaf.data as Float32Array);
-              expect(inputLeaves.params.filter(full).every((leaf) => takenBack(leaf) === donate)).toBe(true);
-              if (traces[0] !== null && t > 0 && !relaid) expect(inputLeaves.trace.filter(full).every((leaf) => takenBack(leaf) === donate)).toBe(true);
+              const before = donate ? "" : snapshot([pFast, stateFast, grads]);
+              const traceIn = (stateFast[1] as { trace: Tree | null }).trace;
+              const inputLeaves = { params: leafList(pFast), trace: traceIn === null ? [] : leafList(traceIn) };
+              const genTraceIn = (stateGen[1] as { trace: Tree | null }).trace;
+              const genLeaves = { params: leafList(pGen), trace: genTraceIn === null ? [] : leafList(genTraceIn) };
+              const taken = fast.calls.taken;
+              const a = compiledStep(fast.opt, grads, stateFast, pFast, { donate });
+              const b = jsStep(generic, gradsOf(plan, seed + 1 + t), stateGen, pGen, { donate });
+              expect(E.isRight(a)).toBe(E.isRight(b));
+              if (E.isLeft(a) || E.isLeft(b)) {
+                expect(a).toEqual(b); // the same Left (e.g. an overflow to Inf made a norm non-finite)
+                return;
+              }
+              expect(fast.calls.taken).toBe(taken + 1); // the WebAssembly ran this step
+              if (!donate) expect(snapshot([pFast, stateFast, grads])).toBe(before); // inputs untouched
+              sameBits(a.right[0], b.right[0]);
+              sameBits(a.right[1], b.right[1]);
+              expect(Object.keys((a.right[1][2] as { ratios: object }).ratios)).toEqual(
+                Object.keys((b.right[1][2] as { ratios: object }).ratios),
+              );
+              expect(frozenness(a.right)).toEqual(frozenness(b.right));
+              expect(a.right[1][0]).toBe(b.right[1][0]); // addWeightDecay's constant record, passed through
+              const traces = [stateFast, stateGen, a.right[1], b.right[1]].map((s) => (s[1] as { trace: Tree | null }).trace);
+              if (residency === "none") {
+                // plain params: the results in kernel memory all the same (empty leaves: plain arrays, nothing to run)
+                expect(leavesOf(a.right).every((leaf) => leaf.data.length === 0 || room.holds(leaf))).toBe(true);
+              } else if (residency === "none, no room") {
+                expect(leavesOf(a.right).some((leaf) => room.holds(leaf))).toBe(false);
+                if (donate) {
+                  // the same storage reused as on the generic path
+                  expect(reusedStorage(inputLeaves.params, a.right[0])).toEqual(reusedStorage(genLeaves.params, b.right[0]));
+                  if (traces[2] !== null && !relaid)
+                    expect(reusedStorage(inputLeaves.trace, traces[2])).toEqual(reusedStorage(genLeaves.trace, traces[3]));
+                }
+              } else {
+                // resident params: new params and buffers in new regions of kernel memory (empty leaves: plain arrays, nothing
+                // to run); donated regions released
+                expect(leavesOf(a.right).every((leaf) => leaf.data.length === 0 || room.holds(leaf))).toBe(true);
+                const full = (leaf: Leaf) => leaf.data.length > 0;
+                expect(sameArrays(inputLeaves.params, a.right[0]).some((same, i) => same && full(inputLeaves.params[i]!))).toBe(false);
+                const takenBack = (leaf: Leaf) => room.isSpare(leaf.data as Float32Array);
+                expect(inputLeaves.params.filter(full).every((leaf) => takenBack(leaf) === donate)).toBe(true);
+                if (traces[0] !== null && t > 0 && !relaid) expect(inputLeaves.trace.filter(full).every((leaf) => takenBack(leaf) === donate)).toBe(true);
+              }
+              if (donate) expect(isDonated(pFast)).toBe(isDonated(pGen));
+              [pFast, stateFast] = a.right;
+              [pGen, stateGen] = b.right;
             }
-            if (donate) expect(isDonated(pFast)).toBe(isDonated(pGen));
-            [pFast, stateFast] = a.right;
-            [pGen, stateGen] = b.right;
+          } finally {
+            swapKernelArena(previous);
           }
         },
       ),

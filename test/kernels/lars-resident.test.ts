@@ -129,16 +129,23 @@ describe("resident trees (kernelTree)", () => {
     const twice = right(jsStep(generic, tree(3), once[1], once[0]));
     const opt = lars(o);
     try {
+      // staged, with room for the staging only (4 arrays of n do not fit, 3 do): the results are plain arrays
+      fresh.limit = fresh.end + 3.5 * 4 * n;
+      fresh.ownedBudget = 0;
+      const staged = right(applyStep(opt, tree(2), right(opt.init(tree(1))), tree(1)));
+      sameBits(staged, once);
+      expect(leaves(staged[0]).some((l) => fresh.holds(l))).toBe(false);
+      // the same with room for the results as well: they go to kernel memory although the params were plain
+      fresh.limit = 2 ** 32;
+      fresh.ownedBudget = 2 ** 30;
+      const placedResults = right(applyStep(opt, tree(2), right(opt.init(tree(1))), tree(1)));
+      sameBits(placedResults, once);
+      expect(leaves(placedResults[0]).map((l) => fresh.holds(l))).toEqual([true, true]);
       // resident and donated: after a first step, no room for new regions (the outputs are plain arrays)
       const params = right(kernelTree(tree(1)));
       const first = right(applyStep(opt, tree(2), right(opt.init(params)), params)); // not donated: no spare arrays
       fresh.limit = fresh.end;
       sameBits(right(applyStep(opt, tree(3), first[1], first[0], { donate: true })), twice);
-      // staged: 4 arrays of n do not fit, 3 do
-      fresh.limit = fresh.end + 3.5 * 4 * n;
-      const staged = right(applyStep(opt, tree(2), right(opt.init(tree(1))), tree(1)));
-      sameBits(staged, once);
-      expect(leaves(staged[0]).some((l) => fresh.holds(l))).toBe(false);
       // nothing fits: the JavaScript path, same bits
       fresh.limit = fresh.end;
       const other = (seed: number): Tree => ({ w: leafOf(values(3 * n, seed), [3 * n]) });
