@@ -33,14 +33,22 @@ function liveBytes(): number {
   return m.heapUsed + m.arrayBuffers;
 }
 
+/** Yields to the event loop once (a macrotask: FinalizationRegistry callbacks of what the last GC collected run). */
+const nextTask = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** Runs `warmup` untimed steps, then `steps` timed ones, a full GC before each (outside the timing). */
 export async function timeSteps(step: () => void | Promise<void>, steps: number, warmup: number): Promise<StepStats> {
   const gc = collector();
-  for (let i = 0; i < warmup; i++) await step();
+  for (let i = 0; i < warmup; i++) {
+    await step();
+    gc();
+    await nextTask();
+  }
   const times: number[] = [];
   const allocated: number[] = [];
   for (let i = 0; i < steps; i++) {
     gc();
+    await nextTask(); // as a training loop that awaits its data: the collected results' kernel memory comes back
     const before = liveBytes();
     const t0 = performance.now();
     const pending = step();
