@@ -299,8 +299,10 @@ export const swapKernelArena = (next: KernelArena | undefined): KernelArena | un
 
 /**
  * A copy of a tree whose float32 leaves live in the WebAssembly kernels' memory (each a dense Float32Array view
- * there), so that `applyStep` of a compiled chain (`lars()`, `sgd`, `adam`, …) reads them without copying and
- * writes the new params and state there too: into the donated storage with `{ donate: true }`, else into new regions, which return to the
+ * there), so that `applyStep` of a compiled chain (`lars()`, `sgd`, `adam`, …) reads them without copying. An
+ * optimisation of the first step only: every compiled step writes its new params and state to kernel memory
+ * whatever its inputs were (so a loop is resident from its second step on), into the donated storage with
+ * `{ donate: true }`, else into new regions, which return to the
  * kernel's memory once the garbage collector has collected their arrays (keep the array, not only a view derived
  * from it, for as long as you use it); a loop that neither donates nor yields gets plain arrays (the same bits) once
  * its results hold 1 GiB of kernel memory (docs/performance.md). Same values, same bits; float64 leaves, and any leaf when the memory is full
