@@ -5,11 +5,14 @@
 import * as E from "fp-ts/lib/Either.js";
 import { threw } from "./caught.js";
 import type { OptimizerError } from "./errors.js";
+import { compiledMath } from "./executor.js";
 import { denseValues, leafOf, sizeOf, type Leaf } from "./leaf.js";
 import { flatten, flattenLike, unflatten, type Tree } from "./tree.js";
 
 /**
- * p ← p + u, leaf by leaf, rounded to the leaf's dtype; a fresh tree (the inputs are only read).
+ * p ← p + u, leaf by leaf, rounded to the leaf's dtype; a fresh tree (the inputs are only read). Large float32 trees
+ * run through the installed executor (the kernels' WebAssembly: one pass per leaf, on two threads after
+ * `kernelThreads(2)`, the new params in kernel memory while its budget allows), with the bits of the JavaScript loop.
  * Trees of different structure, shape or dtype are a Left naming the first leaf where they differ.
  * @example
  * const next = applyUpdates(params, updates); // Either<OptimizerError, Tree>
@@ -21,6 +24,9 @@ export const applyUpdates = (params: Tree, updates: Tree): E.Either<OptimizerErr
     const u = flattenLike(p.right, updates, ["params", "updates"]);
     if (E.isLeft(u)) return u;
     const leaves = p.right.leaves;
+    // the installed executor first (the kernels' WebAssembly, core/executor.ts): the same bits, or undefined
+    const done = compiledMath()?.applyUpdates?.(p.right, u.right);
+    if (done !== undefined) return E.right(unflatten(p.right.def, done, p.right.paths));
     const out: Leaf[] = new Array(leaves.length);
     for (let i = 0; i < leaves.length; i++) out[i] = applied(leaves[i]!, u.right.leaves[i]!);
     return E.right(unflatten(p.right.def, out, p.right.paths));

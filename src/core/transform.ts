@@ -110,6 +110,14 @@ export interface CompiledMath {
    * member's Left; or undefined, having bound and written nothing, for inputs it does not take.
    */
   update?(math: readonly MemberMath[], trees: StepTrees, grads: Flat): E.Either<OptimizerError, Leaf[]> | undefined;
+  /**
+   * `applyUpdates` once its trees are checked (what `core/apply.ts` asks first when this executor is installed):
+   * p′ = p + u leaf by leaf, rounded to the leaves' dtype (float32: exactly Math.fround(p + u)), the new params'
+   * leaves in leaf order, with the shapes of `params`; or undefined, having written nothing, for trees it does not
+   * take (then the JavaScript loop runs). `params` and `updates` have the same structure, shapes and dtypes; neither
+   * is written.
+   */
+  applyUpdates?(params: Flat, updates: Flat): Leaf[] | undefined;
 }
 
 /**

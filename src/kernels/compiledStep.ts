@@ -344,12 +344,24 @@ export const wasmMath: CompiledMath = {
     const inputs = placeInputs(a, pass, bodies, trees.updates, grads, params);
     if (inputs === undefined) return undefined;
     try {
-      const bound = bindLeaves(math, trees, grads, freshStorage, inputs.sums);
-      if (E.isLeft(bound)) return bound;
-      const outs: (FloatArray | undefined)[] = new Array(bound.right.length); // new arrays, made by runBound
+      // u′ and the new state in owned regions of kernel memory (within the arena's budget), so that the next step
+      // and applyUpdates read them in place; past the budget, or empty, plain arrays
+      const fresh: Float32Array[] = [];
+      const owned = (n: number): Float32Array | undefined => {
+        const x = n > 0 ? a.ownedArray(n) : undefined;
+        if (x !== undefined) fresh.push(x);
+        return x;
+      };
+      const bound = bindLeaves(math, trees, grads, (old) => owned(sizeOf(old.shape)) ?? freshStorage(old), inputs.sums);
+      if (E.isLeft(bound)) {
+        for (const x of fresh) a.releaseOwned(x);
+        return bound;
+      }
+      // undefined: a new array, made when the pass's output is copied out
+      const outs: (FloatArray | undefined)[] = bound.right.map((b) => owned(b.input.size));
       if (!runBound(a, pass, inputs, bound.right, outs)) {
         const run = mathRunner(math, "update"); // the scratch region does not fit: the JavaScript loop, same bits
-        bound.right.forEach((b, i) => run(b, denseValues(trees.updates.leaves[i]!), (outs[i] = new Float32Array(b.input.size))));
+        bound.right.forEach((b, i) => run(b, denseValues(trees.updates.leaves[i]!), (outs[i] ??= new Float32Array(b.input.size))));
       }
       for (let i = 0; i < outs.length; i++) outs[i] ??= new Float32Array(0); // empty leaves
       // the params' shapes (equal to the updates'): larch's frozen ones once the params came from a step, shared
@@ -357,6 +369,9 @@ export const wasmMath: CompiledMath = {
     } finally {
       a.release(inputs.region);
     }
+  },
+  applyUpdates(params, updates) {
+    return addUpdates(params, updates);
   },
   applyStep(math, trees, grads, donated, held = []) {
     const bodies = bodiesOf(math);
@@ -416,4 +431,37 @@ const takeBack = (a: KernelArena, donatedLeaves: readonly Leaf[], inputs: readon
     owners.push(candidates.has(leaf) ? (leaf.data as Float32Array) : undefined);
   }
   exclusive(ranges).forEach((free, i) => free && owners[i] !== undefined && a.releaseOwned(owners[i]!));
+};
+
+/** The one member of `applyUpdates`' pass: u′ = u, which the "apply" mode stores as p + u′ (one f32x4.add). */
+const ADD: Body = { states: [], scalars: [], next: [], out: { k: "u" }, readsParams: false };
+
+/** The binding of {@link ADD} at every leaf: no scalars, no state. */
+const NO_BINDING = [{ scalars: [], arrays: [] }] as const;
+
+/**
+ * `applyUpdates` of large float32 trees: p′ = f32(p + u) leaf by leaf, the bits of the JavaScript loop, as the pass
+ * of the one-member chain {@link ADD} in "apply" mode (u and p read in place when in kernel memory, else staged; on
+ * two threads after kernelThreads(2)). Each p′ is an owned region of kernel memory while the arena's budget allows,
+ * so the next step reads it in place; else, and for empty leaves, a plain array. Undefined (nothing written) for
+ * float64, small trees ({@link takes}), no WebAssembly, or memory that does not fit.
+ */
+const addUpdates = (params: Flat, updates: Flat): Leaf[] | undefined => {
+  if (!takes(params.leaves)) return undefined; // the updates have the params' shapes and dtypes (flattenLike)
+  const a = kernelArena();
+  const pass = a && compiledPass(a, [ADD], "apply");
+  if (a === undefined || pass === undefined) return undefined;
+  const inputs = placeInputs(a, pass, [ADD], updates, updates, params); // u is its own g (never read)
+  if (inputs === undefined) return undefined;
+  try {
+    const bound = params.leaves.map((leaf) => ({ input: { size: sizeOf(leaf.shape) }, bindings: NO_BINDING }) as unknown as BoundLeaf);
+    const outs = bound.map(({ input: { size } }): FloatArray | undefined => (size > 0 ? a.ownedArray(size) : undefined));
+    if (!runBound(a, pass, inputs, bound, outs)) {
+      for (const x of outs) if (x !== undefined) a.releaseOwned(x as Float32Array);
+      return undefined; // the scratch region does not fit: the JavaScript loop, same bits
+    }
+    return params.leaves.map((leaf, i) => leafOf(outs[i] ?? new Float32Array(0), leaf.shape));
+  } finally {
+    a.release(inputs.region);
+  }
 };
