@@ -24,3 +24,16 @@ export const installCompiledMath = (next: CompiledMath | undefined): CompiledMat
   installed = next;
   return previous;
 };
+
+/**
+ * Runs `f` with no executor installed (every fused update in JavaScript): for work whose results are thrown away,
+ * such as finding a failed step's Left, which must not take kernel memory only the garbage collector gives back.
+ */
+export const withoutCompiledMath = <A>(f: () => A): A => {
+  const previous = installCompiledMath(undefined);
+  try {
+    return f();
+  } finally {
+    installCompiledMath(previous);
+  }
+};

@@ -9,6 +9,7 @@ import { applyUpdates } from "./apply.js";
 import { donatedStorage, leavesOf, markDonated, type StateWalk } from "./donation.js";
 import { bindLeaves, BLOCK, freshStorage, mathRunner, planLeaves, stepTrees } from "./elementwise.js";
 import { optimizerError, showValue, type OptimizerError } from "./errors.js";
+import { withoutCompiledMath } from "./executor.js";
 import { isTransformation } from "./options.js";
 import { denseValues, dtypeOf, leafOf, type FloatArray, type Leaf } from "./leaf.js";
 import type { MatrixProduct } from "./matrixProduct.js";
@@ -90,7 +91,7 @@ const referenceLeft = <S>(
   params: Tree,
 ): E.Either<OptimizerError, AppliedStep<S>> => {
   if (E.isRight(step)) return step;
-  const reference = opt.update(grads, state, params);
+  const reference = withoutCompiledMath(() => opt.update(grads, state, params)); // the same Left; its results are dropped
   return E.isLeft(reference) ? reference : step;
 };
 
