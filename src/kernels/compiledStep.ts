@@ -7,9 +7,9 @@
  * in new regions of kernel memory, wherever its params were (so from the second step of a loop on, only the fresh
  * gradients are copied in): with donation, the old regions are taken back once the step is done, so donated steps
  * alternate between two sets of regions; past the arena's owned budget (a loop that neither donates nor yields to the
- * event loop, whose dead results the garbage collector cannot hand back) results are fresh arrays, or the donated ones. Float64 trees, a host without WebAssembly, a module the host refuses to
- * compile, and a scratch region that does not fit run the generated JavaScript instead: the same bits
- * (test/kernels/compiled-step.test.ts).
+ * event loop, whose dead results the garbage collector cannot hand back) results are fresh arrays, or the donated
+ * ones. Float64 trees, a host without WebAssembly, a module the host refuses to compile, and a scratch region that
+ * does not fit run the generated JavaScript instead: the same bits (test/kernels/compiled-step.test.ts).
  *
  * Knows nothing of any particular transformation: it reads the members' bodies only.
  * @module

@@ -2,8 +2,7 @@
  * The kernels' memory: one WebAssembly memory (shared, so it never detaches when it grows), created on first use,
  * which every generated module imports, plus a small allocator of regions in it.
  *
- * A region either holds a resident leaf (from {@link kernelTree}, or a step's result),
- * owned by one Float32Array view (its "owner"): the region, with its owner, is taken back when a step that was
+ * A region either holds a resident leaf (from {@link kernelTree}, or a step's result), owned by one Float32Array view (its "owner"): the region, with its owner, is taken back when a step that was
  * donated the leaf is done with it (to be handed out again as a whole), or returned to the allocator when the
  * garbage collector has collected the owner (a FinalizationRegistry;
  * its callbacks run only when the program yields to the event loop). So that a synchronous training loop that does
