@@ -2,10 +2,10 @@
  * The kernels' memory: one WebAssembly memory (shared, so it never detaches when it grows), created on first use,
  * which every generated module imports, plus a small allocator of regions in it.
  *
- * A region either holds a resident leaf (from {@link kernelTree}, or a step's result), owned by one Float32Array view (its "owner"): the region, with its owner, is taken back when a step that was
- * donated the leaf is done with it (to be handed out again as a whole), or returned to the allocator when the
- * garbage collector has collected the owner (a FinalizationRegistry;
- * its callbacks run only when the program yields to the event loop). So that a synchronous training loop that does
+ * A region either holds a resident leaf (from {@link kernelTree}, or a step's result), owned by one Float32Array
+ * view (its "owner"): the region, with its owner, is taken back when a step that was donated the leaf is done with it
+ * (to be handed out again as a whole), or returned to the allocator when the garbage collector has collected the
+ * owner (a FinalizationRegistry; its callbacks run only when the program yields to the event loop). So that a synchronous training loop that does
  * not donate cannot grow the memory until it yields, owner arrays hold at most {@link KernelArena.ownedBudget} bytes
  * at once: past it, new results are plain arrays (the same bits), which the garbage collector reclaims as any other.
  * Or it is a step's scratch, released by the step itself.
