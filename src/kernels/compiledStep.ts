@@ -235,12 +235,15 @@ const placeInputs = (a: KernelArena, pass: CompiledPass, bodies: readonly (Body 
   return { region, refs, sums, values };
 };
 
+/** What the pass needs of a bound leaf: its size, and each member's scalars and state arrays (read, written, …). */
+type PassLeaf = { readonly input: { readonly size: number }; readonly bindings: BoundLeaf["bindings"] };
+
 /** One step, once the leaves are bound: records, the state arrays and outputs placed, the passes, the outputs copied out. */
 const runBound = (
   a: KernelArena,
   pass: CompiledPass,
   inputs: NonNullable<ReturnType<typeof placeInputs>>,
-  bound: readonly BoundLeaf[],
+  bound: readonly PassLeaf[],
   outs: (FloatArray | undefined)[],
 ): boolean => {
   const { layout } = pass;
@@ -454,7 +457,7 @@ const addUpdates = (params: Flat, updates: Flat): Leaf[] | undefined => {
   const inputs = placeInputs(a, pass, [ADD], updates, updates, params); // u is its own g (never read)
   if (inputs === undefined) return undefined;
   try {
-    const bound = params.leaves.map((leaf) => ({ input: { size: sizeOf(leaf.shape) }, bindings: NO_BINDING }) as unknown as BoundLeaf);
+    const bound = params.leaves.map((leaf): PassLeaf => ({ input: { size: sizeOf(leaf.shape) }, bindings: NO_BINDING }));
     const outs = bound.map(({ input: { size } }): FloatArray | undefined => (size > 0 ? a.ownedArray(size) : undefined));
     if (!runBound(a, pass, inputs, bound, outs)) {
       for (const x of outs) if (x !== undefined) a.releaseOwned(x as Float32Array);
