@@ -9,7 +9,8 @@ import fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyUpdates, denseValues, dtypeOf, flatten, isLeaf, kernelThreads, kernelTree, sgd, adam, type Tree } from "larch";
-import { installCompiledMath } from "../../src/core/executor.js";
+import { withoutCompiledMath } from "../../src/core/executor.js";
+import { countTaken } from "../support/executor.js";
 import { compiledMinValues } from "../../src/kernels/compiledStep.js";
 import { bitsOf as bytesOf, right } from "../compose/bits.js";
 import { makeLeaf, makeTree, prng, treeSpecArb, type LeafSpec, type TreeSpec } from "../support/trees.js";
@@ -40,30 +41,19 @@ const specArb: fc.Arbitrary<TreeSpec> = fc
   .tuple(treeSpecArb(), fc.constantFrom<"float32" | "float64">("float32", "float64"), fc.integer({ min: 0, max: 13 }), fc.constantFrom("dense", "reversed", "sliced" as const))
   .map(([spec, dtype, n, view]) => ({ spec, odd: { shape: [n], dtype, view }, empty: { shape: [0, 3], dtype, view: "dense" as const } }));
 
-/** Runs `f` with no executor installed (the JavaScript loops), then puts the executor back. */
-const inJavaScript = <A>(f: () => A): A => {
-  const previous = installCompiledMath(undefined);
-  try {
-    return f();
-  } finally {
-    installCompiledMath(previous);
-  }
-};
 
 const inKernelMemory = (t: Tree) => right(flatten(t)).leaves.filter((l) => l.shape.every((d) => d > 0)).map((l) => l.data.buffer instanceof SharedArrayBuffer);
 
 describe("applyUpdates through the installed WebAssembly: the bits of the JavaScript loop", () => {
   let minValues = 0;
-  let taken = 0; // calls the WebAssembly ran (not handed back to the JavaScript)
-  let installed: ReturnType<typeof installCompiledMath>;
+  let counted: ReturnType<typeof countTaken>; // calls the WebAssembly ran (not handed back to the JavaScript)
   beforeAll(() => {
     minValues = compiledMinValues(0); // every tree through the WebAssembly, however small
-    installed = installCompiledMath(undefined)!;
-    installCompiledMath({ ...installed, applyUpdates: (...args) => { const r = installed!.applyUpdates!(...args); if (r !== undefined) taken++; return r; } });
+    counted = countTaken("applyUpdates");
   });
   afterAll(async () => {
     compiledMinValues(minValues);
-    installCompiledMath(installed);
+    counted.restore();
     await kernelThreads(1);
   });
 
@@ -78,14 +68,14 @@ describe("applyUpdates through the installed WebAssembly: the bits of the JavaSc
         const before = bytesOf([params, updates]);
         const wasm = applyUpdates(params, updates);
         expect(bytesOf([params, updates])).toBe(before); // nothing written
-        const js = inJavaScript(() => applyUpdates(params, updates));
+        const js = withoutCompiledMath(() => applyUpdates(params, updates));
         expect(bitsOf(wasm)).toBe(bitsOf(js));
         // p + p: one array given twice
-        expect(bitsOf(applyUpdates(params, params))).toBe(bitsOf(inJavaScript(() => applyUpdates(params, params))));
+        expect(bitsOf(applyUpdates(params, params))).toBe(bitsOf(withoutCompiledMath(() => applyUpdates(params, params))));
       }),
       { numRuns: 60 },
     );
-    expect(taken).toBeGreaterThan(0);
+    expect(counted.taken()).toBeGreaterThan(0);
   });
 
   it("float32 results are in kernel memory; a second step reads them in place: the same bits", () => {
@@ -93,7 +83,7 @@ describe("applyUpdates through the installed WebAssembly: the bits of the JavaSc
     const once = right(applyUpdates(makeTree(spec, 1), makeTree(spec, 2, 0.1)));
     expect(inKernelMemory(once)).toEqual([true, true]);
     const twice = right(applyUpdates(once, once));
-    expect(bytesOf(twice)).toBe(bytesOf(inJavaScript(() => right(applyUpdates(once, once)))));
+    expect(bytesOf(twice)).toBe(bytesOf(withoutCompiledMath(() => right(applyUpdates(once, once)))));
   });
 
   it("trees that differ (structure, shape, dtype) are the JavaScript's Left", () => {
@@ -108,7 +98,7 @@ describe("applyUpdates through the installed WebAssembly: the bits of the JavaSc
     for (const u of others) {
       const failed = applyUpdates(params, u);
       expect(E.isLeft(failed)).toBe(true);
-      expect(failed).toEqual(inJavaScript(() => applyUpdates(params, u)));
+      expect(failed).toEqual(withoutCompiledMath(() => applyUpdates(params, u)));
     }
   });
 
@@ -129,7 +119,7 @@ describe("applyUpdates through the installed WebAssembly: the bits of the JavaSc
         return out;
       };
       const wasm = loop(makeTree(spec, 1), 3);
-      const js = inJavaScript(() => loop(makeTree(spec, 1), 3));
+      const js = withoutCompiledMath(() => loop(makeTree(spec, 1), 3));
       expect(wasm.slice(0, 3)).toEqual(js.slice(0, 3));
       expect(wasm[3]).toBe(JSON.stringify([[true, true], [true, true]]));
     }

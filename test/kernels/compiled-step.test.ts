@@ -33,7 +33,8 @@ import {
   type Tree,
 } from "larch";
 import { leafLoop } from "../../src/core/compileJs.js";
-import { installCompiledMath } from "../../src/core/executor.js";
+import { installCompiledMath, withoutCompiledMath } from "../../src/core/executor.js";
+import { countTaken } from "../support/executor.js";
 import { applyStepWith } from "../../src/core/step.js";
 import { compiledMinValues, compiledPass } from "../../src/kernels/compiledStep.js";
 import { passLayout } from "../../src/kernels/compileWasm.js";
@@ -352,28 +353,17 @@ const updateSteps = (opt: GradientTransformation<any>, spec: TreeSpec, seed: num
   return out;
 };
 
-/** Runs `f` with every fused update in JavaScript (no executor installed), then puts the executor back. */
-const inJavaScript = <A>(f: () => A): A => {
-  const previous = installCompiledMath(undefined);
-  try {
-    return f();
-  } finally {
-    installCompiledMath(previous);
-  }
-};
 
 describe("update through the installed WebAssembly: the bits of the JavaScript update and of the unfused chain", () => {
   let minValues = 0;
-  let taken = 0; // updates the WebAssembly ran (not handed back to the JavaScript)
-  let installed: ReturnType<typeof installCompiledMath>;
+  let counted: ReturnType<typeof countTaken>; // calls the WebAssembly ran (not handed back to the JavaScript)
   beforeAll(() => {
     minValues = compiledMinValues(0);
-    installed = installCompiledMath(undefined)!;
-    installCompiledMath({ ...installed, update: (...args) => { const r = installed!.update!(...args); if (r !== undefined) taken++; return r; } });
+    counted = countTaken("update");
   });
   afterAll(async () => {
     compiledMinValues(minValues);
-    installCompiledMath(installed);
+    counted.restore();
     await kernelThreads(1);
   });
 
@@ -394,15 +384,15 @@ describe("update through the installed WebAssembly: the bits of the JavaScript u
           const make = (c: (...m: GradientTransformation<any>[]) => GradientTransformation<any>) =>
             scaled ? chainUnfused(unfusable(scaleByLr(0.5)), c(...pieces.map((p) => p.make()))) : c(...pieces.map((p) => p.make()));
           const wasm = updateSteps(make(chain), spec, seed, steps, resident, withParams);
-          const js = inJavaScript(() => updateSteps(make(chain), spec, seed, steps, resident, withParams));
-          const unfused = inJavaScript(() => updateSteps(make(chainUnfused), spec, seed, steps, false, withParams));
+          const js = withoutCompiledMath(() => updateSteps(make(chain), spec, seed, steps, resident, withParams));
+          const unfused = withoutCompiledMath(() => updateSteps(make(chainUnfused), spec, seed, steps, false, withParams));
           expect(wasm).toEqual(js);
           expect(wasm).toEqual(unfused);
         },
       ),
       { numRuns: 40 },
     );
-    expect(taken).toBeGreaterThan(0);
+    expect(counted.taken()).toBeGreaterThan(0);
   });
 
   it("the installed executor takes a float32 update, and a Left leaves the inputs as they were", () => {
@@ -417,12 +407,12 @@ describe("update through the installed WebAssembly: the bits of the JavaScript u
     try {
       const wasm = right(opt.update(grads as unknown as Tree, state, params));
       expect(calls).toBe(1);
-      expect(bytesOf(wasm)).toBe(bytesOf(inJavaScript(() => right(opt.update(grads as unknown as Tree, state, params)))));
+      expect(bytesOf(wasm)).toBe(bytesOf(withoutCompiledMath(() => right(opt.update(grads as unknown as Tree, state, params)))));
       grads.b.data[4] = NaN; // the last leaf's norm is NaN: the trust ratio's Left
       const before = bytesOf([grads, state, params]);
       const failed = opt.update(grads as unknown as Tree, state, params);
       expect(E.isLeft(failed) && failed.left.kind).toBe("NonFinite");
-      expect(failed).toEqual(inJavaScript(() => opt.update(grads as unknown as Tree, state, params)));
+      expect(failed).toEqual(withoutCompiledMath(() => opt.update(grads as unknown as Tree, state, params)));
       expect(bytesOf([grads, state, params])).toBe(before);
     } finally {
       installCompiledMath(previous);
