@@ -25,8 +25,9 @@ export const verifyCommand = async (argv: readonly string[]): Promise<Result> =>
   const report = verify(rec.right, optimizers.right);
   if (E.isLeft(report)) return E.left(`cannot verify ${file.right}: ${withOptimizerHint(report.left.message)}`);
   const lines = report.right.branches.map(
-    (b) => `branch ${b.branch}: ${b.stepsReplayed} steps replayed, ${b.keyframesCompared} keyframes identical${b.note ? ` (${b.note})` : ""}`,
+    (b) => `branch ${b.branch}: ${b.stepsReplayed} steps replayed, ${b.keyframesCompared} keyframes ${b.exact ? "identical" : "within rounding"}${b.note ? ` (${b.note})` : ""}`,
   );
+  const how = report.right.branches.every((b) => b.exact) ? "bit for bit" : "within float32 rounding (an earlier larch's arithmetic)";
   const d = report.right.divergence;
   const u = report.right.unread;
   const unread =
@@ -36,7 +37,7 @@ export const verifyCommand = async (argv: readonly string[]): Promise<Result> =>
   if (d !== null)
     return ok([...lines, `DIVERGES at step ${d.step} of branch ${d.branch}, leaf ${d.path === "" ? "<none>" : d.path}: ${d.message}`, ...unread].join("\n"), 1);
   return ok(
-    [...lines, u === null ? `${file.right}: OK, the replay reproduces the recording bit for bit` : `${file.right}: OK up to byte ${u.at}, the replay reproduces the steps read bit for bit`, ...unread].join("\n"),
+    [...lines, u === null ? `${file.right}: OK, the replay reproduces the recording ${how}` : `${file.right}: OK up to byte ${u.at}, the replay reproduces the steps read ${how}`, ...unread].join("\n"),
   );
 };
 

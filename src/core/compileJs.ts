@@ -1,7 +1,8 @@
 /**
  * JavaScript generated from the bodies of a fused chain's members: one loop per leaf with every member's
- * math inlined, each value rounded exactly where {@link evaluate} (the reference) rounds it, so the bits are the
- * interpreter's and the unfused chain's. Compiled once per distinct source (with `new Function`); where a host
+ * math inlined. For float32 leaves every + − × ÷ and sqrt is wrapped in Math.fround and every scalar and number is
+ * rounded to float32 where it is read, exactly where {@link evaluate} (the reference) rounds, so the loop computes in
+ * float32 arithmetic with the interpreter's bits (and the WebAssembly's); float64 leaves compute in float64. Compiled once per distinct source (with `new Function`); where a host
  * refuses code generation (a strict content-security policy), the loop runs through the interpreter instead,
  * with the same bits, slower.
  * @module
@@ -32,8 +33,13 @@ export type LeafLoop = (
 
 const JS_COMPARE: { readonly [op in Comparison]: string } = { "<": "<", "<=": "<=", ">": ">", ">=": ">=", "==": "===", "!=": "!==" };
 
-/** The JS of an expression of member m, fully parenthesised (so its evaluation order is the tree's). */
-const jsOf = (e: Expr, m: number): string => {
+/**
+ * The JS of an expression of member m, fully parenthesised (so its evaluation order is the tree's); with `f32`,
+ * every rounding operation's result passes through Math.fround (scalars are rounded once, in the loop's head).
+ */
+const jsOf = (e: Expr, m: number, f32: boolean): string => {
+  const sub = (x: Expr) => jsOf(x, m, f32);
+  const round = (js: string) => (f32 ? `Math.fround(${js})` : js);
   switch (e.k) {
     case "u":
       return "x";
@@ -47,36 +53,39 @@ const jsOf = (e: Expr, m: number): string => {
       return `n${m}_${e.state}`;
     case "scalar":
       return `s${m}_${e.slot}`;
-    case "num":
-      return Object.is(e.value, -0) ? "(-0)" : String(e.value);
+    case "num": {
+      const v = f32 ? Math.fround(e.value) : e.value;
+      return Object.is(v, -0) ? "(-0)" : String(v);
+    }
     case "bin":
-      return `(${jsOf(e.a, m)} ${e.op} ${jsOf(e.b, m)})`;
+      return round(`(${sub(e.a)} ${e.op} ${sub(e.b)})`);
     case "call":
-      if (e.f === "neg") return `(-${jsOf(e.args[0]!, m)})`;
-      return `Math.${e.f}(${e.args.map((a) => jsOf(a, m)).join(", ")})`;
+      if (e.f === "neg") return `(-${sub(e.args[0]!)})`;
+      if (e.f === "sqrt") return round(`Math.sqrt(${sub(e.args[0]!)})`);
+      return `Math.${e.f}(${e.args.map(sub).join(", ")})`; // min, max, abs, sign: exact in any dtype
     case "select":
-      return `((${jsOf(e.l, m)} ${JS_COMPARE[e.op]} ${jsOf(e.r, m)}) ? ${jsOf(e.a, m)} : ${jsOf(e.b, m)})`;
+      return `((${sub(e.l)} ${JS_COMPARE[e.op]} ${sub(e.r)}) ? ${sub(e.a)} : ${sub(e.b)})`;
   }
 };
 
 /**
  * The source of a leaf loop over these members (null members are the identity and leave no code).
  * @example
- * loopSource([traceBody, lrBody], "float32", "apply") // "const a0_0 = b[0].arrays[0]; … for (…) { let x = u[i]; … out[i] = p[i] + x; }"
+ * loopSource([traceBody, lrBody], "float32", "apply") // "const s0_0 = Math.fround(b[0].scalars[0]); … for (…) { let x = u[i]; … out[i] = p[i] + x; }"
  */
 export const loopSource = (bodies: readonly (Body | null)[], dtype: Dtype, mode: LoopMode): string => {
-  // a value read from an array of the leaf's dtype, or a state value just stored in one, is rounded already
-  const round = (js: string, e: Expr) => (dtype === "float32" && !["u", "g", "p", "old", "new"].includes(e.k) ? `Math.fround(${js})` : js);
+  // every value is of the leaf's dtype: read from its arrays, or computed in its arithmetic
+  const f32 = dtype === "float32";
   const head: string[] = [];
   const loop: string[] = [];
   bodies.forEach((body, m) => {
     if (body === null) return;
-    body.scalars.forEach((_, s) => head.push(`const s${m}_${s} = b[${m}].scalars[${s}];`));
+    body.scalars.forEach((_, s) => head.push(`const s${m}_${s} = ${f32 ? `Math.fround(b[${m}].scalars[${s}])` : `b[${m}].scalars[${s}]`};`));
     body.states.forEach((_, k) => head.push(`const a${m}_${2 * k} = b[${m}].arrays[${2 * k}], a${m}_${2 * k + 1} = b[${m}].arrays[${2 * k + 1}];`));
     // every old value is read before any new one is stored: with donation the new storage is the old
     body.states.forEach((_, k) => loop.push(`const o${m}_${k} = a${m}_${2 * k}[i];`));
-    body.next.forEach((e, k) => loop.push(`const n${m}_${k} = ${round(jsOf(e, m), e)}; a${m}_${2 * k + 1}[i] = n${m}_${k};`));
-    loop.push(`x = ${round(jsOf(body.out, m), body.out)};`);
+    body.next.forEach((e, k) => loop.push(`const n${m}_${k} = ${jsOf(e, m, f32)}; a${m}_${2 * k + 1}[i] = n${m}_${k};`));
+    loop.push(`x = ${jsOf(body.out, m, f32)};`);
   });
   const index = mode === "block" ? "for (let i = lo, j = 0; i < hi; i++, j++) {" : "for (let i = lo; i < hi; i++) {";
   const load = mode === "block" ? "let x = u[j];" : "let x = u[i];";

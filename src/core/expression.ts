@@ -1,9 +1,11 @@
 /**
  * The expression form: a transformation's per-element math as data. A body is a few assignments, read in order:
- * each of the transformation's state arrays gets its new value (stored in the leaf's dtype, so rounded to it), then
- * the outgoing update u′ (rounded to the leaf's dtype too, as materialising it would). Everything between two
- * roundings is computed in float64. The code generators (`compileJs.ts`) and the interpreter here ({@link evaluate},
- * the reference they are tested against) read the same body, so every path has the same bits.
+ * each of the transformation's state arrays gets its new value (stored in the leaf's dtype), then the outgoing update
+ * u′. The arithmetic is the leaf's dtype's: for float32 leaves, float32 arithmetic, every operation rounded to
+ * float32 (PyTorch's arithmetic on float32 tensors), its operands float32 too (a scalar or a number is rounded to
+ * float32 where it is read); for float64 leaves, float64. The code generators (`compileJs.ts`, and the WebAssembly of
+ * `kernels/compileWasm.ts`) and the interpreter here ({@link evaluate}, the reference they are tested against) read the
+ * same body, so every path has the same bits.
  *
  * The language: numbers, names, `+ − × ÷` (`+ - * /`), unary `-`, comparisons (`< <= > >= == !=`) as the
  * condition of a select (`c ? a : b`), and `sqrt`, `abs`, `sign`, `min`, `max`. Names are the incoming update `u`,
@@ -193,38 +195,40 @@ export interface ElementValues {
 const compare = (op: Comparison, l: number, r: number): boolean =>
   op === "<" ? l < r : op === "<=" ? l <= r : op === ">" ? l > r : op === ">=" ? l >= r : op === "==" ? l === r : l !== r;
 
-const valueOf = (e: Expr, x: ElementValues, next: readonly number[]): number => {
+const valueOf = (e: Expr, x: ElementValues, next: readonly number[], round: (v: number) => number): number => {
   switch (e.k) {
     case "u":
     case "g":
     case "p":
-      return x[e.k];
+      return round(x[e.k]);
     case "old":
-      return x.old[e.state]!;
+      return round(x.old[e.state]!);
     case "new":
       return next[e.state]!;
     case "scalar":
-      return x.scalars[e.slot]!;
+      return round(x.scalars[e.slot]!);
     case "num":
-      return e.value;
+      return round(e.value);
     case "bin": {
-      const a = valueOf(e.a, x, next);
-      const b = valueOf(e.b, x, next);
-      return e.op === "+" ? a + b : e.op === "-" ? a - b : e.op === "*" ? a * b : a / b;
+      const a = valueOf(e.a, x, next, round);
+      const b = valueOf(e.b, x, next, round);
+      return round(e.op === "+" ? a + b : e.op === "-" ? a - b : e.op === "*" ? a * b : a / b);
     }
     case "call": {
-      const a = valueOf(e.args[0]!, x, next);
-      if (e.f === "min" || e.f === "max") return Math[e.f](a, valueOf(e.args[1]!, x, next));
-      return e.f === "neg" ? -a : Math[e.f](a);
+      // min, max, abs, sign and neg of values of the dtype are values of the dtype: only sqrt rounds
+      const a = valueOf(e.args[0]!, x, next, round);
+      if (e.f === "min" || e.f === "max") return Math[e.f](a, valueOf(e.args[1]!, x, next, round));
+      return e.f === "neg" ? -a : e.f === "sqrt" ? round(Math.sqrt(a)) : Math[e.f](a);
     }
     case "select":
-      return compare(e.op, valueOf(e.l, x, next), valueOf(e.r, x, next)) ? valueOf(e.a, x, next) : valueOf(e.b, x, next);
+      return compare(e.op, valueOf(e.l, x, next, round), valueOf(e.r, x, next, round)) ? valueOf(e.a, x, next, round) : valueOf(e.b, x, next, round);
   }
 };
 
 /**
- * One element of a body, read as written: each new state value, then u′, each in float64 and then passed through
- * `round` (Math.fround for a float32 leaf, the identity for float64), as storing it in the leaf's dtype rounds.
+ * One element of a body, read as written: each new state value, then u′, in the arithmetic `round` gives (Math.fround
+ * for a float32 leaf: every operand and every result of + − × ÷ and sqrt rounded to float32, which for float32
+ * operands is float32 arithmetic exactly, since float64 has 53 ≥ 2·24 + 2 bits; the identity for float64).
  * The readable reference every generated execution is tested against.
  * @example
  * evaluate(trace, { u: 0.5, g: 0.5, p: 1, old: [0.2], scalars: [0.9, 1] }, Math.fround) // { next: [0.68], out: 0.68 } in float32
@@ -233,8 +237,8 @@ const valueOf = (e: Expr, x: ElementValues, next: readonly number[]): number => 
 export const evaluate = (body: Body, x: ElementValues, round: (v: number) => number): { next: number[]; out: number } => {
   try {
     const next: number[] = [];
-    for (const e of body.next) next.push(round(valueOf(e, x, next)));
-    const out = round(valueOf(body.out, x, next));
+    for (const e of body.next) next.push(valueOf(e, x, next, round));
+    const out = valueOf(body.out, x, next, round);
     if (typeof out === "number" && next.every((v) => typeof v === "number")) return { next, out };
   } catch {
     // not a body (a plain-JavaScript caller's junk), or a rounding function that throws

@@ -1,21 +1,20 @@
 /**
  * WebAssembly SIMD generated from the bodies of a fused chain's members (the expression form, `core/expression.ts`):
- * one pass per leaf of float32 values, four at a time, each body's math in f64x2 (two values per instruction) with
- * a float32 rounding exactly where the generated JavaScript (`core/compileJs.ts`) calls Math.fround, so the bits
- * are the JavaScript's and the interpreter's. The instructions have the same IEEE semantics as the JavaScript they
- * stand for: f64x2.min/max are Math.min/max (NaN if either is NaN, −0 below +0), sqrt, abs and neg are exact, sign
- * is built from two comparisons and selects (NaN and ±0 returned as they are, as Math.sign does), comparisons are
- * false on NaN except `!=`. The last (n mod 4) values run the same math in scalar f64. What costs instructions is
- * kept to what the bits need: a value rounded to float32 keeps its demoted form for the store, the last member's
- * output is never widened again, and p′ = p + u′ is one f32x4.add (exact: see the pass). Besides the pass, every
- * module exports `sumsq` and `sumsq2` (two arrays in one loop), the sum of squares in the order of `core/norm.ts`
- * (four float64 accumulators, two per f64x2 lane pair), so a norm computed here has the bits of `sumOfSquares`.
+ * one pass per leaf of float32 values, four at a time in f32x4, in float32 arithmetic exactly as the generated
+ * JavaScript (`core/compileJs.ts`) and the interpreter compute it (every + − × ÷ and sqrt rounded to float32, each
+ * scalar rounded to float32 once), so the bits are theirs. The instructions have the same IEEE semantics as the
+ * JavaScript they stand for: f32x4.min/max are Math.min/max (NaN if either is NaN, −0 below +0), sqrt, abs and neg
+ * are exact or correctly rounded, sign is built from two comparisons and selects (NaN and ±0 returned as they are, as
+ * Math.sign does), comparisons are false on NaN except `!=`. The last (n mod 4) values run the same math in scalar
+ * f32. Besides the pass, every module exports `sumsq` and `sumsq2` (two arrays in one loop), the sum of squares in
+ * the order of `core/norm.ts` (four float64 accumulators, two per f64x2 lane pair), so a norm computed here has the
+ * bits of `sumOfSquares`: norms keep their float64 accumulation.
  *
  * The generator reads expressions only: it knows nothing of any particular transformation.
  * @module
  */
 import type { Body, Expr } from "../core/expression.js";
-import { encodeModule, F64, I32, op, V128, type FunctionSpec } from "./wasmEncoder.js";
+import { encodeModule, F32, F64, I32, op, V128, type FunctionSpec } from "./wasmEncoder.js";
 
 /** Int32 per task of a step's task table: module id, function (an index of {@link TASK_FUNCTIONS}), up to four arguments. */
 export const TASK_INTS = 6;
@@ -63,7 +62,7 @@ const count = (e: Expr, f: string): number =>
   (e.k === "call" ? e.args.reduce((n, x) => n + count(x, f), 0) : 0) +
   (e.k === "select" ? [e.l, e.r, e.a, e.b].reduce((n, x) => n + count(x, f), 0) : 0);
 
-/** The locals one evaluation (a half block of two values, or one tail value) reads and writes. */
+/** The locals one evaluation (a block of four values, or one tail value) reads and writes. */
 interface Lanes {
   readonly x: number;
   readonly g: number;
@@ -77,10 +76,10 @@ interface Lanes {
   readonly temps: readonly number[];
 }
 
-/** f64x2 ("v") or scalar f64 ("s") code of one expression of member m; `temp` counts the temporaries used so far. */
+/** f32x4 ("v") or scalar f32 ("s") code of one expression of member m; `temp` counts the temporaries used so far. */
 const emit = (e: Expr, m: number, l: Lanes, v: boolean, temp: { at: number }): number[] => {
-  const arith = (name: keyof typeof op.f64Op) => (v ? op.simd(op.f64x2Op[name]) : [op.f64Op[name]]);
-  const constant = (x: number) => (v ? op.v128Const(x, x) : op.f64(x));
+  const arith = (name: keyof typeof op.f32Op) => (v ? op.simd(op.f32x4Op[name]) : [op.f32Op[name]]);
+  const constant = (x: number) => (v ? op.f32x4Const(x) : op.f32(x));
   const sub = (x: Expr) => emit(x, m, l, v, temp);
   switch (e.k) {
     case "u":
@@ -113,11 +112,6 @@ const emit = (e: Expr, m: number, l: Lanes, v: boolean, temp: { at: number }): n
   }
 };
 
-/** Whether an expression's value needs a float32 rounding: everything but a value read from a float32 array. */
-const rounded = (e: Expr) => !["u", "g", "p", "old", "new"].includes(e.k);
-const LOW = [0, 1, 2, 3, 4, 5, 6, 7];
-const JOIN = [...LOW, 16, 17, 18, 19, 20, 21, 22, 23];
-
 /**
  * Whether a pass over these members reads the raw gradient g (its bodies name it); a pass that does not never loads
  * the record's g pointer.
@@ -135,97 +129,64 @@ const passFunction = (bodies: readonly (Body | null)[], mode: PassMode): Functio
   const readsG = exprs.some((e) => reads(e, "g"));
   const readsP = mode === "apply" || exprs.some((e) => reads(e, "p"));
   const signs = exprs.reduce((n, e) => n + count(e, "sign"), 0);
-  const states = live.reduce((n, [b]) => n + b.states.length, 0);
-  // locals: params rec 0, lo 1, hi 2; i32 i, b, end, pointers; f64 scalars, tail lanes; v128 scalars, two halves, raw
+  // locals: params rec 0, lo 1, hi 2; i32 i, b, end, pointers; f32 scalars, tail lanes; v128 scalars, block lanes
   const REC = 0, LO = 1, HI = 2, I = 3, B = 4, END = 5;
   const ptr0 = 6;
   const i32s = 3 + layout.pointers;
   let next = 3 + i32s;
   const take = (n: number) => Array.from({ length: n }, () => next++);
-  const f64Scalars = take(layout.scalars);
   const laneLocals = (): Lanes => {
     const [x, g, p] = take(3) as [number, number, number];
-    return {
-      x, g, p,
-      old: live.map(([b]) => take(b.states.length)),
-      next: live.map(([b]) => take(b.states.length)),
-      scalar: [],
-      temps: take(signs),
-    };
+    return { x, g, p, old: live.map(([b]) => take(b.states.length)), next: live.map(([b]) => take(b.states.length)), scalar: [], temps: take(signs) };
   };
-  const f64Count = layout.scalars + 3 + 2 * states + signs;
+  const f32Scalars = take(layout.scalars);
   const tail = laneLocals();
+  const f32Count = next - 3 - i32s;
   const v128Scalars = take(layout.scalars);
-  const halves = [laneLocals(), laneLocals()] as const;
-  // per half, the float32 form of each new state value and of the last member's output (a demote kept, not redone)
-  const narrow = [0, 1].map(() => ({ next: live.map(([b]) => take(b.states.length)), x: next++ }));
-  const PRAW = next++; // the four params values as loaded, for p + u′ in float32
-  const v128Count = layout.scalars + 2 * (3 + 2 * states + signs) + 2 * (states + 1) + 1;
+  const quad = laneLocals();
+  const v128Count = next - 3 - i32s - f32Count;
   // member index m → its position among the live members, and its scalars' locals
   const slotBase: number[] = [];
   live.reduce((n, [b], k) => ((slotBase[k] = n), n + b.scalars.length), 0);
-  const scalarsOf = (locals: readonly number[]) => live.map(([b], k) => b.scalars.map((_, s) => locals[slotBase[k]! + s]!));
-  const withScalars = (l: Lanes, locals: readonly number[]): Lanes => ({ ...l, scalar: scalarsOf(locals) });
-  const tailL = withScalars(tail, f64Scalars);
-  const halfL = halves.map((h) => withScalars(h, v128Scalars));
+  const withScalars = (l: Lanes, locals: readonly number[]): Lanes => ({ ...l, scalar: live.map(([b], k) => b.scalars.map((_, s) => locals[slotBase[k]! + s]!)) });
+  const tailL = withScalars(tail, f32Scalars);
+  const quadL = withScalars(quad, v128Scalars);
   // pointer k: 0 u, 1 g, 2 p, 3 out, then old/new of each state of each live member
   const stateBase: number[] = [];
   live.reduce((n, [b], k) => ((stateBase[k] = n), n + 2 * b.states.length), 4);
-  const ptr = (k: number) => op.get(ptr0 + k);
-  const at = (k: number) => [...ptr(k), ...op.get(B), ...op.i32Add];
+  const at = (k: number) => [...op.get(ptr0 + k), ...op.get(B), ...op.i32Add];
 
   const code: number[] = [];
   for (let k = 0; k < layout.pointers; k++) code.push(...op.get(REC), ...op.i32Load(4 * k), ...op.set(ptr0 + k));
+  // each scalar rounded once to float32 (f32.demote_f64 rounds to nearest even, as Math.fround)
   for (let s = 0; s < layout.scalars; s++)
-    code.push(...op.get(REC), ...op.f64Load(layout.scalarsAt + 8 * s), ...op.tee(f64Scalars[s]!), ...op.f64x2Splat, ...op.set(v128Scalars[s]!));
+    code.push(...op.get(REC), ...op.f64Load(layout.scalarsAt + 8 * s), ...op.f32Demote, ...op.tee(f32Scalars[s]!), ...op.f32x4Splat, ...op.set(v128Scalars[s]!));
   // end = lo + ((hi − lo) & ~3)
   code.push(...op.get(LO), ...op.set(I), ...op.get(HI), ...op.get(LO), ...op.i32Sub, ...op.i32(-4), ...op.i32And, ...op.get(LO), ...op.i32Add, ...op.set(END));
 
-  // four values: two f64x2 halves, the low pair widened from the quad, the high pair from an 8-byte load of its own
-  // (cheaper than a shuffle of the quad); `raw` keeps the quad
-  const load2 = (k: number, into: readonly [number, number], raw?: number) => [
-    ...at(k), ...op.v128Load(), ...(raw === undefined ? [] : op.tee(raw)), ...op.promoteLow, ...op.set(into[0]),
-    ...at(k), ...op.v128Load64Zero(8), ...op.promoteLow, ...op.set(into[1]),
-  ];
-  // two pairs of float32 (each in the low half of a v128) stored as one quad
-  const store2 = (k: number, low: number[], high: number[]) => [...at(k), ...low, ...high, ...op.shuffle(JOIN), ...op.v128Store()];
-  const roundS = (e: Expr) => (rounded(e) ? [...op.f32Demote, ...op.f64Promote] : []);
+  // four values a turn, one f32x4 each; then the last (n mod 4) one at a time, in scalar f32: the same operations
   const block: number[] = [...op.get(I), ...op.i32(2), ...op.i32Shl, ...op.set(B)];
-  block.push(...load2(0, [halves[0].x, halves[1].x]));
-  if (readsG) block.push(...load2(1, [halves[0].g, halves[1].g]));
-  if (readsP) block.push(...load2(2, [halves[0].p, halves[1].p], mode === "apply" ? PRAW : undefined));
-  const tailCode: number[] = [...op.get(I), ...op.i32(2), ...op.i32Shl, ...op.set(B)];
-  const load1 = (k: number, into: number) => [...at(k), ...op.f32Load(), ...op.f64Promote, ...op.set(into)];
-  tailCode.push(...load1(0, tail.x));
-  if (readsG) tailCode.push(...load1(1, tail.g));
-  if (readsP) tailCode.push(...load1(2, tail.p));
+  const tailCode: number[] = [...block];
+  const loadTo = (k: number, vLocal: number, sLocal: number) => {
+    block.push(...at(k), ...op.v128Load(), ...op.set(vLocal));
+    tailCode.push(...at(k), ...op.f32Load(), ...op.set(sLocal));
+  };
+  loadTo(0, quad.x, tail.x);
+  if (readsG) loadTo(1, quad.g, tail.g);
+  if (readsP) loadTo(2, quad.p, tail.p);
   live.forEach(([b], m) => {
     // every old value is read before any new one is stored: with donation the new storage is the old
-    b.states.forEach((_, k) => {
-      block.push(...load2(stateBase[m]! + 2 * k, [halves[0].old[m]![k]!, halves[1].old[m]![k]!]));
-      tailCode.push(...load1(stateBase[m]! + 2 * k, tail.old[m]![k]!));
-    });
+    b.states.forEach((_, k) => loadTo(stateBase[m]! + 2 * k, quad.old[m]![k]!, tail.old[m]![k]!));
     b.next.forEach((e, k) => {
-      // a rounded value: demote (kept for the store), promote back; a value read from an array is a float32 already
-      for (const h of [0, 1] as const)
-        block.push(...emit(e, m, halfL[h]!, true, { at: 0 }), ...(rounded(e) ? [...op.demote, ...op.tee(narrow[h]!.next[m]![k]!), ...op.promoteLow] : []), ...op.set(halves[h].next[m]![k]!));
-      const narrowed = (h: 0 | 1) => (rounded(e) ? op.get(narrow[h]!.next[m]![k]!) : [...op.get(halves[h].next[m]![k]!), ...op.demote]);
-      block.push(...store2(stateBase[m]! + 2 * k + 1, narrowed(0), narrowed(1)));
-      tailCode.push(...emit(e, m, tailL, false, { at: 0 }), ...roundS(e), ...op.set(tail.next[m]![k]!));
-      tailCode.push(...at(stateBase[m]! + 2 * k + 1), ...op.get(tail.next[m]![k]!), ...op.f32Demote, ...op.f32Store());
+      block.push(...at(stateBase[m]! + 2 * k + 1), ...emit(e, m, quadL, true, { at: 0 }), ...op.tee(quad.next[m]![k]!), ...op.v128Store());
+      tailCode.push(...at(stateBase[m]! + 2 * k + 1), ...emit(e, m, tailL, false, { at: 0 }), ...op.tee(tail.next[m]![k]!), ...op.f32Store());
     });
-    // the last member's u′ stays float32 (its demote is exact when it needs no rounding); the others' are widened again
-    const last = m === live.length - 1;
-    for (const h of [0, 1] as const)
-      block.push(...emit(b.out, m, halfL[h]!, true, { at: 0 }), ...(last ? [...op.demote, ...op.set(narrow[h]!.x)] : [...(rounded(b.out) ? [...op.demote, ...op.promoteLow] : []), ...op.set(halves[h].x)]));
-    tailCode.push(...emit(b.out, m, tailL, false, { at: 0 }), ...roundS(b.out), ...op.set(tail.x));
+    block.push(...emit(b.out, m, quadL, true, { at: 0 }), ...op.set(quad.x));
+    tailCode.push(...emit(b.out, m, tailL, false, { at: 0 }), ...op.set(tail.x));
   });
-  // p′ = f32(p + u′): p and u′ are float32 and float64 has 53 ≥ 2·24 + 2 bits, so rounding their float64 sum to float32
-  // is float32 addition (Figueroa 1995): one f32x4.add, the bits of the JavaScript's Math.fround(p + u)
-  const outs = [...op.get(narrow[0]!.x), ...op.get(narrow[1]!.x), ...op.shuffle(JOIN)];
-  block.push(...at(3), ...(mode === "apply" ? [...op.get(PRAW), ...outs, ...op.f32x4Add] : outs), ...op.v128Store());
-  const result = (l: Lanes) => (mode === "apply" ? [...op.get(l.p), ...op.get(l.x), op.f64Op["+"]] : op.get(l.x));
-  tailCode.push(...at(3), ...result(tail), ...op.f32Demote, ...op.f32Store());
+  // out = u′, or p′ = p + u′ in float32
+  block.push(...at(3), ...(mode === "apply" ? [...op.get(quad.p), ...op.get(quad.x), ...op.simd(op.f32x4Op["+"])] : op.get(quad.x)), ...op.v128Store());
+  tailCode.push(...at(3), ...(mode === "apply" ? [...op.get(tail.p), ...op.get(tail.x), op.f32Op["+"]] : op.get(tail.x)), ...op.f32Store());
 
   const loopOver = (limit: number, step: number, body: number[]) => [
     ...op.block, ...op.loop,
@@ -235,7 +196,7 @@ const passFunction = (bodies: readonly (Body | null)[], mode: PassMode): Functio
     ...op.end, ...op.end,
   ];
   code.push(...loopOver(END, 4, block), ...loopOver(HI, 1, tailCode));
-  return { exportName: "pass", params: [I32, I32, I32], locals: [[i32s, I32], [f64Count, F64], [v128Count, V128]], code };
+  return { exportName: "pass", params: [I32, I32, I32], locals: [[i32s, I32], [f32Count, F32], [v128Count, V128]], code };
 };
 
 /**

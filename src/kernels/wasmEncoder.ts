@@ -1,16 +1,17 @@
 /**
  * A small encoder of WebAssembly binaries: the few sections and instructions the generated kernels use (one
- * imported shared memory, functions of i32 and f64 parameters, i32/f64/v128 locals, loads, stores, f64 and f64x2
- * arithmetic, the f32↔f64 conversions, a float64 loaded into both lanes). Generating the bytes here takes well under a millisecond and needs no
+ * imported shared memory, functions of i32 parameters, i32/f32/f64/v128 locals, loads, stores, f32, f32x4, f64 and
+ * f64x2 arithmetic, the f32↔f64 conversions, a float64 loaded into both lanes). Generating the bytes here takes well under a millisecond and needs no
  * asynchronous start, where wabt (about 700 kB of JavaScript) starts asynchronously in tens of milliseconds.
  * @module
  */
 
 /** Value types. */
 export const I32 = 0x7f;
+export const F32 = 0x7d;
 export const F64 = 0x7c;
 export const V128 = 0x7b;
-export type ValType = typeof I32 | typeof F64 | typeof V128;
+export type ValType = typeof I32 | typeof F32 | typeof F64 | typeof V128;
 
 /** Unsigned LEB128. */
 export const uleb = (n: number): number[] => {
@@ -41,6 +42,12 @@ const f64Bytes = (x: number): number[] => {
   return [...b];
 };
 
+const f32Bytes = (x: number): number[] => {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setFloat32(0, x, true);
+  return [...b];
+};
+
 const name = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
 const vec = (items: readonly number[][]): number[] => [...uleb(items.length), ...items.flat()];
 const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
@@ -51,6 +58,7 @@ export const op = {
   set: (i: number) => [0x21, ...uleb(i)],
   tee: (i: number) => [0x22, ...uleb(i)],
   i32: (n: number) => [0x41, ...sleb(n)],
+  f32: (x: number) => [0x43, ...f32Bytes(x)],
   f64: (x: number) => [0x44, ...f64Bytes(x)],
   i32Load: (offset = 0) => [0x28, 2, ...uleb(offset)],
   f64Load: (offset = 0) => [0x2b, 3, ...uleb(offset)],
@@ -74,6 +82,8 @@ export const op = {
   end: [0x0b],
   br: (depth: number) => [0x0c, ...uleb(depth)],
   brIf: (depth: number) => [0x0d, ...uleb(depth)],
+  /** f32 arithmetic and comparisons (scalar) */
+  f32Op: { "+": 0x92, "-": 0x93, "*": 0x94, "/": 0x95, min: 0x96, max: 0x97, abs: 0x8b, neg: 0x8c, sqrt: 0x91, "==": 0x5b, "!=": 0x5c, "<": 0x5d, ">": 0x5e, "<=": 0x5f, ">=": 0x60 },
   /** f64 arithmetic and comparisons (scalar) */
   f64Op: { "+": 0xa0, "-": 0xa1, "*": 0xa2, "/": 0xa3, min: 0xa4, max: 0xa5, abs: 0x99, neg: 0x9a, sqrt: 0x9f, "==": 0x61, "!=": 0x62, "<": 0x63, ">": 0x64, "<=": 0x65, ">=": 0x66 },
   /** SIMD instructions by their opcode after the 0xfd prefix */
@@ -84,14 +94,16 @@ export const op = {
   v128Load64Splat: (offset = 0) => [0xfd, 10, 3, ...uleb(offset)],
   /** 8 bytes into the low half of a v128, zeros above (v128.load64_zero) */
   v128Load64Zero: (offset = 0) => [0xfd, 93, 2, ...uleb(offset)],
-  f32x4Add: [0xfd, 0xe4, 0x01], // f32x4.add (opcode 228, LEB128)
-  v128Const: (lo: number, hi: number) => [0xfd, 12, ...f64Bytes(lo), ...f64Bytes(hi)],
+  /** four float32 lanes of x (rounded to float32), as a v128.const */
+  f32x4Const: (x: number) => [0xfd, 12, ...f32Bytes(x), ...f32Bytes(x), ...f32Bytes(x), ...f32Bytes(x)],
+  f32x4Splat: [0xfd, 19],
   shuffle: (lanes: readonly number[]) => [0xfd, 13, ...lanes],
   f64x2Splat: [0xfd, 20],
   f64x2Extract: (lane: number) => [0xfd, 33, lane],
   bitselect: [0xfd, 82],
-  demote: [0xfd, 94],
   promoteLow: [0xfd, 95],
+  /** f32x4 arithmetic and comparisons */
+  f32x4Op: { "+": 228, "-": 229, "*": 230, "/": 231, min: 232, max: 233, abs: 224, neg: 225, sqrt: 227, "==": 65, "!=": 66, "<": 67, ">": 68, "<=": 69, ">=": 70 },
   /** f64x2 arithmetic and comparisons */
   f64x2Op: { "+": 240, "-": 241, "*": 242, "/": 243, min: 244, max: 245, abs: 236, neg: 237, sqrt: 239, "==": 71, "!=": 72, "<": 73, ">": 74, "<=": 75, ">=": 76 },
 } as const;

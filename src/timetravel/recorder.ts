@@ -15,7 +15,7 @@ import { metaToJson } from "./checkpointMeta.js";
 import { nodeIo, openFrameWriter, type FrameWriter, type WriterIo } from "./frameWriter.js";
 import { jsonPayloadOf, stepPayload } from "./recordingFrame.js";
 import { optionsArg, transformationArg } from "./timeTravelArgs.js";
-import { FRAME, LAYOUT_V2, type RecordingHeader, type RunSettings } from "./recordingLayout.js";
+import { ARITHMETIC, FRAME, LAYOUT_V2, type RecordingHeader, type RunSettings } from "./recordingLayout.js";
 import { encodeStats } from "./statsFrame.js";
 import { stepStats } from "./stepStats.js";
 import type { Json } from "./stateValue.js";
@@ -87,6 +87,7 @@ export const metaJson = (meta: unknown): E.Either<OptimizerError, Json> =>
 
 /** The settings of a run of `optimizer` with options `o`, as frames record them. */
 export const runSettings = (optimizer: GradientTransformation<any>, o: RecordingOptions): RunSettings => ({
+  arithmetic: ARITHMETIC,
   optimizer: specOf(optimizer),
   keyframeEvery: o.keyframeEvery,
   recordGrads: o.recordGrads,

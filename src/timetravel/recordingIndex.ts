@@ -109,6 +109,10 @@ const parseJsonPayload = (bytes: Uint8Array): unknown => {
   }
 };
 
+/** The arithmetic a header or branch frame names, when it names one (a string); nothing for an earlier larch's. */
+const arithmeticOf = (settings: RunSettings): { arithmetic?: string } =>
+  typeof settings.arithmetic === "string" ? { arithmetic: settings.arithmetic } : {};
+
 const isSettings = (x: Record<string, unknown>): boolean =>
   isPlainRecord(x["optimizer"]) &&
   Number.isSafeInteger(x["keyframeEvery"]) &&
@@ -262,7 +266,7 @@ export const indexFrames = (path: string, fd: number, options: ReadOptions): E.E
       if (problem !== undefined) return E.left(corrupt(path, problem));
       header = parsed as RecordingHeader;
       branches.set(0, {
-        info: { branch: 0, parent: null, forkStep: 0, optimizer: header.optimizer, keyframeEvery: header.keyframeEvery, recordGrads: header.recordGrads, meta: header.meta ?? null },
+        info: { branch: 0, parent: null, forkStep: 0, ...arithmeticOf(header), optimizer: header.optimizer, keyframeEvery: header.keyframeEvery, recordGrads: header.recordGrads, meta: header.meta ?? null },
         stats: new Map(),
         keyframes: new Map(),
         grads: new Map(),
@@ -276,7 +280,7 @@ export const indexFrames = (path: string, fd: number, options: ReadOptions): E.E
       if (branches.has(bh.branch)) return E.left(corrupt(path, `branch ${bh.branch} is declared twice`));
       if (!branches.has(bh.parent)) return E.left(corrupt(path, `branch ${bh.branch} forks from branch ${bh.parent}, which is not declared before it`));
       branches.set(bh.branch, {
-        info: { branch: bh.branch, parent: bh.parent, forkStep: bh.forkStep, optimizer: bh.optimizer, keyframeEvery: bh.keyframeEvery, recordGrads: bh.recordGrads, meta: bh.meta ?? null },
+        info: { branch: bh.branch, parent: bh.parent, forkStep: bh.forkStep, ...arithmeticOf(bh), optimizer: bh.optimizer, keyframeEvery: bh.keyframeEvery, recordGrads: bh.recordGrads, meta: bh.meta ?? null },
         stats: new Map(),
         keyframes: new Map(),
         grads: new Map(),

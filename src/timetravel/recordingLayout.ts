@@ -79,8 +79,18 @@ export interface RecordedLeaf {
   readonly dtype: Dtype;
 }
 
+/**
+ * The arithmetic a run's float32 steps were computed in, as its header or branch frame names it: float32 arithmetic,
+ * every operation rounded to float32 (this larch). A recording or branch without the field was written by a larch
+ * that computed float32 leaves in float64 between roundings at each transformation's output: it replays within
+ * float32 rounding, not bit for bit (see `verify`).
+ */
+export const ARITHMETIC = "float32-per-operation";
+
 /** What a recording (or a branch of it) was run with. */
 export interface RunSettings {
+  /** {@link ARITHMETIC} in what this larch writes; absent in recordings of an earlier one. */
+  readonly arithmetic?: string;
   /** The optimizer's spec: its name and hyper-parameters (nested for chains and partitions). */
   readonly optimizer: HyperRecord;
   /** A keyframe is written at every step that is a multiple of this, and where a branch starts or ends. */

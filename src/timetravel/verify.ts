@@ -7,7 +7,8 @@ import * as E from "fp-ts/lib/Either.js";
 import { threw } from "../core/caught.js";
 import { optimizerError, type OptimizerError } from "../core/errors.js";
 import type { GradientTransformation } from "../core/transform.js";
-import { diffStates } from "./diffStates.js";
+import { diffStates, type LeafDiff, type ScalarDiff } from "./diffStates.js";
+import { ARITHMETIC } from "./recordingLayout.js";
 import type { Recording, UnreadTail } from "./recordingReader.js";
 import { optimizerFor, replayStep, type RunPoint } from "./seek.js";
 import type { RecordedStep } from "./statsFrame.js";
@@ -29,9 +30,20 @@ export interface BranchCheck {
   /** Steps replayed and compared (0 when the branch has no gradients). */
   readonly stepsReplayed: number;
   readonly keyframesCompared: number;
-  /** Why steps were not replayed, when they were not. */
+  /**
+   * True when steps and keyframes were compared bit for bit; false for a branch recorded by a larch of another
+   * arithmetic (see {@link ARITHMETIC}) with float32 leaves, compared within float32 rounding ({@link ROUNDING}).
+   */
+  readonly exact: boolean;
+  /** Why steps were not replayed, when they were not, or why they were not compared bit for bit. */
   readonly note: string | null;
 }
+
+/**
+ * How close a replay of another arithmetic's recording must come: |a − b| ≤ ROUNDING·max(1, |a|) for every number
+ * (a value within it by its absolute or by its relative difference passes), about 80 float32 ulps.
+ */
+export const ROUNDING = 1e-5;
 
 /** The outcome: every branch's checks, and the first divergence if any (null when the recording replays exactly). */
 export interface VerifyReport {
@@ -45,17 +57,21 @@ export interface VerifyReport {
 }
 
 const same = (a: number | null, b: number | null): boolean => (a === null || b === null ? a === b : Object.is(a, b));
+/** Equal, or (for another arithmetic's recording) within {@link ROUNDING} of each other. */
+const close = (a: number | null, b: number | null): boolean =>
+  same(a, b) || (a !== null && b !== null && Math.abs(a - b) <= ROUNDING * Math.max(1, Math.abs(a)));
 
 /** The first number of step `replayed` that differs from `recorded`, as (path, what). */
-const statsDifference = (paths: readonly string[], recorded: RecordedStep, replayed: ReturnType<typeof stepStats>): [string, string] | undefined => {
+const statsDifference = (paths: readonly string[], recorded: RecordedStep, replayed: ReturnType<typeof stepStats>, exact: boolean): [string, string] | undefined => {
   if (E.isLeft(replayed)) return ["", replayed.left.message];
   const r = replayed.right;
-  if (!same(recorded.lr, r.lr)) return ["", `lr recorded ${recorded.lr}, replayed ${r.lr}`];
+  const same_ = exact ? same : close;
+  if (!same_(recorded.lr, r.lr)) return ["", `lr recorded ${recorded.lr}, replayed ${r.lr}`];
   for (let i = 0; i < paths.length; i++) {
     const want = recorded.leaves[i]!;
     const got = r.leaves[paths[i]!]!;
     for (const key of ["paramNorm", "gradNorm", "trustRatio", "updateNorm", "momentumNorm"] as const)
-      if (!same(want[key], got[key])) return [paths[i]!, `${key} recorded ${want[key]}, replayed ${got[key]}`];
+      if (!same_(want[key], got[key])) return [paths[i]!, `${key} recorded ${want[key]}, replayed ${got[key]}`];
   }
   return undefined;
 };
@@ -63,7 +79,9 @@ const statsDifference = (paths: readonly string[], recorded: RecordedStep, repla
 /**
  * Replays each branch from its first keyframe with its recorded gradients through its optimizer (given in
  * `optimizers` by branch id, else rebuilt from the recorded spec) and compares, step by step, the recorded numbers
- * (lr, and per leaf ‖p‖, ‖g‖, γ, ‖u‖, ‖b‖) and every keyframe, bit for bit. Right with the report (its
+ * (lr, and per leaf ‖p‖, ‖g‖, γ, ‖u‖, ‖b‖) and every keyframe, bit for bit (a branch that an earlier larch, of
+ * another arithmetic, recorded with float32 leaves: within float32 rounding, {@link ROUNDING}, and its check says
+ * `exact: false`). Right with the report (its
  * `divergence` says the first step and leaf where the replay differs, or is null); Left when the recording
  * cannot be read or the optimizer cannot be rebuilt or fails. When the recording was read with allowTruncated and
  * ends in a cut-short frame, `unread` says how much of it (bytes and steps) could not be verified.
@@ -101,7 +119,7 @@ const verifyChecked = (
   for (const b of rec.branches.values()) {
     const first = b.keyframeSteps[0];
     if (first === undefined) {
-      checks.push({ branch: b.branch, stepsReplayed: 0, keyframesCompared: 0, note: "no keyframe: nothing to replay" });
+      checks.push({ branch: b.branch, stepsReplayed: 0, keyframesCompared: 0, exact: true, note: "no keyframe: nothing to replay" });
       continue;
     }
     const start = rec.keyframe(b.branch, first);
@@ -111,20 +129,24 @@ const verifyChecked = (
     const recorded = new Map(steps.right.map((s) => [s.step, s]));
     const opt = optimizerFor(b, start.right.state, (given as Record<number, GradientTransformation<any>>)[b.branch]);
     if (E.isLeft(opt)) return opt;
+    const exact = b.arithmetic === ARITHMETIC || !rec.header.leaves.some((l) => l.dtype === "float32");
     let point: RunPoint = start.right;
     let replayed = 0;
     let compared = 1;
-    let note: string | null = null;
+    let note: string | null = exact
+      ? null
+      : `recorded by an earlier larch, which computed float32 leaves in float64 between roundings: compared within float32 rounding (${ROUNDING} relative), not bit for bit`;
     for (let t = first; t < b.endStep; t++) {
       if (!b.gradSteps.has(t)) {
-        note = b.recordGrads ? `no gradient for step ${t}: replay stopped there` : "recorded without gradients: keyframes were read, steps not replayed";
+        const why = b.recordGrads ? `no gradient for step ${t}: replay stopped there` : "recorded without gradients: keyframes were read, steps not replayed";
+        note = note === null ? why : `${why}; ${note}`;
         break;
       }
       const g = rec.grads(b.branch, t);
       if (E.isLeft(g)) return g;
       const step = replayStep(opt.right, point, g.right);
       if (E.isLeft(step)) return report(checks, { branch: b.branch, step: t, path: step.left.path ?? "", message: `the replay fails: ${step.left.message}` });
-      const differs = statsDifference(paths, recorded.get(t)!, stepStats(point.params, g.right, step.right.updates, step.right.next.state));
+      const differs = statsDifference(paths, recorded.get(t)!, stepStats(point.params, g.right, step.right.updates, step.right.next.state), exact);
       if (differs) return report(checks, { branch: b.branch, step: t, path: differs[0], message: differs[1] });
       point = step.right.next;
       replayed++;
@@ -134,9 +156,11 @@ const verifyChecked = (
         const diff = diffStates(kf.right, point);
         if (E.isLeft(diff))
           return report(checks, { branch: b.branch, step: t + 1, path: diff.left.path ?? "", message: `the keyframe differs in form: ${diff.left.message}` });
-        if (!diff.right.identical) {
-          const leaf = diff.right.leaves.find((l) => l.differing > 0);
-          const scalar = diff.right.scalars[0];
+        const within = (l: LeafDiff) => l.differing === 0 || (!exact && (l.maxAbsDiff <= ROUNDING || l.maxRelDiff <= ROUNDING));
+        const near = (x: ScalarDiff) => !exact && typeof x.a === "number" && typeof x.b === "number" && close(x.a, x.b);
+        if (!diff.right.identical && !(diff.right.scalars.every(near) && diff.right.leaves.every(within))) {
+          const leaf = diff.right.leaves.find((l) => !within(l));
+          const scalar = diff.right.scalars.find((x) => !near(x));
           return report(
             checks,
             leaf
@@ -152,7 +176,7 @@ const verifyChecked = (
       const kf = rec.keyframe(b.branch, k);
       if (E.isLeft(kf)) return kf;
     }
-    checks.push({ branch: b.branch, stepsReplayed: replayed, keyframesCompared: compared, note });
+    checks.push({ branch: b.branch, stepsReplayed: replayed, keyframesCompared: compared, exact, note });
   }
   return report(checks, null);
 };

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import * as E from "fp-ts/lib/Either.js";
-import { decodeState, diffStates, encodeState, fork, lars, readRecording, seek, verify, type Recording } from "larch";
+import { ARITHMETIC, decodeState, diffStates, encodeState, fork, lars, readRecording, seek, verify, type Recording } from "larch";
 import { recordRun } from "./recordRun.js";
 import { gradAt, larsChain, larsPartition, leafCount, realParams, runPoints } from "./runs.js";
 
@@ -51,7 +51,8 @@ describe("a recording", () => {
   it("verifies: the replay matches every step and keyframe", () => {
     const report = verify(rec);
     expect(E.isRight(report) && report.right.divergence).toBe(null);
-    expect(E.isRight(report) && report.right.branches[0]).toMatchObject({ stepsReplayed: 23, keyframesCompared: 6 });
+    expect(E.isRight(report) && report.right.branches[0]).toMatchObject({ stepsReplayed: 23, keyframesCompared: 6, exact: true, note: null });
+    expect(rec.header.arithmetic).toBe(ARITHMETIC); // this larch's arithmetic, named in the header: compared bit for bit
   });
 
   it("verify names the first step and leaf where another optimizer diverges", () => {

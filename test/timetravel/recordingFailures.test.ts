@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import * as E from "fp-ts/lib/Either.js";
-import { applyUpdates, fork, lars, openRecording, readRecording, seek, verify, type Recorder, type Tree } from "larch";
+import { applyUpdates, ARITHMETIC, fork, lars, openRecording, readRecording, seek, verify, type RecordedStep, type Recorder, type Tree } from "larch";
 import { runCli } from "../../src/cli/run.js";
 import { nodeIo, type WriterIo } from "../../src/timetravel/frameWriter.js";
 import { openRecordingWith } from "../../src/timetravel/recorder.js";
@@ -170,10 +170,21 @@ describe("format 1 (recordings written before frame heads had a check of their o
     const rec = must(readRecording(v1));
     expect(rec.header.format).toBe("larch-recording/1");
     expect([...rec.branches.values()].map((b) => [b.branch, b.endStep])).toEqual([[0, 6], [1, 5]]);
+    // written before float32 leaves were computed in float32 arithmetic: it replays within float32 rounding, and says so
+    expect(rec.branches.get(0)!.arithmetic).toBeUndefined();
     const report = must(verify(rec));
     expect(report.divergence).toBeNull();
-    expect(report.branches.map((b) => b.stepsReplayed)).toEqual([6, 2]);
+    expect(report.branches.map((b) => [b.stepsReplayed, b.exact])).toEqual([[6, false], [2, false]]);
+    expect(report.branches[0]!.note).toMatch(/earlier larch.*within float32 rounding/);
     expect(E.isRight(seek(rec, 4, { branch: 1 }))).toBe(true);
+  });
+
+  it("its replay is held to float32 rounding, not waved through: a recorded number moved by 1e-4 is a divergence", () => {
+    const rec = must(readRecording(v1));
+    const forged = { ...rec, steps: (branch: number) => E.map((steps: readonly RecordedStep[]) => steps.map((s) => (s.step === 2 ? { ...s, lr: s.lr! + 1e-4 } : s)))(rec.steps(branch)) };
+    const d = must(verify(forged as typeof rec)).divergence;
+    expect(d).toMatchObject({ branch: 0, step: 2, path: "" });
+    expect(d!.message).toMatch(/^lr recorded/);
   });
 
   it("a fork appends format-1 frames, so the file stays readable", () => {
@@ -185,7 +196,10 @@ describe("format 1 (recordings written before frame heads had a check of their o
     must(f.recorder.close());
     const rec = must(readRecording(copy));
     expect(rec.branches.get(2)!.endStep).toBe(3);
-    expect(must(verify(rec)).divergence).toBeNull();
+    expect(rec.branches.get(2)!.arithmetic).toBe(ARITHMETIC); // the new branch, in this larch's arithmetic: bit for bit
+    const report = must(verify(rec));
+    expect(report.divergence).toBeNull();
+    expect(report.branches.map((b) => b.exact)).toEqual([false, false, true]);
   });
 
   it("a damaged length that runs past the end is told apart from a cut by the whole frames after it", () => {
