@@ -147,6 +147,7 @@ class Input implements LeafInput {
     private readonly storage: (old: Leaf, index: number) => FloatArray,
     readonly index: number,
     private readonly sums: LeafSums | undefined,
+    readonly finiteChecked: boolean,
   ) {
     const leaf = trees.updates.leaves[index]!;
     this.path = trees.updates.paths[index]!;
@@ -166,8 +167,8 @@ class Input implements LeafInput {
   }
 }
 
-const leafInput = (trees: StepTrees, grads: Flat, stateStorage: (old: Leaf, index: number) => FloatArray, i: number, sums?: LeafSums): LeafInput =>
-  new Input(trees, grads, stateStorage, i, sums);
+const leafInput = (trees: StepTrees, grads: Flat, stateStorage: (old: Leaf, index: number) => FloatArray, i: number, sums?: LeafSums, finiteChecked = false): LeafInput =>
+  new Input(trees, grads, stateStorage, i, sums, finiteChecked);
 
 /** Every leaf of a step in the expression form, bound before anything is written: its inputs and each member's binding. */
 export interface BoundLeaf {
@@ -178,7 +179,8 @@ export interface BoundLeaf {
 /**
  * Binds every leaf of a step in the expression form (every member's `bind`, leaf by leaf), so that a Left (a
  * non-finite norm at the last leaf) comes before anything is written. What `runMath` then runs. `sums` gives the
- * leaves' Σx² where an executor computed them (see {@link LeafInput.sumOfSquares}).
+ * leaves' Σx² where an executor computed them (see {@link LeafInput.sumOfSquares}); `finiteChecked`, that the
+ * executor's pass checks g and p for NaN and ±Inf itself (see {@link LeafInput.finiteChecked}).
  * @example
  * const bound = bindLeaves(plan.math!, trees, trees.updates, freshStorage);
  */
@@ -188,9 +190,10 @@ export const bindLeaves = (
   grads: Flat,
   stateStorage: (old: Leaf, index: number) => FloatArray,
   sums?: LeafSums,
+  finiteChecked = false,
 ): E.Either<OptimizerError, BoundLeaf[]> => {
   try {
-    return bindLeavesOrThrow(math, trees, grads, stateStorage, sums);
+    return bindLeavesOrThrow(math, trees, grads, stateStorage, sums, finiteChecked === true);
   } catch (e) {
     return threw("bindLeaves", e); // not members and step trees, or a binding that throws
   }
@@ -201,13 +204,14 @@ const bindLeavesOrThrow = (
   trees: StepTrees,
   grads: Flat,
   stateStorage: (old: Leaf, index: number) => FloatArray,
-  sums?: LeafSums,
+  sums: LeafSums | undefined,
+  finiteChecked: boolean,
 ): E.Either<OptimizerError, BoundLeaf[]> => {
   // arrays of their final length (an array grown by push from empty holds 17 slots: most of a small leaf's garbage)
   const count = trees.updates.leaves.length;
   const out: BoundLeaf[] = new Array(count);
   for (let i = 0; i < count; i++) {
-    const input = leafInput(trees, grads, stateStorage, i, sums);
+    const input = leafInput(trees, grads, stateStorage, i, sums, finiteChecked);
     const bindings: LeafBinding[] = new Array(math.length);
     for (let m = 0; m < math.length; m++) {
       const b = math[m]!.bind(input);

@@ -149,6 +149,12 @@ export interface LeafInput {
    * kernels' WebAssembly), else in JavaScript. The same bits either way. See `leafNorm`.
    */
   sumOfSquares(of: "grads" | "params"): number;
+  /**
+   * True when the executor running this step checks the leaf's raw gradient and params for NaN and ±Inf in its own
+   * pass, and hands nothing out when it finds one (it runs the step again without this flag, which meets the check
+   * here and returns its Left): a finiteness check of g or p may then skip its read of them. False otherwise.
+   */
+  readonly finiteChecked?: boolean;
 }
 
 /**

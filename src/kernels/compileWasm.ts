@@ -121,19 +121,24 @@ const emit = (e: Expr, m: number, l: Lanes, v: boolean, temp: { at: number }): n
 export const readsGradient = (bodies: readonly (Body | null)[]): boolean =>
   bodies.some((b) => b !== null && [...b.next, b.out].some((e) => reads(e, "g")));
 
-/** The pass function: `pass(record, lo, hi)` over values [lo, hi) of one leaf. */
-const passFunction = (bodies: readonly (Body | null)[], mode: PassMode): FunctionSpec => {
+/**
+ * The pass function: `pass(record, lo, hi, flag)` over values [lo, hi) of one leaf. With `checks`, it also stores at
+ * byte address `flag` an int32: 1 when some u or p of the range is NaN or ±Inf, else 0 (from a running sum of
+ * (u − u) + (p − p), which is 0 while every value is finite and NaN from the first one that is not).
+ */
+const passFunction = (bodies: readonly (Body | null)[], mode: PassMode, checks: boolean): FunctionSpec => {
   const layout = passLayout(bodies);
   const live = bodies.map((b, m) => [b, m] as const).filter((x): x is readonly [Body, number] => x[0] !== null);
   const exprs = live.flatMap(([b]) => [...b.next, b.out]);
   const readsG = exprs.some((e) => reads(e, "g"));
-  const readsP = mode === "apply" || exprs.some((e) => reads(e, "p"));
+  const readsP = checks || mode === "apply" || exprs.some((e) => reads(e, "p"));
   const signs = exprs.reduce((n, e) => n + count(e, "sign"), 0);
-  // locals: params rec 0, lo 1, hi 2; i32 i, b, end, pointers; f32 scalars, tail lanes; v128 scalars, block lanes
-  const REC = 0, LO = 1, HI = 2, I = 3, B = 4, END = 5;
-  const ptr0 = 6;
+  // locals: params rec 0, lo 1, hi 2, flag 3; i32 i, b, end, pointers; f32 scalars, tail lanes, tail check;
+  // v128 scalars, block lanes, block check
+  const REC = 0, LO = 1, HI = 2, FLAG = 3, I = 4, B = 5, END = 6;
+  const ptr0 = 7;
   const i32s = 3 + layout.pointers;
-  let next = 3 + i32s;
+  let next = 4 + i32s;
   const take = (n: number) => Array.from({ length: n }, () => next++);
   const laneLocals = (): Lanes => {
     const [x, g, p] = take(3) as [number, number, number];
@@ -141,10 +146,12 @@ const passFunction = (bodies: readonly (Body | null)[], mode: PassMode): Functio
   };
   const f32Scalars = take(layout.scalars);
   const tail = laneLocals();
-  const f32Count = next - 3 - i32s;
+  const tailCheck = next++;
+  const f32Count = next - 4 - i32s;
   const v128Scalars = take(layout.scalars);
   const quad = laneLocals();
-  const v128Count = next - 3 - i32s - f32Count;
+  const quadCheck = next++;
+  const v128Count = next - 4 - i32s - f32Count;
   // member index m → its position among the live members, and its scalars' locals
   const slotBase: number[] = [];
   live.reduce((n, [b], k) => ((slotBase[k] = n), n + b.scalars.length), 0);
@@ -174,6 +181,15 @@ const passFunction = (bodies: readonly (Body | null)[], mode: PassMode): Functio
   loadTo(0, quad.x, tail.x);
   if (readsG) loadTo(1, quad.g, tail.g);
   if (readsP) loadTo(2, quad.p, tail.p);
+  if (checks) {
+    // check += (u − u) + (p − p): locals start at 0, so the sum stays +0 until a NaN or ±Inf makes it NaN
+    const add = (l: Lanes, c: number, v: boolean) => {
+      const f = (name: keyof typeof op.f32Op) => (v ? op.simd(op.f32x4Op[name]) : [op.f32Op[name]]);
+      return [...op.get(c), ...op.get(l.x), ...op.get(l.x), ...f("-"), ...f("+"), ...op.get(l.p), ...op.get(l.p), ...f("-"), ...f("+"), ...op.set(c)];
+    };
+    block.push(...add(quad, quadCheck, true));
+    tailCode.push(...add(tail, tailCheck, false));
+  }
   live.forEach(([b], m) => {
     // every old value is read before any new one is stored: with donation the new storage is the old
     b.states.forEach((_, k) => loadTo(stateBase[m]! + 2 * k, quad.old[m]![k]!, tail.old[m]![k]!));
@@ -196,7 +212,13 @@ const passFunction = (bodies: readonly (Body | null)[], mode: PassMode): Functio
     ...op.end, ...op.end,
   ];
   code.push(...loopOver(END, 4, block), ...loopOver(HI, 1, tailCode));
-  return { exportName: "pass", params: [I32, I32, I32], locals: [[i32s, I32], [f32Count, F32], [v128Count, V128]], code };
+  // flag = any lane of the block check is NaN, or the tail's is
+  if (checks)
+    code.push(
+      ...op.get(FLAG), ...op.get(quadCheck), ...op.get(quadCheck), ...op.simd(op.f32x4Op["!="]), ...op.anyTrue,
+      ...op.get(tailCheck), ...op.get(tailCheck), op.f32Op["!="], ...op.i32Or, ...op.i32Store(),
+    );
+  return { exportName: "pass", params: [I32, I32, I32, I32], locals: [[i32s, I32], [f32Count, F32], [v128Count, V128]], code };
 };
 
 /**
@@ -249,11 +271,11 @@ const sumsqFunction = (pair: boolean): FunctionSpec => {
 };
 
 /**
- * The module of a fused chain's pass over float32 leaves (exports `pass(record, lo, hi)`, `sumsq(x, n, out)` and
- * `sumsq2(x, y, n, out)`).
+ * The module of a fused chain's pass over float32 leaves (exports `pass(record, lo, hi, flag)`, `sumsq(x, n, out)`
+ * and `sumsq2(x, y, n, out)`); with `checks`, the pass also flags a NaN or ±Inf in u or p (see the pass).
  * @example
  * const bytes = passModule([traceBody, lrBody], "apply"); // a few hundred bytes
  * const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
  */
-export const passModule = (bodies: readonly (Body | null)[], mode: PassMode): Uint8Array =>
-  encodeModule([passFunction(bodies, mode), sumsqFunction(false), sumsqFunction(true)]);
+export const passModule = (bodies: readonly (Body | null)[], mode: PassMode, checks = false): Uint8Array =>
+  encodeModule([passFunction(bodies, mode, checks), sumsqFunction(false), sumsqFunction(true)]);

@@ -30,7 +30,8 @@ import { wasmApi, type WasmModule } from "./wasm-api.js";
 export interface CompiledPass {
   readonly module: WasmModule;
   readonly layout: PassLayout;
-  readonly pass: (record: number, lo: number, hi: number) => void;
+  /** `flag`: where a checking pass stores 1 if some u or p of the range is not finite, else 0 (see {@link passModule}) */
+  readonly pass: (record: number, lo: number, hi: number, flag: number) => void;
   readonly sumsq: (x: number, n: number, out: number) => void;
   readonly sumsq2: (x: number, y: number, n: number, out: number) => void;
 }
@@ -42,11 +43,12 @@ const instances = new WeakMap<object, Map<string, CompiledPass>>();
 /**
  * The pass of these members over float32 leaves, compiled once per distinct chain of bodies (its generated
  * JavaScript is the key) and instantiated once per kernel memory, or undefined when this host cannot compile it.
+ * With `checks`, the pass flags non-finite inputs (see {@link passModule}).
  * @example
  * const pass = compiledPass(arena, math.map((m) => m.body), "apply");
  */
-export const compiledPass = (a: KernelArena, bodies: readonly (Body | null)[], mode: PassMode): CompiledPass | undefined => {
-  const key = `${mode}\n${loopSource(bodies, "float32", mode)}`;
+export const compiledPass = (a: KernelArena, bodies: readonly (Body | null)[], mode: PassMode, checks = false): CompiledPass | undefined => {
+  const key = `${mode}${checks ? " checks" : ""}\n${loopSource(bodies, "float32", mode)}`;
   const memory = a.memory;
   let mine = instances.get(memory);
   const hit = mine?.get(key);
@@ -54,7 +56,7 @@ export const compiledPass = (a: KernelArena, bodies: readonly (Body | null)[], m
   let module = modules.get(key);
   if (module === undefined) {
     try {
-      module = new wasmApi!.Module(passModule(bodies, mode));
+      module = new wasmApi!.Module(passModule(bodies, mode, checks));
     } catch {
       module = null; // no SIMD, or a host that refuses to compile: the JavaScript loop
     }
@@ -159,7 +161,7 @@ const runTasks = (a: KernelArena, pass: CompiledPass, table: number, count: numb
   const run = (i: number) => {
     const o = table / 4 + TASK_INTS * i;
     const f = t[o + 1];
-    if (f === 0) pass.pass(t[o + 2]!, t[o + 3]!, t[o + 4]!);
+    if (f === 0) pass.pass(t[o + 2]!, t[o + 3]!, t[o + 4]!, t[o + 5]!);
     else if (f === 1) pass.sumsq(t[o + 2]!, t[o + 3]!, t[o + 4]!);
     else pass.sumsq2(t[o + 2]!, t[o + 3]!, t[o + 4]!, t[o + 5]!);
   };
@@ -238,19 +240,30 @@ const placeInputs = (a: KernelArena, pass: CompiledPass, bodies: readonly (Body 
 /** What the pass needs of a bound leaf: its size, and each member's scalars and state arrays (read, written, …). */
 type PassLeaf = { readonly input: { readonly size: number }; readonly bindings: BoundLeaf["bindings"] };
 
-/** One step, once the leaves are bound: records, the state arrays and outputs placed, the passes, the outputs copied out. */
+/**
+ * How {@link runBound} ended: the outputs written; no room for its scratch region (nothing run); or (a checking pass)
+ * a NaN or ±Inf among the inputs, the staged outputs not copied out.
+ */
+type BoundRun = "done" | "no room" | "not finite";
+
+/**
+ * One step, once the leaves are bound: records, the state arrays and outputs placed, the passes, the outputs copied
+ * out. With `checks` (a pass compiled to check), each task's flag is read after the passes.
+ */
 const runBound = (
   a: KernelArena,
   pass: CompiledPass,
   inputs: NonNullable<ReturnType<typeof placeInputs>>,
   bound: readonly PassLeaf[],
   outs: (FloatArray | undefined)[],
-): boolean => {
+  checks = false,
+): BoundRun => {
   const { layout } = pass;
   const chunks = bound.reduce((n, b) => n + Math.ceil(b.input.size / CHUNK), 0);
   const recordsBytes = align16(layout.recordBytes * bound.length);
   const tableBytes = align16(4 * TASK_INTS * chunks);
-  const rest = new Placement(a, recordsBytes + tableBytes);
+  const flagsBytes = checks ? align16(4 * chunks) : 0; // one int32 per task
+  const rest = new Placement(a, recordsBytes + tableBytes + flagsBytes);
   const refs = bound.map(({ input, bindings }, i) => {
     if (input.size === 0) return undefined;
     const arrays: number[] = [];
@@ -259,7 +272,7 @@ const runBound = (
     return { out: out === undefined ? rest.placeFresh(input.size, (x) => (outs[i] = x)) : rest.place(out, false, true), arrays };
   });
   const scratch = a.allocate(rest.bytes);
-  if (scratch === undefined) return false;
+  if (scratch === undefined) return "no room";
   const buffer = a.buffer();
   const heap = new Float32Array(buffer);
   rest.copyIn(heap, scratch.at);
@@ -267,6 +280,7 @@ const runBound = (
   const f64 = new Float64Array(buffer);
   const at = inputs.region.at;
   const table = scratch.at + recordsBytes;
+  const flags = table + tableBytes;
   const id = moduleId(a, pass);
   let tasks = 0;
   refs.forEach((r, i) => {
@@ -289,12 +303,14 @@ const runBound = (
       i32[o + 2] = record;
       i32[o + 3] = lo;
       i32[o + 4] = Math.min(n, lo + CHUNK);
+      i32[o + 5] = flags + 4 * (tasks - 1);
     }
   });
   runTasks(a, pass, table, tasks, inputs.values);
-  rest.copyOut(new Float32Array(a.buffer()), scratch.at);
+  const flagged = checks && new Int32Array(a.buffer(), flags, tasks).some((f) => f !== 0);
+  if (!flagged) rest.copyOut(new Float32Array(a.buffer()), scratch.at);
   a.release(scratch);
-  return true;
+  return flagged ? "not finite" : "done";
 };
 
 /** The bodies of a step's members (null: the identity this step). */
@@ -341,8 +357,10 @@ export const wasmMath: CompiledMath = {
     const params = trees.params;
     if (params === undefined && bodies.some((b) => b?.readsParams === true)) return undefined; // the JavaScript's Left
     if (!takes(trees.updates.leaves) || !takes(grads.leaves) || (params !== undefined && !takes(params.leaves))) return undefined;
+    // the update of the gradient itself: the pass checks g and p for NaN and ±Inf (the bindings skip that read)
+    const checks = trees.updates === grads;
     const a = kernelArena();
-    const pass = a && compiledPass(a, bodies, "update");
+    const pass = a && compiledPass(a, bodies, "update", checks);
     if (a === undefined || pass === undefined) return undefined;
     const inputs = placeInputs(a, pass, bodies, trees.updates, grads, params);
     if (inputs === undefined) return undefined;
@@ -355,14 +373,20 @@ export const wasmMath: CompiledMath = {
         if (x !== undefined) fresh.push(x);
         return x;
       };
-      const bound = bindLeaves(math, trees, grads, (old) => owned(sizeOf(old.shape)) ?? freshStorage(old), inputs.sums);
+      const bound = bindLeaves(math, trees, grads, (old) => owned(sizeOf(old.shape)) ?? freshStorage(old), inputs.sums, checks);
       if (E.isLeft(bound)) {
         for (const x of fresh) a.releaseOwned(x);
         return bound;
       }
       // undefined: a new array, made when the pass's output is copied out
       const outs: (FloatArray | undefined)[] = bound.right.map((b) => owned(b.input.size));
-      if (!runBound(a, pass, inputs, bound.right, outs)) {
+      const ran = runBound(a, pass, inputs, bound.right, outs, checks);
+      if (ran === "not finite" || (ran === "no room" && checks)) {
+        // nothing was handed out: the JavaScript path runs the step with every check (its NonFinite Left)
+        for (const x of fresh) a.releaseOwned(x);
+        return undefined;
+      }
+      if (ran === "no room") {
         const run = mathRunner(math, "update"); // the scratch region does not fit: the JavaScript loop, same bits
         bound.right.forEach((b, i) => run(b, denseValues(trees.updates.leaves[i]!), (outs[i] ??= new Float32Array(b.input.size))));
       }
@@ -380,8 +404,11 @@ export const wasmMath: CompiledMath = {
     const bodies = bodiesOf(math);
     if (bodies.every((b) => b === null)) return undefined; // p′ = p + g: nothing to compile
     if (!takes(trees.params.leaves)) return undefined;
+    // a pure step from the gradient itself: the pass checks g and p for NaN and ±Inf (the bindings skip that read);
+    // with donation they are checked before anything is written over
+    const checks = donated === undefined && trees.updates === grads;
     const a = kernelArena();
-    const pass = a && compiledPass(a, bodies, "apply");
+    const pass = a && compiledPass(a, bodies, "apply", checks);
     if (a === undefined || pass === undefined) return undefined;
     const inputs = placeInputs(a, pass, bodies, trees.updates, grads, trees.params); // u: g, or a chain's head's updates
     if (inputs === undefined) return undefined;
@@ -396,7 +423,7 @@ export const wasmMath: CompiledMath = {
         if (owned !== undefined) return fresh.push(owned), owned;
         return donated?.get(old) ?? freshStorage(old);
       };
-      const bound = bindLeaves(math, trees, grads, storage, inputs.sums);
+      const bound = bindLeaves(math, trees, grads, storage, inputs.sums, checks);
       if (E.isLeft(bound)) {
         for (const owner of fresh) a.releaseOwned(owner);
         return bound;
@@ -404,9 +431,16 @@ export const wasmMath: CompiledMath = {
       // undefined: a new array, made when the pass's output is copied out
       const outs = trees.params.leaves.map((leaf, i): FloatArray | undefined => {
         const owned = resident[i] ? a.ownedArray(sizeOf(leaf.shape)) : undefined;
+        if (owned !== undefined) fresh.push(owned);
         return owned ?? donated?.get(leaf);
       });
-      if (!runBound(a, pass, inputs, bound.right, outs)) {
+      const ran = runBound(a, pass, inputs, bound.right, outs, checks);
+      if (ran === "not finite" || (ran === "no room" && checks)) {
+        // nothing was handed out: the JavaScript path runs the step with every check (its NonFinite Left)
+        for (const owner of fresh) a.releaseOwned(owner);
+        return undefined;
+      }
+      if (ran === "no room") {
         const run = mathRunner(math, "apply"); // the scratch region does not fit: the JavaScript loop, same bits
         bound.right.forEach((b, i) => run(b, trees.updates === grads ? b.input.grads : denseValues(trees.updates.leaves[i]!), (outs[i] ??= freshStorage(trees.params.leaves[i]!))));
       }
@@ -459,7 +493,7 @@ const addUpdates = (params: Flat, updates: Flat): Leaf[] | undefined => {
   try {
     const bound = params.leaves.map((leaf): PassLeaf => ({ input: { size: sizeOf(leaf.shape) }, bindings: NO_BINDING }));
     const outs = bound.map(({ input: { size } }): FloatArray | undefined => (size > 0 ? a.ownedArray(size) : undefined));
-    if (!runBound(a, pass, inputs, bound, outs)) {
+    if (runBound(a, pass, inputs, bound, outs) !== "done") {
       for (const x of outs) if (x !== undefined) a.releaseOwned(x as Float32Array);
       return undefined; // the scratch region does not fit: the JavaScript loop, same bits
     }

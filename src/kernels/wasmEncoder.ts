@@ -61,6 +61,7 @@ export const op = {
   f32: (x: number) => [0x43, ...f32Bytes(x)],
   f64: (x: number) => [0x44, ...f64Bytes(x)],
   i32Load: (offset = 0) => [0x28, 2, ...uleb(offset)],
+  i32Store: (offset = 0) => [0x36, 2, ...uleb(offset)],
   f64Load: (offset = 0) => [0x2b, 3, ...uleb(offset)],
   f32Load: (offset = 0) => [0x2a, 2, ...uleb(offset)],
   f32Store: (offset = 0) => [0x38, 2, ...uleb(offset)],
@@ -68,6 +69,7 @@ export const op = {
   i32Add: [0x6a],
   i32Sub: [0x6b],
   i32And: [0x71],
+  i32Or: [0x72],
   i32Mul: [0x6c],
   i32Shl: [0x74],
   i32LtU: [0x49],
@@ -101,6 +103,8 @@ export const op = {
   f64x2Splat: [0xfd, 20],
   f64x2Extract: (lane: number) => [0xfd, 33, lane],
   bitselect: [0xfd, 82],
+  /** v128.any_true: 1 when any bit is set */
+  anyTrue: [0xfd, 83],
   promoteLow: [0xfd, 95],
   /** f32x4 arithmetic and comparisons */
   f32x4Op: { "+": 228, "-": 229, "*": 230, "/": 231, min: 232, max: 233, abs: 224, neg: 225, sqrt: 227, "==": 65, "!=": 66, "<": 67, ">": 68, "<=": 69, ">=": 70 },

@@ -72,7 +72,7 @@ const same = (x: ArrayLike<number>, y: ArrayLike<number>) =>
   Array.from(x).every((v, i) => Object.is(v, y[i]) || (Number.isNaN(v) && Number.isNaN(y[i]!)));
 
 describe("generated WebAssembly: the bits of the generated JavaScript", () => {
-  it("random bodies over every operation, special values, 0–13 values, update and apply", () => {
+  it("random bodies over every operation, special values, 0–13 values, update and apply, checking or not", () => {
     const a = kernelArena()!;
     fc.assert(
       fc.property(
@@ -81,7 +81,8 @@ describe("generated WebAssembly: the bits of the generated JavaScript", () => {
         fc.constantFrom<"update" | "apply">("update", "apply"),
         fc.array(fc.double(), { minLength: 6, maxLength: 6 }),
         fc.integer({ min: 0, max: 1e9 }),
-        (bodies, n, mode, scalars, seed) => {
+        fc.boolean(),
+        (bodies, n, mode, scalars, seed, checks) => {
           const rand = fc.sample(valuesArb(n), { numRuns: 7, seed });
           const arrays = (k: number) => Float32Array.from(rand[k]!);
           const [u, g, p] = [arrays(0), arrays(1), arrays(2)];
@@ -93,9 +94,9 @@ describe("generated WebAssembly: the bits of the generated JavaScript", () => {
           const out = new Float32Array(n);
           leafLoop(bodies, "float32", mode)(mode === "apply" ? g : u, g, p, out, bindings, 0, n);
           // the same in kernel memory
-          const pass = compiledPass(a, bodies, mode)!;
+          const pass = compiledPass(a, bodies, mode, checks)!;
           const layout = passLayout(bodies);
-          const region = a.allocate(layout.recordBytes + 16 * (4 + 4 * bodies.length) * Math.max(1, n))!;
+          const region = a.allocate(layout.recordBytes + 16 * (4 + 4 * bodies.length) * Math.max(1, n) + 16)!;
           try {
             const heap = new Float32Array(a.buffer());
             let at = region.at + layout.recordBytes;
@@ -109,9 +110,14 @@ describe("generated WebAssembly: the bits of the generated JavaScript", () => {
             const ptrs = [place(mode === "apply" ? g : u), place(g), place(p), place(zeros()), ...olds.flatMap(([o0, o1]) => [place(o0!), place(zeros()), place(o1!), place(zeros())])];
             new Int32Array(a.buffer(), region.at, ptrs.length).set(ptrs);
             new Float64Array(a.buffer(), region.at + layout.scalarsAt, layout.scalars).set(bindings.flatMap((b) => b.scalars));
-            pass.pass(region.at, 0, n);
+            const flag = at;
+            new Int32Array(a.buffer(), flag, 1)[0] = -1;
+            pass.pass(region.at, 0, n, checks ? flag : 0);
             const got = (k: number) => new Float32Array(a.buffer(), ptrs[k]!, n);
             expect(same(got(3), out)).toBe(true);
+            // a checking pass flags a NaN or ±Inf in the u it read or in p; another writes no flag
+            const finite = [...(mode === "apply" ? g : u), ...p].every(Number.isFinite);
+            expect(new Int32Array(a.buffer(), flag, 1)[0]).toBe(checks ? (finite ? 0 : 1) : -1);
             bodies.forEach((_, m) => {
               expect(same(got(5 + 4 * m), bindings[m]!.arrays[1]!)).toBe(true);
               expect(same(got(7 + 4 * m), bindings[m]!.arrays[3]!)).toBe(true);

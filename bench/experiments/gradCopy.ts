@@ -1,0 +1,51 @@
+// What the gradients' copy costs a ResNet-50 step: npx tsx --expose-gc bench/experiments/gradCopy.ts [sgd|adam|adamw|lars] [steps]
+// Times applyStep (donated, params resident) with fresh plain gradients against the same with gradients already in
+// kernel memory (kernelTree), and the plain copy of the gradients alone (TypedArray.set into one buffer).
+import * as E from "fp-ts/lib/Either.js";
+import ndarray from "ndarray";
+import { adam, adamw, applyStep, kernelThreads, kernelTree, lars, sgd, type GradientTransformation, type Tree } from "../../src/index.js";
+import { buildTree } from "../trees.js";
+
+const [name = "sgd", stepsArg = "20"] = process.argv.slice(2);
+const make: Record<string, () => GradientTransformation<any>> = {
+  sgd: () => sgd({ lr: 0.1, momentum: 0.9, weightDecay: 5e-4 }),
+  adam: () => adam({ lr: 1e-3 }),
+  adamw: () => adamw({ lr: 1e-3, weightDecay: 0.01 }),
+  lars: () => lars({ lr: 0.1, momentum: 0.9, weightDecay: 5e-4 }),
+};
+const orThrow = <A>(e: E.Either<{ message: string }, A>): A => {
+  if (E.isLeft(e)) throw new Error(e.left.message);
+  return e.right;
+};
+const tree = buildTree("resnet50");
+const treeOf = (arrays: readonly Float32Array[]): Tree => Object.fromEntries(tree.leaves.map((l, i) => [l.name, ndarray(arrays[i]!.slice(), [...l.shape])]));
+await kernelThreads(2);
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const steps = Number(stepsArg);
+const run = async (label: string, grads: Tree[]) => {
+  const opt = make[name]!();
+  let params = orThrow(kernelTree(treeOf(tree.params)));
+  let state = orThrow(opt.init(params));
+  const times: number[] = [];
+  for (let t = 0; t < steps + 3; t++) {
+    gc();
+    await new Promise((r) => setImmediate(r));
+    const t0 = performance.now();
+    [params, state] = orThrow(applyStep(opt, grads[t % 2]!, state, params, { donate: true }));
+    if (t >= 3) times.push(performance.now() - t0);
+  }
+  console.log(`${name} ${label}: median ${median(times).toFixed(2)} ms, min ${Math.min(...times).toFixed(2)}`);
+};
+await run("plain grads", [treeOf(tree.grads), treeOf(tree.grads)]);
+await run("resident grads", [orThrow(kernelTree(treeOf(tree.grads))), orThrow(kernelTree(treeOf(tree.grads)))]);
+const total = tree.grads.reduce((n, g) => n + g.length, 0);
+const into = new Float32Array(total);
+const copies: number[] = [];
+for (let t = 0; t < steps; t++) {
+  const t0 = performance.now();
+  let at = 0;
+  for (const g of tree.grads) into.set(g, at), (at += g.length);
+  copies.push(performance.now() - t0);
+}
+console.log(`copy of the gradients alone (${total} values): median ${median(copies).toFixed(2)} ms`);
