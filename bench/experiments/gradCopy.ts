@@ -1,4 +1,4 @@
-// What the gradients' copy costs a ResNet-50 step: npx tsx --expose-gc bench/experiments/gradCopy.ts [sgd|adam|adamw|lars] [steps]
+// What the gradients' copy costs a ResNet-50 step: npx tsx --expose-gc bench/experiments/gradCopy.ts [sgd|adam|adamw|lars] [steps] [donated|pure]
 // Times applyStep (donated, params resident) with fresh plain gradients against the same with gradients already in
 // kernel memory (kernelTree), and the plain copy of the gradients alone (TypedArray.set into one buffer).
 import * as E from "fp-ts/lib/Either.js";
@@ -6,7 +6,7 @@ import ndarray from "ndarray";
 import { adam, adamw, applyStep, kernelThreads, kernelTree, lars, sgd, type GradientTransformation, type Tree } from "../../src/index.js";
 import { buildTree } from "../trees.js";
 
-const [name = "sgd", stepsArg = "20"] = process.argv.slice(2);
+const [name = "sgd", stepsArg = "20", how = "donated"] = process.argv.slice(2);
 const make: Record<string, () => GradientTransformation<any>> = {
   sgd: () => sgd({ lr: 0.1, momentum: 0.9, weightDecay: 5e-4 }),
   adam: () => adam({ lr: 1e-3 }),
@@ -32,10 +32,10 @@ const run = async (label: string, grads: Tree[]) => {
     gc();
     await new Promise((r) => setImmediate(r));
     const t0 = performance.now();
-    [params, state] = orThrow(applyStep(opt, grads[t % 2]!, state, params, { donate: true }));
+    [params, state] = orThrow(applyStep(opt, grads[t % 2]!, state, params, { donate: how === "donated" }));
     if (t >= 3) times.push(performance.now() - t0);
   }
-  console.log(`${name} ${label}: median ${median(times).toFixed(2)} ms, min ${Math.min(...times).toFixed(2)}`);
+  console.log(`${name} ${how} ${label}: median ${median(times).toFixed(2)} ms, min ${Math.min(...times).toFixed(2)}`);
 };
 await run("plain grads", [treeOf(tree.grads), treeOf(tree.grads)]);
 await run("resident grads", [orThrow(kernelTree(treeOf(tree.grads))), orThrow(kernelTree(treeOf(tree.grads)))]);
