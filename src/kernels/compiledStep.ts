@@ -77,8 +77,8 @@ const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
 /** The arrays a step's passes touch, by where they are: in kernel memory already, or staged (read in, written out). */
 class Placement {
-  /** staged arrays: their offset in the staging after `base`, whether read, whether written */
-  readonly staged = new Map<FloatArray, { at: number; read: boolean; write: boolean }>();
+  /** staged arrays: their offset in the staging after `base`, whether read, whether written, whether copied in */
+  readonly staged = new Map<FloatArray, { at: number; read: boolean; write: boolean; copied?: boolean }>();
   bytes: number;
   constructor(
     private readonly a: KernelArena,
@@ -108,9 +108,17 @@ class Placement {
     return ref >= 0 ? ref : start - 1 - ref;
   }
 
-  /** Copies the staged arrays that are read into kernel memory (the staging at `start`). */
+  /** Copies the staged arrays that are read into kernel memory (the staging at `start`), those not copied yet. */
   copyIn(heap: Float32Array, start: number): void {
-    for (const [x, slot] of this.staged) if (slot.read) heap.set(x, (start + slot.at) / 4);
+    for (const x of this.staged.keys()) this.copyInOne(heap, start, x);
+  }
+
+  /** Copies one array into its staging slot, if it is staged, read and not copied yet. */
+  copyInOne(heap: Float32Array, start: number, x: FloatArray): void {
+    const slot = this.staged.get(x);
+    if (slot === undefined || !slot.read || slot.copied === true) return;
+    heap.set(x, (start + slot.at) / 4);
+    slot.copied = true;
   }
 
   /** fresh outputs: staged, and made only when copied out (one allocation and one copy, no zero-filling first) */
@@ -152,10 +160,25 @@ const exclusive = (ranges: readonly (readonly [number, number])[]): boolean[] =>
 const CHUNK = 1 << 16;
 
 /**
- * Runs tasks (six int32 each: module id, function, its arguments) written at byte address `table`: on this thread,
- * or shared with the helper thread when there is one and the step is big enough.
+ * Inputs still to be copied in when a batch of tasks starts, leaf by leaf: `copy(j)` stages leaf j's (and says how
+ * many values the leaf has), after which the tasks before `ready[j]` (in table order) have all they read.
  */
-const runTasks = (a: KernelArena, pass: CompiledPass, table: number, count: number, values: number): void => {
+interface Staging {
+  readonly leaves: number;
+  copy(j: number): number;
+  readonly ready: ArrayLike<number>;
+}
+
+/** Publish the copied tasks at least every this many values (fewer wake-ups of a waiting helper). */
+const PUBLISH_VALUES = 1 << 16;
+
+/**
+ * Runs tasks (six int32 each: module id, function, its arguments) written at byte address `table`: on this thread,
+ * or shared with the helper thread when there is one and the step is big enough. With `staging`, this thread first
+ * copies the inputs in, leaf by leaf, while the helper runs the tasks whose inputs are in (the copy overlaps the
+ * passes), then both take what is left.
+ */
+const runTasks = (a: KernelArena, pass: CompiledPass, table: number, count: number, values: number, staging?: Staging): void => {
   const helper = a.passHelper;
   const t = new Int32Array(a.buffer());
   const run = (i: number) => {
@@ -165,8 +188,23 @@ const runTasks = (a: KernelArena, pass: CompiledPass, table: number, count: numb
     else if (f === 1) pass.sumsq(t[o + 2]!, t[o + 3]!, t[o + 4]!);
     else pass.sumsq2(t[o + 2]!, t[o + 3]!, t[o + 4]!, t[o + 5]!);
   };
-  if (helper === undefined || count < 2 || values < a.helperMinValues) for (let i = 0; i < count; i++) run(i);
-  else helper.share(table, count, run);
+  const copyAll = () => {
+    for (let j = 0; j < (staging?.leaves ?? 0); j++) staging!.copy(j);
+  };
+  if (helper === undefined || count < 2 || values < a.helperMinValues) {
+    copyAll();
+    for (let i = 0; i < count; i++) run(i);
+  } else if (staging === undefined) helper.share(table, count, run);
+  else
+    helper.share(table, count, run, (publish) => {
+      // publish what is copied every PUBLISH_VALUES values or so, and all of it at the end
+      let since = 0;
+      for (let j = 0; j < staging.leaves; j++) {
+        since += staging.copy(j);
+        if (since >= PUBLISH_VALUES) (publish(staging.ready[j]!), (since = 0));
+      }
+      publish(count);
+    });
 };
 
 /** The module id a task names: the helper's id for the module (0 without a helper). */
@@ -194,11 +232,20 @@ const placeInputs = (a: KernelArena, pass: CompiledPass, bodies: readonly (Body 
     values += g.length;
     const uRef = inputs.place(u, true, false);
     const gRef = placeG ? inputs.place(g, true, false) : uRef; // (never loaded when not placed)
-    return { g, uRef, gRef, pRef: inputs.place(p, true, false) };
+    return { g, u, p, uRef, gRef, pRef: inputs.place(p, true, false) };
   });
   const region = a.allocate(inputs.bytes);
   if (region === undefined) return undefined;
-  inputs.copyIn(new Float32Array(a.buffer()), region.at);
+  // the staged inputs are copied in by the first batch of tasks that reads them, leaf by leaf (see runTasks)
+  let heap = new Float32Array(a.buffer());
+  const copyLeaf = (j: number): number => {
+    if (heap.buffer !== a.memory.buffer) heap = new Float32Array(a.buffer()); // grown since
+    const r = refs[j]!;
+    inputs.copyInOne(heap, region.at, r.u);
+    inputs.copyInOne(heap, region.at, r.g);
+    inputs.copyInOne(heap, region.at, r.p);
+    return r.g.length;
+  };
   // leaf j's Σg² at float64 2j of the region, its Σp² at 2j + 1 (a sumsq2 writes both); whether each is computed
   const out = new Float64Array(a.buffer(), region.at, 2 * count);
   const done = { grads: new Uint8Array(count), params: new Uint8Array(count) };
@@ -208,10 +255,12 @@ const placeInputs = (a: KernelArena, pass: CompiledPass, bodies: readonly (Body 
     const t = new Int32Array(a.buffer());
     const id = moduleId(a, pass);
     let o = table / 4;
+    const ready = new Int32Array(to - from); // tasks through leaf from + k
     for (let j = from; j < to; j++) {
       const r = refs[j]!;
       const g = asked.grads && done.grads[j] === 0;
       const p = asked.params && done.params[j] === 0;
+      ready[j - from] = (o - table / 4) / TASK_INTS + (g || p ? 1 : 0);
       if (!g && !p) continue;
       const gAt = Placement.address(r.gRef, region.at);
       const pAt = Placement.address(r.pRef, region.at);
@@ -222,7 +271,7 @@ const placeInputs = (a: KernelArena, pass: CompiledPass, bodies: readonly (Body 
       if (g) done.grads[j] = 1;
       if (p) done.params[j] = 1;
     }
-    runTasks(a, pass, table, (o - table / 4) / TASK_INTS, values);
+    runTasks(a, pass, table, (o - table / 4) / TASK_INTS, values, { leaves: to - from, copy: (k) => copyLeaf(from + k), ready });
   };
   const sums: LeafSums = (i, of) => {
     if (of === "grads" && !placeG) return undefined; // computed in JavaScript from g: the same bits
@@ -234,7 +283,7 @@ const placeInputs = (a: KernelArena, pass: CompiledPass, bodies: readonly (Body 
     }
     return out[2 * i + (of === "grads" ? 0 : 1)]!;
   };
-  return { region, refs, sums, values };
+  return { region, refs, sums, values, copyLeaf };
 };
 
 /** What the pass needs of a bound leaf: its size, and each member's scalars and state arrays (read, written, …). */
@@ -283,7 +332,9 @@ const runBound = (
   const flags = table + tableBytes;
   const id = moduleId(a, pass);
   let tasks = 0;
+  const ready = new Int32Array(bound.length); // tasks through leaf i
   refs.forEach((r, i) => {
+    ready[i] = tasks + (r === undefined ? 0 : Math.ceil(bound[i]!.input.size / CHUNK));
     if (r === undefined) return;
     const record = scratch.at + layout.recordBytes * i;
     const { uRef, gRef, pRef } = inputs.refs[i]!;
@@ -306,7 +357,7 @@ const runBound = (
       i32[o + 5] = flags + 4 * (tasks - 1);
     }
   });
-  runTasks(a, pass, table, tasks, inputs.values);
+  runTasks(a, pass, table, tasks, inputs.values, { leaves: bound.length, copy: inputs.copyLeaf, ready });
   const flagged = checks && new Int32Array(a.buffer(), flags, tasks).some((f) => f !== 0);
   if (!flagged) rest.copyOut(new Float32Array(a.buffer()), scratch.at);
   a.release(scratch);

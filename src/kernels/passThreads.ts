@@ -15,8 +15,11 @@ import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
 import { TASK_FUNCTIONS, TASK_INTS } from "./compileWasm.js";
 import type { WasmMemory, WasmModule } from "./wasm-api.js";
 
-/** Control words: 0 sequence, 1 kind (0 run, 1 stop), 2 table address, 3 task count, 4 next task, 5 batch state. */
-const SEQ = 0, KIND = 1, TABLE = 2, COUNT = 3, NEXT = 4, STATE = 5;
+/**
+ * Control words: 0 sequence, 1 kind (0 run, 1 stop), 2 table address, 3 task count, 4 next task, 5 batch state,
+ * 6 tasks ready (those below it have their inputs in place; the caller raises it while it copies them in).
+ */
+const SEQ = 0, KIND = 1, TABLE = 2, COUNT = 3, NEXT = 4, STATE = 5, READY = 6;
 const IDLE = 0, RUNNING = 1, CANCELLED = 2, DONE = 3;
 
 const WORKER_SOURCE = `
@@ -42,6 +45,7 @@ for (;;) {
   const table = Atomics.load(ctl, ${TABLE}) >> 2, count = Atomics.load(ctl, ${COUNT});
   const t = new Int32Array(memory.buffer);
   for (let i = Atomics.add(ctl, ${NEXT}, 1); i < count; i = Atomics.add(ctl, ${NEXT}, 1)) {
+    for (let r = Atomics.load(ctl, ${READY}); r <= i; r = Atomics.load(ctl, ${READY})) Atomics.wait(ctl, ${READY}, r);
     const o = table + ${TASK_INTS} * i;
     const m = exportsOf(t[o]);
     m[names[t[o + 1]]](t[o + 2], t[o + 3], t[o + 4], t[o + 5]);
@@ -58,9 +62,10 @@ export interface PassHelperThread {
   /**
    * Offers the `count` tasks of the table at byte address `table` to the helper and runs tasks on the calling thread
    * through `runTask(i)` until none is left; returns when every task is done. Never waits for a helper that has
-   * not started.
+   * not started. With `prepare`, the calling thread first runs it, which calls `publish(n)` once tasks 0 … n − 1
+   * have their inputs in place (n growing, `count` last): meanwhile the helper runs only tasks below the last n.
    */
-  share(table: number, count: number, runTask: (index: number) => void): void;
+  share(table: number, count: number, runTask: (index: number) => void, prepare?: (publish: (ready: number) => void) => void): void;
   close(): Promise<void>;
 }
 
@@ -88,18 +93,35 @@ export function startPassHelperThread(memory: WasmMemory): PassHelperThread {
       }
       return id;
     },
-    share(table, count, runTask) {
+    share(table, count, runTask, prepare) {
       // the batch is written before the claim opens (STATE = IDLE), so whoever claims it reads this one
       Atomics.store(ctl, KIND, 0);
       Atomics.store(ctl, TABLE, table);
       Atomics.store(ctl, COUNT, count);
       Atomics.store(ctl, NEXT, 0);
+      Atomics.store(ctl, READY, prepare === undefined ? count : 0);
       Atomics.store(ctl, STATE, IDLE);
       Atomics.add(ctl, SEQ, 1);
       Atomics.notify(ctl, SEQ);
+      // a prepare that throws still lets the batch finish (on whatever is in place) before the error goes on
+      let failed: { error: unknown } | undefined;
+      if (prepare !== undefined)
+        try {
+          prepare((ready) => {
+            Atomics.store(ctl, READY, Math.min(ready, count));
+            Atomics.notify(ctl, READY);
+          });
+        } catch (error) {
+          failed = { error };
+        }
+      if (prepare !== undefined) {
+        Atomics.store(ctl, READY, count); // (whatever prepare published)
+        Atomics.notify(ctl, READY);
+      }
       for (let i = Atomics.add(ctl, NEXT, 1); i < count; i = Atomics.add(ctl, NEXT, 1)) runTask(i);
-      if (Atomics.compareExchange(ctl, STATE, IDLE, CANCELLED) === IDLE) return;
-      for (let s = Atomics.load(ctl, STATE); s !== DONE; s = Atomics.load(ctl, STATE)) Atomics.wait(ctl, STATE, s);
+      if (Atomics.compareExchange(ctl, STATE, IDLE, CANCELLED) !== IDLE)
+        for (let s = Atomics.load(ctl, STATE); s !== DONE; s = Atomics.load(ctl, STATE)) Atomics.wait(ctl, STATE, s);
+      if (failed !== undefined) throw failed.error;
     },
     async close() {
       Atomics.store(ctl, KIND, 1);
