@@ -455,9 +455,9 @@ export const wasmMath: CompiledMath = {
     const bodies = bodiesOf(math);
     if (bodies.every((b) => b === null)) return undefined; // p′ = p + g: nothing to compile
     if (!takes(trees.params.leaves)) return undefined;
-    // a pure step from the gradient itself: the pass checks g and p for NaN and ±Inf (the bindings skip that read);
-    // with donation they are checked before anything is written over
-    const checks = donated === undefined && trees.updates === grads;
+    // a step from the gradient itself: the pass checks g and p for NaN and ±Inf (the bindings skip that read); where
+    // it would write over donated storage (past the owned budget), they are checked before (their sums)
+    const checks = trees.updates === grads;
     const a = kernelArena();
     const pass = a && compiledPass(a, bodies, "apply", checks);
     if (a === undefined || pass === undefined) return undefined;
@@ -468,11 +468,17 @@ export const wasmMath: CompiledMath = {
       const resident = trees.params.leaves.map((leaf) => sizeOf(leaf.shape) > 0);
       const fresh: Float32Array[] = []; // regions handed out for this step
       const olds: Leaf[] = []; // the old state leaves the step replaces
+      let overwrites = false; // whether the pass writes into donated storage
+      const reuse = (leaf: Leaf): FloatArray | undefined => {
+        const x = donated?.get(leaf);
+        overwrites ||= x !== undefined;
+        return x;
+      };
       const storage = (old: Leaf, i: number): FloatArray => {
         olds.push(old);
         const owned = resident[i] ? a.ownedArray(sizeOf(old.shape)) : undefined;
         if (owned !== undefined) return fresh.push(owned), owned;
-        return donated?.get(old) ?? freshStorage(old);
+        return reuse(old) ?? freshStorage(old);
       };
       const bound = bindLeaves(math, trees, grads, storage, inputs.sums, checks);
       if (E.isLeft(bound)) {
@@ -483,9 +489,11 @@ export const wasmMath: CompiledMath = {
       const outs = trees.params.leaves.map((leaf, i): FloatArray | undefined => {
         const owned = resident[i] ? a.ownedArray(sizeOf(leaf.shape)) : undefined;
         if (owned !== undefined) fresh.push(owned);
-        return owned ?? donated?.get(leaf);
+        return owned ?? reuse(leaf);
       });
-      const ran = runBound(a, pass, inputs, bound.right, outs, checks);
+      // nothing may be written over before a NaN is found: then Σg² and Σp² of every leaf first (finite where the sum is)
+      const finite = (i: number) => Number.isFinite(inputs.sums(i, "grads")!) && Number.isFinite(inputs.sums(i, "params")!);
+      const ran = checks && overwrites && !bound.right.every((_, i) => finite(i)) ? "not finite" : runBound(a, pass, inputs, bound.right, outs, checks);
       if (ran === "not finite" || (ran === "no room" && checks)) {
         // nothing was handed out: the JavaScript path runs the step with every check (its NonFinite Left)
         for (const owner of fresh) a.releaseOwned(owner);

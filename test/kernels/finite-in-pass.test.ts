@@ -1,7 +1,8 @@
 /**
- * sgd, adam and adamw refuse a NaN or ±Inf in g or p. A pure compiled step (and `update` of the gradient) checks for
+ * sgd, adam and adamw refuse a NaN or ±Inf in g or p. A compiled step (and `update` of the gradient) checks for
  * them in its pass instead of reading g and p once more before it: on a find it hands nothing out, and the
- * JavaScript path gives the step's Left. These tests hold that to the JavaScript's Left, inputs unchanged, no kernel
+ * JavaScript path gives the step's Left. A donated step past the owned budget, whose pass writes over donated
+ * storage, sums g and p first instead. These tests hold that to the JavaScript's Left, inputs unchanged, no kernel
  * memory kept, and that the pass, not a read before it, did the checking of a finite step.
  */
 import fc from "fast-check";
@@ -45,7 +46,7 @@ describe("non-finite inputs found by the pass", () => {
   it("random NaN or ±Inf in g or p, plain or resident params, pure or donated, applyStep or update: the JavaScript's Left, nothing changed or kept", () => {
     const arena = kernelArena()!;
     fc.assert(
-      fc.property(fc.constantFrom(...OPTIMIZERS), badArb, fc.boolean(), fc.constantFrom("pure", "donated", "update"), ([, make], bad, resident, how) => {
+      fc.property(fc.constantFrom(...OPTIMIZERS), badArb, fc.boolean(), fc.constantFrom("pure", "donated", "donated, no room", "update"), ([, make], bad, resident, how) => {
         const opt = make();
         let params: Tree = makeTree(SPEC, 5);
         if (resident) params = right(kernelTree(params));
@@ -58,7 +59,14 @@ describe("non-finite inputs found by the pass", () => {
         try {
           const before = bitsOf([grads, state, params]);
           const owned = arena.ownedInUse;
-          const got = how === "update" ? opt.update(grads, state, params) : applyStep(opt, grads, state, params, { donate: how === "donated" });
+          const budget = arena.ownedBudget;
+          if (how === "donated, no room") arena.ownedBudget = 0; // results into the donated storage
+          let got;
+          try {
+            got = how === "update" ? opt.update(grads, state, params) : applyStep(opt, grads, state, params, { donate: how !== "pure" });
+          } finally {
+            arena.ownedBudget = budget;
+          }
           const want = how === "update" ? withoutCompiledMath(() => opt.update(grads, state, params)) : jsStep(opt, grads, state, params);
           expect(E.isLeft(got) && got.left.kind).toBe("NonFinite");
           expect(got).toEqual(want);
@@ -72,7 +80,7 @@ describe("non-finite inputs found by the pass", () => {
     );
   });
 
-  it("a finite pure step reads g and p once, in the pass: no sums of squares before it (a donated one sums them first); the JavaScript's bits", () => {
+  it("a finite step reads g and p once, in the pass: no sums of squares before it (but past the owned budget, donated); the JavaScript's bits", () => {
     const arena = kernelArena()!;
     for (const [name, make] of OPTIMIZERS) {
       const opt = make();
@@ -94,11 +102,21 @@ describe("non-finite inputs found by the pass", () => {
       expect(bitsOf(pure), name).toBe(bitsOf(right(jsStep(opt, grads, state, params))));
       const updated = right(opt.update(grads, state, params));
       expect(bitsOf(updated), name).toBe(bitsOf(withoutCompiledMath(() => right(opt.update(grads, state, params)))));
+      const again = () => right(kernelTree(makeTree(SPEC, 5)));
+      const p1 = again();
+      const donated = right(applyStep(opt, grads, right(opt.init(p1)), p1, { donate: true })); // into new regions
       expect(sums, name).toBe(0);
-      const again = right(kernelTree(makeTree(SPEC, 5)));
-      const donated = right(applyStep(opt, grads, right(opt.init(again)), again, { donate: true }));
-      expect(sums, name).toBeGreaterThan(0); // donated: g and p checked before anything is written over
       expect(bitsOf(donated), name).toBe(bitsOf(pure));
+      const budget = arena.ownedBudget;
+      arena.ownedBudget = 0; // no new regions: the pass writes over the donated ones, so g and p are checked first
+      try {
+        const p2 = again();
+        const over = right(applyStep(opt, grads, right(opt.init(p2)), p2, { donate: true }));
+        expect(sums, name).toBeGreaterThan(0);
+        expect(bitsOf(over), name).toBe(bitsOf(pure));
+      } finally {
+        arena.ownedBudget = budget;
+      }
     }
   });
 });
