@@ -19,15 +19,20 @@ const spin = (ms: number) => {
   while (performance.now() < until);
 };
 
+/** Two threads, and a pass module (for its `sumsq`) known to the helper. */
+const twoThreads = async () => {
+  expect(await kernelThreads(2, 0)).toBe(2);
+  const a = kernelArena()!;
+  const helper = a.passHelper!;
+  const body = parseBody("scale", [], { u: "c * u" });
+  if (E.isLeft(body)) throw new Error(body.left.message);
+  const pass = compiledPass(a, [body.right], "update")!;
+  return { a, helper, pass, id: helper.idOf(pass.module) };
+};
+
 describe("a batch shared while its inputs are copied in", () => {
   it("the helper waits for each task's inputs: every sum is of the values written, none of the zeros before them", async () => {
-    expect(await kernelThreads(2, 0)).toBe(2);
-    const a = kernelArena()!;
-    const helper = a.passHelper!;
-    const body = parseBody("scale", [], { u: "c * u" });
-    if (E.isLeft(body)) throw new Error(body.left.message);
-    const pass = compiledPass(a, [body.right], "update")!;
-    const id = helper.idOf(pass.module);
+    const { a, helper, pass, id } = await twoThreads();
     const leaves = 8, n = 4099;
     const region = a.allocate(leaves * 4 * (n + 3) + 16 * leaves + 4 * TASK_INTS * leaves)!;
     try {
@@ -60,13 +65,7 @@ describe("a batch shared while its inputs are copied in", () => {
   });
 
   it("a prepare that throws lets the batch finish, then the error goes on; the next batch runs", async () => {
-    expect(await kernelThreads(2, 0)).toBe(2);
-    const a = kernelArena()!;
-    const helper = a.passHelper!;
-    const body = parseBody("scale", [], { u: "c * u" });
-    if (E.isLeft(body)) throw new Error(body.left.message);
-    const pass = compiledPass(a, [body.right], "update")!;
-    const id = helper.idOf(pass.module);
+    const { a, helper, pass, id } = await twoThreads();
     const region = a.allocate(16 + 64 + 4 * TASK_INTS * 4)!;
     try {
       new Float32Array(a.buffer(), region.at, 4).set([1, 2, 3, 4]);
