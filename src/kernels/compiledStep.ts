@@ -1,9 +1,11 @@
 /**
  * Whole `applyStep`s of any chain in the expression form through generated WebAssembly ({@link passModule}): the
  * {@link CompiledMath} the public `applyStep` hands the core. Per step, for float32 trees: every member binds every
- * leaf (its norms, its checks, its state storage) before anything is written; arrays already in kernel memory
- * (`kernelTree`, or an earlier step's results) are read and written where they are, others are staged (copied into
- * a scratch region); one call of the chain's generated pass per leaf. Every leaf gets its new value and its new state
+ * leaf (its norms, its checks, its state storage) before anything is written, except the check of g and p for NaN
+ * and ±Inf, which the pass makes as it reads them (a flag sends the step, nothing handed out, to the JavaScript path
+ * and its Left); arrays already in kernel memory (`kernelTree`, or an earlier step's results) are read and written
+ * where they are, others are staged (copied into a scratch region, leaf by leaf while the helper thread already runs
+ * the leaves copied); one call of the chain's generated pass per leaf. Every leaf gets its new value and its new state
  * in new regions of kernel memory, wherever its params were (so from the second step of a loop on, only the fresh
  * gradients are copied in): with donation, the old regions are taken back once the step is done, so donated steps
  * alternate between two sets of regions; past the arena's owned budget (a loop that neither donates nor yields to the
