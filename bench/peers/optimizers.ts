@@ -2,7 +2,8 @@
  * Issue 13's table: sgd, adam, adamw and lars in the user's loop (fresh plain-array gradients every step, pure
  * `applyStep`, after `kernelThreads(2)`), torch.optim's step of the same optimizer with `torch.set_num_threads(2)`
  * (bench/python/torch_optim_step.py, the seed's LARS for lars), `update` + `applyUpdates` (the README's first
- * loop), and a user's chain: docs/composing.md's LARS with Adam moments beside adam, the built-in with as many passes.
+ * loop), and users' chains: docs/composing.md's LARS with Adam moments beside adam and lars, and sgd written by a user
+ * (its pieces chained, and with a momentum of the user's own in the expression form) beside the built-in sgd.
  * Hyper-parameters: sgd momentum 0.9, weight decay 5e-4, lr 0.1; adam lr 1e-3; adamw lr 1e-3, weight decay 0.01;
  * lars lr 0.1, momentum 0.9, weight decay 5e-4.
  */
@@ -24,6 +25,7 @@ import {
   applyStep,
   applyUpdates,
   chain,
+  defineElementwise,
   kernelThreads,
   kernelTree,
   lars,
@@ -36,6 +38,7 @@ import {
   scaleByLr,
   scaleByTrustRatio,
   sgd,
+  traceMomentum,
   type GradientTransformation,
   type Tree,
 } from "../../src/index.js";
@@ -74,6 +77,20 @@ const FAMILY: readonly (readonly [string, () => GradientTransformation<any>, { s
 /** docs/composing.md's recipe: the seed's LARS with Adam's moments in place of its momentum. */
 const larsAdam = (): GradientTransformation<any> =>
   chain(addWeightDecay(1e-4), scaleByAdam({}), scaleByTrustRatio({ weightDecay: 1e-4 }), scaleByLr(1e-3));
+
+/** sgd as a user chains it from the library's pieces (no finiteness check: sgd's refusingNonFinite is sgd's own). */
+const userSgd = (): GradientTransformation<any> => chain(addWeightDecay(5e-4), traceMomentum({ momentum: 0.9 }), scaleByLr(0.1));
+
+/** sgd with a momentum the user wrote in the expression form (docs/composing.md's heavy ball: b ← m·b + u, u′ = b). */
+const heavyBall = (m: number): GradientTransformation<any> =>
+  defineElementwise({
+    name: "heavyBall",
+    hyperparams: { m },
+    state: { kind: "heavyBall", trees: { trace: true } },
+    bodies: { step: { trace: "m * trace + u", u: "trace'" } },
+    step: () => E.right({ body: "step", scalars: { m } }),
+  });
+const userSgdOwnMomentum = (): GradientTransformation<any> => chain(addWeightDecay(5e-4), heavyBall(0.9), scaleByLr(0.1));
 
 const TREES: readonly TreeId[] = ["resnet50", "leaves1000"];
 
@@ -163,6 +180,8 @@ export const optimizerPeers: readonly Peer[] = [
   ]),
   larchRow("larsAdam (docs/composing.md)", larsAdam, "applyStep"),
   larchRow("larsAdam (docs/composing.md)", larsAdam, "resident"),
+  larchRow("user's sgd (the pieces chained)", userSgd, "applyStep"),
+  larchRow("user's sgd (own momentum, defineElementwise)", userSgdOwnMomentum, "applyStep"),
   ...FAMILY.map(([name, make, counts]) => larchRow(name, make, "applyStep", ["resnet50", "leaves1000"], counts)),
   // muon on single weight matrices: Newton–Schulz's cost alone (5 iterations of three float64 matrix products)
   larchRow("muon (one matrix)", () => muon({ lr: 0.02 }), "applyStep", ["w512x512", "w1024x4096"], { steps: 2, warmup: 1 }),
