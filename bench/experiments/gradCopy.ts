@@ -1,9 +1,9 @@
-// What the gradients' copy costs a ResNet-50 step: npx tsx --expose-gc bench/experiments/gradCopy.ts [sgd|adam|adamw|lars] [steps] [donated|pure]
+// What the gradients' copy costs a ResNet-50 step: npx tsx --expose-gc bench/experiments/gradCopy.ts [sgd|adam|adamw|lars] [steps] [donated|pure|update]
 // Times applyStep (donated, params resident) with fresh plain gradients against the same with gradients already in
 // kernel memory (kernelTree), and the plain copy of the gradients alone (TypedArray.set into one buffer).
 import * as E from "fp-ts/lib/Either.js";
 import ndarray from "ndarray";
-import { adam, adamw, applyStep, kernelThreads, kernelTree, lars, sgd, type GradientTransformation, type Tree } from "../../src/index.js";
+import { adam, adamw, applyStep, applyUpdates, kernelThreads, kernelTree, lars, sgd, type GradientTransformation, type Tree } from "../../src/index.js";
 import { buildTree } from "../trees.js";
 
 const [name = "sgd", stepsArg = "20", how = "donated"] = process.argv.slice(2);
@@ -32,7 +32,10 @@ const run = async (label: string, grads: Tree[]) => {
     gc();
     await new Promise((r) => setImmediate(r));
     const t0 = performance.now();
-    [params, state] = orThrow(applyStep(opt, grads[t % 2]!, state, params, { donate: how === "donated" }));
+    if (how === "update") {
+      const [updates, next] = orThrow(opt.update(grads[t % 2]!, state, params));
+      [params, state] = [orThrow(applyUpdates(params, updates)), next];
+    } else [params, state] = orThrow(applyStep(opt, grads[t % 2]!, state, params, { donate: how === "donated" }));
     if (t >= 3) times.push(performance.now() - t0);
   }
   console.log(`${name} ${how} ${label}: median ${median(times).toFixed(2)} ms, min ${Math.min(...times).toFixed(2)}`);

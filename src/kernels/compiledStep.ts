@@ -236,7 +236,7 @@ const placeInputs = (a: KernelArena, pass: CompiledPass, bodies: readonly (Body 
     const gRef = placeG ? inputs.place(g, true, false) : uRef; // (never loaded when not placed)
     return { g, u, p, uRef, gRef, pRef: inputs.place(p, true, false) };
   });
-  const region = a.allocate(inputs.bytes);
+  const region = a.takeStaging(inputs.bytes);
   if (region === undefined) return undefined;
   // the staged inputs are copied in by the first batch of tasks that reads them, leaf by leaf (see runTasks)
   let heap = new Float32Array(a.buffer());
@@ -447,7 +447,7 @@ export const wasmMath: CompiledMath = {
       // the params' shapes (equal to the updates'): larch's frozen ones once the params came from a step, shared
       return E.right(outs.map((out, i) => leafOf(out!, (params ?? trees.updates).leaves[i]!.shape)));
     } finally {
-      a.release(inputs.region);
+      a.releaseStaging(inputs.region);
     }
   },
   applyUpdates(params, updates) {
@@ -510,7 +510,7 @@ export const wasmMath: CompiledMath = {
         takeBack(a, [...trees.params.leaves, ...olds], [...grads.leaves, ...(trees.updates === grads ? [] : trees.updates.leaves), ...trees.params.leaves, ...olds, ...held]);
       return E.right(trees.params.leaves.map((leaf, i) => leafOf(outs[i]!, leaf.shape)));
     } finally {
-      a.release(inputs.region);
+      a.releaseStaging(inputs.region);
     }
   },
 };
@@ -560,6 +560,6 @@ const addUpdates = (params: Flat, updates: Flat): Leaf[] | undefined => {
     }
     return params.leaves.map((leaf, i) => leafOf(outs[i] ?? new Float32Array(0), leaf.shape));
   } finally {
-    a.release(inputs.region);
+    a.releaseStaging(inputs.region);
   }
 };
