@@ -370,11 +370,13 @@ const runBound = (
 const bodiesOf = (math: readonly MemberMath[]) => math.map((m) => m.body);
 
 /**
- * Steps of fewer than 65,536 values, or of leaves of fewer than 256 values on average, run the generated JavaScript:
- * placing leaves, writing records and calling into WebAssembly cost more than they save there (1000 leaves of 10
- * values: 22.8 against 11.1 ms of CPU a step; of 100 values, 27.8 against 20.5; loaded machine).
+ * Steps of fewer than 4,096 values, or of leaves of fewer than 256 values on average, run the generated JavaScript:
+ * placing leaves, writing records and calling into WebAssembly cost more than they save there. Measured with the
+ * float32 pass (bench/experiments/crossover.ts, donated sgd and adam, one thread, median µs a step, JS / WebAssembly):
+ * 1 leaf of 1,000 values 60 / 54 and 70 / 65; 10 of 1,000: 100 / 66 and 202 / 94; 10 of 6,000: 400 / 113 and
+ * 706 / 157; 1000 of 60: 1,467 / 2,654 and 2,202 / 3,941; 1000 of 256: 2,659 / 3,561 (a tie within the noise).
  */
-const minValues = { at: 1 << 16 };
+const minValues = { at: 1 << 12 };
 
 /** Sets the smallest step (in values) the WebAssembly takes, returning the previous; for tests. */
 export const compiledMinValues = (at: number): number => {
