@@ -6,8 +6,10 @@ import * as E from "fp-ts/lib/Either.js";
 import { threw } from "./caught.js";
 import type { OptimizerError } from "./errors.js";
 import { compiledMath } from "./executor.js";
-import { denseValues, leafOf, sizeOf, type Leaf } from "./leaf.js";
-import { flatten, flattenLike, unflatten, type Tree } from "./tree.js";
+import { denseValues, sizeOf, type Leaf } from "./leaf.js";
+import { madeLeaf } from "./views.js";
+import { madeTree } from "./treeBuild.js";
+import { flatten, flattenLike, type Tree } from "./tree.js";
 
 /**
  * p ← p + u, leaf by leaf, rounded to the leaf's dtype; a fresh tree (the inputs are only read). Large float32 trees
@@ -26,10 +28,10 @@ export const applyUpdates = (params: Tree, updates: Tree): E.Either<OptimizerErr
     const leaves = p.right.leaves;
     // the installed executor first (the kernels' WebAssembly, core/executor.ts): the same bits, or undefined
     const done = compiledMath()?.applyUpdates?.(p.right, u.right);
-    if (done !== undefined) return E.right(unflatten(p.right.def, done, p.right.paths));
+    if (done !== undefined) return E.right(madeTree(p.right.def, done, p.right.paths));
     const out: Leaf[] = new Array(leaves.length);
     for (let i = 0; i < leaves.length; i++) out[i] = applied(leaves[i]!, u.right.leaves[i]!);
-    return E.right(unflatten(p.right.def, out, p.right.paths));
+    return E.right(madeTree(p.right.def, out, p.right.paths));
   } catch (e) {
     return threw("applyUpdates", e, "InvalidTree"); // a getter or a Proxy trap of the trees that throws
   }
@@ -43,11 +45,11 @@ const applied = (param: Leaf, update: Leaf): Leaf => {
   if (p instanceof Float32Array) {
     const out = new Float32Array(n);
     addFloat32(p, u as Float32Array, out, n);
-    return leafOf(out, param.shape);
+    return madeLeaf(out, param.shape);
   }
   const out = new Float64Array(n);
   addFloat64(p, u as Float64Array, out, n);
-  return leafOf(out, param.shape);
+  return madeLeaf(out, param.shape);
 };
 
 const addFloat32 = (p: Float32Array, u: Float32Array, out: Float32Array, n: number): void => {

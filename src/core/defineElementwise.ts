@@ -11,7 +11,9 @@ import { checkCount, failing, requireParams, runFused, stateOfKind, stateTreeMat
 import { optimizerError, type OptimizerError } from "./errors.js";
 import { aFunction, aRecord, readOptions, refusingThrows, required } from "./options.js";
 import { parseBody, type Body, type BodySource } from "./expression.js";
-import { copyLeaf, denseValues, leafOf, type FloatArray, type Leaf } from "./leaf.js";
+import { copyLeaf, denseValues, type FloatArray, type Leaf } from "./leaf.js";
+import { madeLeaf } from "./views.js";
+import { madeTree } from "./treeBuild.js";
 import type { Fusable, GradientTransformation, HyperRecord, LeafBinding, LeafInput, MemberMath, StepPlan, StepTrees, UpdateContext } from "./transform.js";
 import { flatten, frozenRecord, unflatten, type Flat, type Tree } from "./tree.js";
 
@@ -156,7 +158,7 @@ const begin = (
     for (let k = 0; k < arrays.length; k++) {
       const old = arrays[k]!.leaves[input.index]!;
       const next = input.stateStorage(old);
-      newLeaves[k]![input.index] = leafOf(next, old.shape); // the old leaf's frozen shape, shared
+      newLeaves[k]![input.index] = madeLeaf(next, old.shape); // the old leaf's frozen shape, shared
       storage[2 * k] = denseValues(old);
       storage[2 * k + 1] = next;
     }
@@ -167,7 +169,7 @@ const begin = (
     if (decl.state.count) fields["count"] = t + 1;
     let k = 0;
     for (const [tree, on] of Object.entries(decl.state.trees ?? {}))
-      fields[tree] = !on ? null : body === null ? s.right[tree] : unflatten(trees.updates.def, newLeaves[k++]!, trees.updates.paths);
+      fields[tree] = !on ? null : body === null ? s.right[tree] : madeTree(trees.updates.def, newLeaves[k++]!, trees.updates.paths);
     for (const field of Object.keys(decl.state.values ?? {})) fields[field] = values?.[field] ?? s.right[field];
     for (const field of Object.keys(perLeaf)) fields[field] = frozenRecord(trees.updates.paths, perLeaf[field]!);
     return Object.keys(fields).length === 1 ? s.right : (Object.freeze(fields) as Record_);

@@ -13,7 +13,9 @@ import * as E from "fp-ts/lib/Either.js";
 import { threw } from "./caught.js";
 import { optimizerError, showValue, type OptimizerError } from "./errors.js";
 import { isDonated, reusedError } from "./donation.js";
-import { allocate, denseValues, dtypeOf, leafOf, sizeOf, type Dtype, type FloatArray, type Leaf } from "./leaf.js";
+import { allocate, denseValues, dtypeOf, sizeOf, type Dtype, type FloatArray, type Leaf } from "./leaf.js";
+import { madeLeaf } from "./views.js";
+import { madeTree } from "./treeBuild.js";
 import { leafLoop, type LeafLoop, type LoopMode } from "./compileJs.js";
 import { compiledMath } from "./executor.js";
 import { sumOfSquares } from "./norm.js";
@@ -301,7 +303,7 @@ const runFusedOrThrow = <S>(
       // the installed executor (the kernels' WebAssembly, core/executor.ts) first: the same bits, or undefined
       const done = identity ? undefined : compiledMath()?.update?.(math, trees, grads);
       if (done !== undefined)
-        return E.map((leaves: Leaf[]) => [unflatten(trees.updates.def, leaves, trees.updates.paths), plan.right.finish()] as const)(done);
+        return E.map((leaves: Leaf[]) => [madeTree(trees.updates.def, leaves, trees.updates.paths), plan.right.finish()] as const)(done);
       const bound = bindLeaves(math, trees, grads, freshStorage);
       if (E.isLeft(bound)) return bound;
       const run = mathRunner(math, "update");
@@ -309,9 +311,11 @@ const runFusedOrThrow = <S>(
         if (identity) return leaf;
         const u = allocate(dtypeOf(leaf), sizeOf(leaf.shape));
         run(bound.right[i]!, denseValues(leaf), u);
-        return leafOf(u, shapeAt(trees, i));
+        return madeLeaf(u, shapeAt(trees, i));
       });
-      return E.right([unflatten(trees.updates.def, out, trees.updates.paths), plan.right.finish()] as const);
+      // the identity passes the input leaves through (not necessarily frozen: unflatten asks); else all are made here
+      const tree = (identity ? unflatten : madeTree)(trees.updates.def, out, trees.updates.paths);
+      return E.right([tree, plan.right.finish()] as const);
     }
     const kernels = planLeaves(plan.right, trees, grads, freshStorage);
     if (E.isLeft(kernels)) return kernels;
@@ -321,7 +325,7 @@ const runFusedOrThrow = <S>(
       const u = allocate(dtypeOf(leaf), sizeOf(leaf.shape));
       u.set(denseValues(leaf));
       runBlocks(kernel, u);
-      return leafOf(u, shapeAt(trees, i));
+      return madeLeaf(u, shapeAt(trees, i));
     });
     return E.right([unflatten(trees.updates.def, out, trees.updates.paths), plan.right.finish()] as const);
   });
@@ -473,9 +477,9 @@ export const requireParams = (name: string, trees: StepTrees): E.Either<Optimize
  */
 export const zerosLike = (flat: Flat): Tree => {
   try {
-    return unflatten(
+    return madeTree(
       flat.def,
-      flat.leaves.map((leaf) => leafOf(freshStorage(leaf), leaf.shape)),
+      flat.leaves.map((leaf) => madeLeaf(freshStorage(leaf), leaf.shape)),
       flat.paths,
     );
   } catch {

@@ -5,6 +5,9 @@
 import ndarray from "ndarray";
 import { showValue } from "./errors.js";
 import { refusedLeaf } from "./refusedLeaf.js";
+import { sharedShape, strideOf, viewMakerFor } from "./views.js";
+
+export { LIFE, type LeafLife } from "./views.js";
 
 /** Storage types larch computes in. A leaf keeps its dtype through every transform. */
 export type Dtype = "float32" | "float64";
@@ -72,92 +75,6 @@ export const sizeOf = (shape: readonly number[]): number => {
   } catch {
     return NaN; // a revoked Proxy
   }
-};
-
-/** The row-major strides of a shape: strideₖ = ∏_{j>k} dⱼ. */
-const rowMajorStride = (shape: readonly number[]): number[] => {
-  const stride = new Array<number>(shape.length);
-  for (let k = shape.length - 1, s = 1; k >= 0; k--) {
-    stride[k] = s;
-    s *= shape[k]!;
-  }
-  return stride;
-};
-
-/**
- * A shape larch made carries its frozen row-major strides under this key (hidden, own), so that every leaf made
- * from it shares the two arrays (a WeakMap would cost an entry per new shape, and V8's young-generation collector
- * keeps a WeakMap's values alive).
- */
-const STRIDE: unique symbol = Symbol("larch.stride");
-
-/** A frozen copy of a shape, carrying its frozen strides. */
-const frozenShape = (shape: readonly number[]): readonly number[] => {
-  const copy = [...shape];
-  Object.defineProperty(copy, STRIDE, { value: Object.freeze(rowMajorStride(copy)) });
-  return Object.freeze(copy);
-};
-
-/**
- * The frozen rank-1 shapes [n] larch made, by n (at most {@link RANK1_KEPT} of them): a shape is immutable, so every
- * leaf of n values may share one (`leafOf(x, [n])` in a loop, a 1000-leaf tree's fresh gradients, froze a copy per
- * leaf and call).
- */
-const rank1 = new Map<number, readonly number[]>();
-const RANK1_KEPT = 4096;
-
-/** The frozen shape for a checked shape: the shared one for rank 1, else a frozen copy. */
-const sharedShape = (shape: readonly number[]): readonly number[] => {
-  if (shape.length !== 1) return frozenShape(shape);
-  const n = shape[0]!;
-  const hit = rank1.get(n);
-  if (hit !== undefined) return hit;
-  const made = frozenShape(shape);
-  if (rank1.size < RANK1_KEPT) rank1.set(n, made);
-  return made;
-};
-
-/** The frozen strides a shape larch made carries, or undefined for any other array. */
-const strideOf = (shape: readonly number[]): readonly number[] | undefined =>
-  Object.prototype.hasOwnProperty.call(shape, STRIDE) ? (shape as { [STRIDE]?: readonly number[] })[STRIDE] : undefined;
-
-/**
- * Whether a leaf larch made may still be used: set dead when it is handed over to a donating step
- * (core/donation.ts), which may then overwrite its storage. One small record per leaf, so that marking a leaf dead is
- * a store rather than an entry in a WeakSet (~0.7 µs in V8 when most entries die young).
- */
-export interface LeafLife {
-  dead: boolean;
-}
-
-/** The key of a leaf's {@link LeafLife} on the leaves larch makes: a symbol, so not among ndarray's own keys. */
-export const LIFE: unique symbol = Symbol("larch.leafLife");
-
-/** Makes a view with ndarray's own fields (data, shape, stride, offset, in that order) on ndarray's prototype, and its life. */
-type ViewMaker = new (data: FloatArray, shape: readonly number[], stride: readonly number[]) => Leaf;
-
-/**
- * A constructor of views sharing the prototype of ndarray's views of that dtype and rank (so they have ndarray's
- * methods, and `instanceof` holds), one per dtype and rank. ndarray's own constructor copies the shape and strides
- * into two new arrays, which a leaf that shares frozen ones would throw away.
- */
-const viewMaker = (prototype: object): ViewMaker => {
-  function LeafView(this: Record<string | symbol, unknown>, data: FloatArray, shape: readonly number[], stride: readonly number[]) {
-    this.data = data;
-    this.shape = shape;
-    this.stride = stride;
-    this.offset = 0;
-    this[LIFE] = { dead: false } satisfies LeafLife;
-  }
-  LeafView.prototype = prototype;
-  return LeafView as unknown as ViewMaker;
-};
-
-/** The view makers, at 2·rank for float32 and 2·rank + 1 for float64. */
-const viewMakers: (ViewMaker | undefined)[] = [];
-const viewMakerFor = (data: FloatArray, rank: number): ViewMaker => {
-  const key = 2 * rank + (data instanceof Float32Array ? 0 : 1);
-  return (viewMakers[key] ??= viewMaker(Object.getPrototypeOf(ndarray(data.subarray(0, 0), new Array<number>(rank).fill(0))) as object));
 };
 
 /**

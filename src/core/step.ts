@@ -11,10 +11,12 @@ import { bindLeaves, BLOCK, freshStorage, mathRunner, planLeaves, stepTrees } fr
 import { optimizerError, showValue, type OptimizerError } from "./errors.js";
 import { withoutCompiledMath } from "./executor.js";
 import { isTransformation } from "./options.js";
-import { denseValues, dtypeOf, leafOf, type FloatArray, type Leaf } from "./leaf.js";
+import { denseValues, dtypeOf, type FloatArray, type Leaf } from "./leaf.js";
+import { madeLeaf } from "./views.js";
+import { madeTree } from "./treeBuild.js";
 import type { MatrixProduct } from "./matrixProduct.js";
 import type { AppliedStep, BlockKernel, CompiledMath, Fusable, FusableTail, GradientTransformation, UpdateContext } from "./transform.js";
-import { flatten, flattenLike, unflatten, type Flat, type Tree } from "./tree.js";
+import { flatten, flattenLike, type Flat, type Tree } from "./tree.js";
 
 /** Options of {@link applyStep}. */
 export interface ApplyStepOptions {
@@ -159,7 +161,7 @@ const plannedStep = <S>(
   if (math !== undefined) {
     const done = compiled?.applyStep(math, trees, grads, reusable, leavesOf(held));
     if (done !== undefined)
-      return E.map((leaves: Leaf[]) => [unflatten(params.def, leaves, params.paths), plan.right.finish()] as const)(done);
+      return E.map((leaves: Leaf[]) => [madeTree(params.def, leaves, params.paths), plan.right.finish()] as const)(done);
     // the expression form: one generated loop per leaf, every member inlined, p′ = p + u′ stored
     const bound = bindLeaves(math, trees, grads, storage);
     if (E.isLeft(bound)) return bound;
@@ -168,18 +170,18 @@ const plannedStep = <S>(
       const next = storage(leaf);
       const b = bound.right[i]!;
       run(b, fromGrads ? b.input.grads : denseValues(trees.updates.leaves[i]!), next);
-      return leafOf(next, leaf.shape);
+      return madeLeaf(next, leaf.shape);
     });
-    return E.right([unflatten(params.def, out, params.paths), plan.right.finish()] as const);
+    return E.right([madeTree(params.def, out, params.paths), plan.right.finish()] as const);
   }
   const kernels = planLeaves(plan.right, trees, grads, storage);
   if (E.isLeft(kernels)) return kernels;
   const out = params.leaves.map((leaf, i) => {
     const next = storage(leaf);
     applyLeaf(kernels.right[i]!, denseValues(leaf), denseValues(trees.updates.leaves[i]!), next, SCRATCH[dtypeOf(leaf)]);
-    return leafOf(next, leaf.shape);
+    return madeLeaf(next, leaf.shape);
   });
-  return E.right([unflatten(params.def, out, params.paths), plan.right.finish()] as const);
+  return E.right([madeTree(params.def, out, params.paths), plan.right.finish()] as const);
 };
 
 /**

@@ -9,6 +9,7 @@ import { builtFlat, isFlatKey, rememberFlat } from "./builtTrees.js";
 import { isDonated, reusedError } from "./donation.js";
 import { optimizerError, showPath, showValue, type OptimizerError } from "./errors.js";
 import { arrayPath, recordPath } from "./paths.js";
+import { ancestors, buildTree, LARGE_RECORD, plainRecord } from "./treeBuild.js";
 import { dtypeOf, type Leaf } from "./leaf.js";
 import { refusalOf } from "./refusedLeaf.js";
 
@@ -128,40 +129,6 @@ interface Frame {
   readonly items: TreeDef[];
 }
 
-/**
- * A walk looks for a node among the records and arrays it is inside of (a cycle) by a scan of the first
- * {@link SCANNED} of them and a set of the deeper ones: models nest a few levels, and a scan of a few costs less than
- * a set's upkeep, while a deep chain (10⁵ levels) stays linear.
- */
-const SCANNED = 32;
-
-/** The nodes on the path from the root to the node a depth-first walk is at (see {@link SCANNED}). */
-interface Ancestors {
-  has(node: object): boolean;
-  push(node: object): void;
-  pop(node: object): void;
-}
-
-const ancestors = (): Ancestors => {
-  const near: object[] = [];
-  let deep: Set<object> | undefined;
-  let depth = 0;
-  return {
-    has: (node) => {
-      for (let k = 0; k < near.length; k++) if (near[k] === node) return true;
-      return deep !== undefined && deep.has(node);
-    },
-    push: (node) => {
-      if (depth++ < SCANNED) near.push(node);
-      else (deep ??= new Set()).add(node);
-    },
-    pop: (node) => {
-      if (--depth < SCANNED) near.pop();
-      else deep!.delete(node);
-    },
-  };
-};
-
 /** The one structure every leaf shares. */
 const LEAF_DEF: TreeDef = Object.freeze({ t: "leaf" as const });
 
@@ -249,11 +216,11 @@ const flattenAnew = (tree: unknown): E.Either<OptimizerError, Flat> => {
 /**
  * Why a record's keys cannot be walked: it has keys that `Object.keys` does not list (Symbols, non-enumerable
  * properties), which a walk would drop silently. Undefined when `keys` (its listed keys) are all it has. Checked in
- * records of every size by one count: `Reflect.ownKeys` lists every own key (for a 1000-key record about twice the
- * time `Object.keys` takes), and only when it lists more than `keys` is the extra key looked for.
+ * records of every size by one count of its own keys ({@link ownKeysOf}), and only when there are more than `keys`
+ * is the extra key looked for.
  */
 const hiddenKeyProblem = (record: object, keys: readonly string[], path: string): OptimizerError | undefined => {
-  const own = keys.length < LARGE_RECORD ? ownKeysOfSmall(record, keys) : Reflect.ownKeys(record);
+  const own = ownKeysOf(record, keys);
   if (own.length === keys.length) return undefined;
   const listed = new Set(keys);
   const hidden = own.find((k) => !listed.has(k as string) && !isFlatKey(k));
@@ -267,10 +234,12 @@ const hiddenKeyProblem = (record: object, keys: readonly string[], path: string)
 };
 
 /**
- * The own keys of a small record: its names and symbols, asked for apart (for a record of a few keys V8 answers
- * these two from caches, `Reflect.ownKeys` not: 120 µs more over 500 two-key records). Mostly there are none to add.
+ * The own keys of a record, in `Reflect.ownKeys` order: its names and symbols, asked for apart. V8 answers these two
+ * from a record's enumeration cache, `Reflect.ownKeys` not: for the 1000-key record of a user's gradients, built by
+ * `Object.fromEntries` or key by key, 3 µs against 48 µs (for a record in dictionary mode, as larch builds large
+ * ones, the two cost the same); for a few keys, 120 µs less over 500 two-key records. Mostly there are none to add.
  */
-const ownKeysOfSmall = (record: object, keys: readonly string[]): readonly (string | symbol)[] => {
+const ownKeysOf = (record: object, keys: readonly string[]): readonly (string | symbol)[] => {
   const symbols = Object.getOwnPropertySymbols(record);
   const names = Object.getOwnPropertyNames(record);
   return symbols.length === 0 ? (names.length === keys.length ? keys : names) : [...names, ...symbols];
@@ -293,38 +262,13 @@ const firstRepeat = (xs: readonly string[]): string | undefined => {
  * const copy = pipe(flatten(params), E.map(({ def, leaves, paths }) => unflatten(def, leaves.map(copyLeaf), paths)));
  */
 export const unflatten = (def: TreeDef, leaves: readonly Leaf[], paths?: readonly string[]): Tree => {
+  let remember: boolean;
   try {
-    const flat = paths !== undefined && allFrozen(leaves) ? Object.freeze({ def, paths, leaves }) : undefined;
-    if (def.t === "leaf") return leaves[0]!;
-    let next = 0;
-    // depth first with its own stack (no depth limit): each frame gathers its children, then becomes one
-    const stack: { readonly d: Branch; i: number; readonly children: Tree[] }[] = [{ d: def, i: 0, children: [] }];
-    const inside = ancestors();
-    inside.push(def);
-    for (;;) {
-      const frame = stack[stack.length - 1]!;
-      if (frame.i < frame.d.items.length) {
-        const item = frame.d.items[frame.i++]!;
-        if (item.t === "leaf") frame.children.push(leaves[next++]!);
-        else if (inside.has(item)) return Object.freeze({}); // a forged TreeDef inside itself: nothing to build
-        else {
-          inside.push(item);
-          stack.push({ d: item, i: 0, children: [] });
-        }
-        continue;
-      }
-      stack.pop();
-      inside.pop(frame.d);
-      const node = frame.d.t === "array" ? frame.children : plainRecord(frame.d.keys, frame.children);
-      if (stack.length === 0) {
-        if (flat !== undefined) rememberFlat(node, flat);
-        return Object.freeze(node);
-      }
-      stack[stack.length - 1]!.children.push(Object.freeze(node));
-    }
+    remember = paths !== undefined && allFrozen(leaves);
   } catch {
-    return Object.freeze({}); // not a TreeDef and leaves (a forged or hostile argument): nothing to build
+    return Object.freeze({}); // leaves that cannot be read (a hostile argument): nothing to build
   }
+  return buildTree(def, leaves, remember ? paths : undefined);
 };
 
 /** Whether every leaf is frozen (a loop: `every` with a closure cost a 1000-leaf step 3%). */
@@ -332,9 +276,6 @@ const allFrozen = (leaves: readonly Leaf[]): boolean => {
   for (let i = 0; i < leaves.length; i++) if (!Object.isFrozen(leaves[i])) return false;
   return true;
 };
-
-/** Records with at least this many keys are built without a prototype first (see {@link frozenRecord}). */
-const LARGE_RECORD = 32;
 
 /**
  * A frozen plain record { keys[i]: values[i] }. A large one is filled while it has no prototype and given
@@ -349,19 +290,6 @@ export const frozenRecord = <V>(keys: readonly string[], values: readonly V[]): 
   } catch {
     return Object.freeze({}); // keys that are not an array of strings: no record to build
   }
-};
-
-const plainRecord = <V>(keys: readonly string[], values: readonly V[]): Record<string, V> => {
-  const large = keys.length >= LARGE_RECORD;
-  const out: Record<string, V> = large ? Object.create(null) : {};
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!;
-    // an own "__proto__" (as JSON.parse makes) set by assignment would set the prototype instead
-    if (key === "__proto__") Object.defineProperty(out, key, { value: values[i], enumerable: true, writable: true, configurable: true });
-    else out[key] = values[i]!;
-  }
-  if (large) Object.setPrototypeOf(out, Object.prototype);
-  return out;
 };
 
 const describe = (d: TreeDef): string =>

@@ -20,7 +20,8 @@ import * as E from "fp-ts/lib/Either.js";
 import { loopSource } from "../core/compileJs.js";
 import { bindLeaves, freshStorage, mathRunner, type BoundLeaf, type LeafSums } from "../core/elementwise.js";
 import type { Body } from "../core/expression.js";
-import { denseValues, leafOf, sizeOf, type FloatArray, type Leaf } from "../core/leaf.js";
+import { denseValues, sizeOf, type FloatArray, type Leaf } from "../core/leaf.js";
+import { madeLeaf } from "../core/views.js";
 import type { Flat } from "../core/tree.js";
 import type { CompiledMath, MemberMath } from "../core/transform.js";
 import { passLayout, passModule, readsGradient, TASK_INTS, type PassLayout, type PassMode } from "./compileWasm.js";
@@ -447,7 +448,7 @@ export const wasmMath: CompiledMath = {
       }
       for (let i = 0; i < outs.length; i++) outs[i] ??= new Float32Array(0); // empty leaves
       // the params' shapes (equal to the updates'): larch's frozen ones once the params came from a step, shared
-      return E.right(outs.map((out, i) => leafOf(out!, (params ?? trees.updates).leaves[i]!.shape)));
+      return E.right(outs.map((out, i) => madeLeaf(out!, (params ?? trees.updates).leaves[i]!.shape)));
     } finally {
       a.releaseStaging(inputs.region);
     }
@@ -510,7 +511,7 @@ export const wasmMath: CompiledMath = {
       for (let i = 0; i < outs.length; i++) outs[i] ??= freshStorage(trees.params.leaves[i]!); // empty leaves
       if (donated !== undefined)
         takeBack(a, [...trees.params.leaves, ...olds], [...grads.leaves, ...(trees.updates === grads ? [] : trees.updates.leaves), ...trees.params.leaves, ...olds, ...held]);
-      return E.right(trees.params.leaves.map((leaf, i) => leafOf(outs[i]!, leaf.shape)));
+      return E.right(trees.params.leaves.map((leaf, i) => madeLeaf(outs[i]!, leaf.shape)));
     } finally {
       a.releaseStaging(inputs.region);
     }
@@ -560,7 +561,7 @@ const addUpdates = (params: Flat, updates: Flat): Leaf[] | undefined => {
       for (const x of outs) if (x !== undefined) a.releaseOwned(x as Float32Array);
       return undefined; // the scratch region does not fit: the JavaScript loop, same bits
     }
-    return params.leaves.map((leaf, i) => leafOf(outs[i] ?? new Float32Array(0), leaf.shape));
+    return params.leaves.map((leaf, i) => madeLeaf(outs[i] ?? new Float32Array(0), leaf.shape));
   } finally {
     a.releaseStaging(inputs.region);
   }
