@@ -210,7 +210,68 @@ const flattenAnew = (tree: unknown): E.Either<OptimizerError, Flat> => {
     if (clash !== undefined)
       return E.left(invalid(clash, "is the path of two leaves (a key holding \".\" or \"[\", or an empty key, beside the nesting it spells): rename one"));
   }
-  return E.right({ def: rootDef!, paths, leaves });
+  if (leaves.length < CANONICAL_LEAVES) return E.right({ def: rootDef!, paths, leaves });
+  const known = canonical(rootDef!, paths);
+  return E.right({ def: known.def, paths: known.paths, leaves });
+};
+
+/** Trees of at least this many leaves get a canonical structure ({@link canonical}). */
+const CANONICAL_LEAVES = 32;
+
+/** The canonical structures (most recently seen first), at most {@link CANONICAL_KEPT} of them. */
+const canonicals: { readonly def: TreeDef; readonly paths: readonly string[] }[] = [];
+const CANONICAL_KEPT = 8;
+
+/**
+ * One structure object per structure seen lately: the first tree of a structure gives it (frozen, with its paths),
+ * and every later tree of the same structure (a training loop's fresh gradients, each step) gets that one object and
+ * those paths. Trees of one structure then share their TreeDef, so comparing them is `a.def === b.def`
+ * ({@link sameStructure} walks nothing), and the records of a tree larch builds over it are made by one maker per
+ * structure (treeBuild.ts). Comparing with a known structure reads its keys once (1000 keys: a few µs).
+ */
+const canonical = (def: TreeDef, paths: readonly string[]): { readonly def: TreeDef; readonly paths: readonly string[] } => {
+  for (let k = 0; k < canonicals.length; k++) {
+    const known = canonicals[k]!;
+    if (!sameDef(known.def, def)) continue;
+    if (k > 0) {
+      canonicals.splice(k, 1);
+      canonicals.unshift(known);
+    }
+    return known;
+  }
+  const made = { def: frozenDef(def), paths: Object.freeze(paths) };
+  canonicals.unshift(made);
+  if (canonicals.length > CANONICAL_KEPT) canonicals.pop();
+  return made;
+};
+
+/** Whether two structures flatten made are the same (its own stack: no depth limit). */
+const sameDef = (a: TreeDef, b: TreeDef): boolean => {
+  const stack: [TreeDef, TreeDef][] = [[a, b]];
+  while (stack.length > 0) {
+    const [x, y] = stack.pop()!;
+    if (x === y) continue;
+    if (x.t !== y.t) return false;
+    if (x.t === "leaf" || y.t === "leaf") continue;
+    if (x.items.length !== y.items.length) return false;
+    if (x.t === "record" && y.t === "record") for (let i = 0; i < x.keys.length; i++) if (x.keys[i] !== y.keys[i]) return false;
+    for (let i = 0; i < x.items.length; i++) if (x.items[i] !== y.items[i]) stack.push([x.items[i]!, y.items[i]!]);
+  }
+  return true;
+};
+
+/** A structure flatten made, frozen at every level (with its keys and items): shared, it must not change. */
+const frozenDef = (def: TreeDef): TreeDef => {
+  const stack: TreeDef[] = [def];
+  while (stack.length > 0) {
+    const d = stack.pop()!;
+    if (d.t === "leaf" || Object.isFrozen(d)) continue;
+    for (const item of d.items) stack.push(item);
+    Object.freeze(d.items);
+    if (d.t === "record") Object.freeze(d.keys);
+    Object.freeze(d);
+  }
+  return def;
 };
 
 /**
