@@ -86,7 +86,10 @@ export const stepTrees = (
  */
 export const freshStorage = (old: Leaf): FloatArray => {
   try {
-    return allocate(dtypeOf(old), sizeOf(old.shape));
+    const dtype = dtypeOf(old);
+    const shape = old.shape;
+    // a vector's size is its one extent (allocate refuses what sizeOf would: a non-number, a negative, a fraction)
+    return allocate(dtype, shape.length === 1 ? shape[0]! : sizeOf(shape));
   } catch {
     return new Float64Array(0); // not a leaf
   }
@@ -132,9 +135,10 @@ export type LeafSums = (index: number, of: "grads" | "params") => number | undef
 
 /**
  * One leaf's {@link LeafInput}: an object of one shape for every leaf (its methods on the prototype, no closure per
- * leaf), its Σx² computed at most once each.
+ * leaf), its Σx² computed at most once each. Once its members are bound, it is the leaf's {@link BoundLeaf} too (its
+ * own input, and their bindings): one object a leaf instead of two.
  */
-class Input implements LeafInput {
+class Input implements LeafInput, BoundLeaf {
   readonly path: string;
   readonly shape: readonly number[];
   readonly dtype: Dtype;
@@ -143,6 +147,8 @@ class Input implements LeafInput {
   readonly params: FloatArray | undefined;
   private sumG: number | undefined = undefined;
   private sumP: number | undefined = undefined;
+  /** every member's binding of this leaf, set by {@link bindLeaves} */
+  bindings: readonly LeafBinding[] = NO_BINDINGS;
   constructor(
     trees: StepTrees,
     grads: Flat,
@@ -159,6 +165,9 @@ class Input implements LeafInput {
     this.grads = denseValues(grads.leaves[index]!);
     this.params = trees.params ? denseValues(trees.params.leaves[index]!) : undefined;
   }
+  get input(): LeafInput {
+    return this;
+  }
   stateStorage(old: Leaf): FloatArray {
     return this.storage(old, this.index);
   }
@@ -169,7 +178,10 @@ class Input implements LeafInput {
   }
 }
 
-const leafInput = (trees: StepTrees, grads: Flat, stateStorage: (old: Leaf, index: number) => FloatArray, i: number, sums?: LeafSums, finiteChecked = false): LeafInput =>
+/** The bindings of an Input not bound yet. */
+const NO_BINDINGS: readonly LeafBinding[] = Object.freeze([]);
+
+const leafInput = (trees: StepTrees, grads: Flat, stateStorage: (old: Leaf, index: number) => FloatArray, i: number, sums?: LeafSums, finiteChecked = false): Input =>
   new Input(trees, grads, stateStorage, i, sums, finiteChecked);
 
 /** Every leaf of a step in the expression form, bound before anything is written: its inputs and each member's binding. */
@@ -220,7 +232,8 @@ const bindLeavesOrThrow = (
       if (E.isLeft(b)) return b;
       bindings[m] = b.right;
     }
-    out[i] = { input, bindings };
+    input.bindings = bindings;
+    out[i] = input;
   }
   return E.right(out);
 };
