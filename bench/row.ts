@@ -8,6 +8,13 @@ import { PEERS } from "./peers/index.js";
 import type { RowResult } from "./row-result.js";
 import { TREE_IDS, buildTree, type TreeId } from "./trees.js";
 
+/**
+ * Batches of 50 steps a steady row measures (unless its peer says): 40, 2000 steps in all, so that a row's median
+ * holds still on a machine other processes share (with 10 batches, the 1000-leaf adam, adamw and lars rows moved by
+ * 20-40% between two runs of the same code).
+ */
+const STEADY_SAMPLES = 40;
+
 async function measureRow(peerName: string, treeId: TreeId): Promise<RowResult> {
   const peer = PEERS.find((p) => p.name === peerName);
   if (peer === undefined) throw new Error(`no peer named ${peerName}`);
@@ -25,7 +32,7 @@ async function measureRow(peerName: string, treeId: TreeId): Promise<RowResult> 
       // each step alone after a GC (one warm-up step is plenty when a step moves gigabytes, the 10x tree)
       const warmup = tree.values > 1e8 ? Math.min(1, peer.warmup ?? 3) : (peer.warmup ?? 3);
       const stats = tree.values < 1e6 && tree.leaves.length > 100
-        ? await timeStepsSteady(() => setup.step(), { warmupMs: 1500, batch: 50, samples: peer.steps ?? 10 })
+        ? await timeStepsSteady(() => setup.step(), { warmupMs: 1500, batch: 50, samples: peer.steps ?? STEADY_SAMPLES })
         : await timeSteps(() => setup.step(), peer.steps ?? 10, warmup);
       await setup.teardown?.();
       return { ...base, status: "ok", ...stats, peakRssBytes: process.resourceUsage().maxRSS * 1024,
