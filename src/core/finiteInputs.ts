@@ -52,7 +52,7 @@ const FINITE: E.Either<OptimizerError, void> = E.right(undefined);
  * g or p needs no read here when the executor's pass checks them ({@link LeafInput.finiteChecked}).
  */
 const finite = (input: LeafInput, x: FloatArray, of: "grads" | "params"): boolean =>
-  x !== input[of] ? allFinite(x) : input.finiteChecked === true || (input.dtype === "float32" ? Number.isFinite(input.sumOfSquares(of)) : allFinite(x));
+  x !== (of === "grads" ? input.grads : input.params) ? allFinite(x) : input.finiteChecked === true || (input.dtype === "float32" ? Number.isFinite(input.sumOfSquares(of)) : allFinite(x));
 
 /** The step count a state holds: its own `count`, or its first member's that has one (a chain's state), else 0. */
 const countIn = (state: unknown): number => {

@@ -58,18 +58,18 @@ export const buildTree = (def: TreeDef, leaves: readonly Leaf[], paths: readonly
     if (def.t === "leaf") return leaves[0]!;
     let next = 0;
     // depth first with its own stack (no depth limit): each frame gathers its children, then becomes one
-    const stack: { readonly d: Branch; i: number; readonly children: Tree[] }[] = [{ d: def, i: 0, children: [] }];
+    const stack: { readonly d: Branch; i: number; readonly children: Tree[] }[] = [{ d: def, i: 0, children: childrenOf(def) }];
     const inside = ancestors();
     inside.push(def);
     for (;;) {
       const frame = stack[stack.length - 1]!;
       if (frame.i < frame.d.items.length) {
         const item = frame.d.items[frame.i++]!;
-        if (item.t === "leaf") frame.children.push(leaves[next++]!);
+        if (item.t === "leaf") frame.children[frame.i - 1] = leaves[next++]!;
         else if (inside.has(item)) return Object.freeze({}); // a forged TreeDef inside itself: nothing to build
         else {
           inside.push(item);
-          stack.push({ d: item, i: 0, children: [] });
+          stack.push({ d: item, i: 0, children: childrenOf(item) });
         }
         continue;
       }
@@ -80,12 +80,20 @@ export const buildTree = (def: TreeDef, leaves: readonly Leaf[], paths: readonly
         if (flat !== undefined) rememberFlat(node, flat);
         return Object.freeze(node);
       }
-      stack[stack.length - 1]!.children.push(Object.freeze(node));
+      const parent = stack[stack.length - 1]!;
+      parent.children[parent.i - 1] = Object.freeze(node);
     }
   } catch {
     return Object.freeze({}); // not a TreeDef and leaves (a forged or hostile argument): nothing to build
   }
 };
+
+/**
+ * The array a node's children are gathered in, one slot per child from the start (a 1000-leaf record's children
+ * pushed one by one grew their array some twenty times); for a forged structure whose items are not an array, or
+ * absurdly many, an empty array that grows.
+ */
+const childrenOf = (d: Branch): Tree[] => (Array.isArray(d.items) && d.items.length <= 1 << 24 ? new Array<Tree>(d.items.length) : []);
 
 /**
  * The tree of a structure over leaves larch made (`leafOf`, `madeLeaf`: frozen views), with its flat form: what
