@@ -14,7 +14,7 @@ import { threw } from "./caught.js";
 import { optimizerError, showValue, type OptimizerError } from "./errors.js";
 import { isDonated, reusedError } from "./donation.js";
 import { allocate, denseValues, dtypeOf, sizeOf, type Dtype, type FloatArray, type Leaf } from "./leaf.js";
-import { madeLeaf } from "./views.js";
+import { madeLeaf, madeSize } from "./views.js";
 import { madeTree } from "./treeBuild.js";
 import { leafLoop, type LeafLoop, type LoopMode } from "./compileJs.js";
 import { compiledMath } from "./executor.js";
@@ -88,8 +88,9 @@ export const freshStorage = (old: Leaf): FloatArray => {
   try {
     const dtype = dtypeOf(old);
     const shape = old.shape;
-    // a vector's size is its one extent (allocate refuses what sizeOf would: a non-number, a negative, a fraction)
-    return allocate(dtype, shape.length === 1 ? shape[0]! : sizeOf(shape));
+    // the size a shape larch made carries; a vector's is its one extent (allocate refuses what sizeOf would: a
+    // non-number, a negative, a fraction)
+    return allocate(dtype, madeSize(shape) ?? (shape.length === 1 ? shape[0]! : sizeOf(shape)));
   } catch {
     return new Float64Array(0); // not a leaf
   }

@@ -5,7 +5,7 @@
 import ndarray from "ndarray";
 import { showValue } from "./errors.js";
 import { refusedLeaf } from "./refusedLeaf.js";
-import { sharedShape, strideOf, viewMakerFor } from "./views.js";
+import { madeDense, sharedShape, strideOf, viewMakerFor } from "./views.js";
 
 export { LIFE, type LeafLife } from "./views.js";
 
@@ -152,7 +152,10 @@ export const denseValues = (leaf: Leaf): FloatArray => {
 };
 
 const dense = (leaf: Leaf): FloatArray => {
-  // the common leaf, a vector over the whole of its storage: that storage (as below, without sizeOf's and rowMajor's loops)
+  // a view larch made over the whole of its storage, and a vector over the whole of its storage: that storage (as
+  // below, without sizeOf's and rowMajor's loops, nor reading the elements of a frozen shape)
+  const made = madeDense(leaf);
+  if (made !== undefined) return made;
   const vector = leaf.shape;
   if (vector.length === 1 && leaf.offset === 0 && leaf.data.length === vector[0] && (vector[0] <= 1 || leaf.stride[0] === 1)) return leaf.data;
   const size = sizeOf(leaf.shape);

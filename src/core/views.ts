@@ -18,16 +18,27 @@ const rowMajorStride = (shape: readonly number[]): number[] => {
 };
 
 /**
- * A shape larch made carries its frozen row-major strides under this key (hidden, own), so that every leaf made
- * from it shares the two arrays (a WeakMap would cost an entry per new shape, and V8's young-generation collector
- * keeps a WeakMap's values alive).
+ * A shape larch made carries its facts under this key (hidden, own): its frozen row-major strides, so that every leaf
+ * made from it shares the two arrays, and its size (a WeakMap would cost an entry per new shape, and V8's
+ * young-generation collector keeps a WeakMap's values alive). The size is there because reading an element of a
+ * frozen array is slow in V8 (about 5 ns, against under 1 for an array that can still grow: the optimising compiler
+ * does not inline loads from non-extensible elements), and a step reads the shapes of its new leaves several times
+ * a leaf (their storage's size, whether their values are dense).
  */
-const STRIDE: unique symbol = Symbol("larch.stride");
+const FACTS: unique symbol = Symbol("larch.shapeFacts");
 
-/** A frozen copy of a shape, carrying its frozen strides. */
+/** What a shape larch made carries (see {@link FACTS}). */
+interface ShapeFacts {
+  readonly stride: readonly number[];
+  readonly size: number;
+}
+
+/** A frozen copy of a checked shape (whole extents ≥ 0, of a safe size), carrying its facts. */
 const frozenShape = (shape: readonly number[]): readonly number[] => {
   const copy = [...shape];
-  Object.defineProperty(copy, STRIDE, { value: Object.freeze(rowMajorStride(copy)) });
+  let size = 1;
+  for (const d of copy) size *= d;
+  Object.defineProperty(copy, FACTS, { value: Object.freeze({ stride: Object.freeze(rowMajorStride(copy)), size } satisfies ShapeFacts) });
   return Object.freeze(copy);
 };
 
@@ -50,9 +61,32 @@ export const sharedShape = (shape: readonly number[]): readonly number[] => {
   return made;
 };
 
+/** The facts a shape larch made carries, or undefined for any other array. */
+const factsOf = (shape: readonly number[]): ShapeFacts | undefined =>
+  Object.prototype.hasOwnProperty.call(shape, FACTS) ? (shape as { [FACTS]?: ShapeFacts })[FACTS] : undefined;
+
 /** The frozen strides a shape larch made carries, or undefined for any other array. */
-export const strideOf = (shape: readonly number[]): readonly number[] | undefined =>
-  Object.prototype.hasOwnProperty.call(shape, STRIDE) ? (shape as { [STRIDE]?: readonly number[] })[STRIDE] : undefined;
+export const strideOf = (shape: readonly number[]): readonly number[] | undefined => factsOf(shape)?.stride;
+
+/**
+ * The number of values of a shape larch made, n = ∏ₖ dₖ, read without its elements (see {@link FACTS}); undefined for
+ * any other array.
+ * @example
+ * madeSize(leafOf(data, [2, 3]).shape) === 6; madeSize([2, 3]) === undefined
+ */
+export const madeSize = (shape: readonly number[]): number | undefined => factsOf(shape)?.size;
+
+/**
+ * The leaf's storage when it is a view larch made over the whole of it (its shape's own strides, from the start, as
+ * long as the shape): what `denseValues` gives such a leaf, found without reading the frozen shape's elements;
+ * undefined for any other leaf (then `denseValues` looks at it).
+ * @example
+ * madeDense(leafOf(data, [2, 3])) === data
+ */
+export const madeDense = (leaf: Leaf): FloatArray | undefined => {
+  const facts = factsOf(leaf.shape);
+  return facts !== undefined && leaf.stride === facts.stride && leaf.offset === 0 && leaf.data.length === facts.size ? leaf.data : undefined;
+};
 
 /**
  * Whether a leaf larch made may still be used: set dead when it is handed over to a donating step
