@@ -257,6 +257,17 @@ describe("hostile trees", () => {
   it("a getter or a Proxy trap that throws is a Left naming the path", () => {
     const getter = { fc: Object.defineProperty({ b: w() }, "w", { get: () => { throw new Error("gone"); }, enumerable: true }) };
     expect(leftOf(flatten(getter))).toMatchObject({ kind: "InvalidTree", path: "fc.w", message: expect.stringMatching(/reading it threw Error: gone/) });
+    // a large record, whose values the walk reads at once when its keys are in order: the same Left, at the same path
+    const large = () => {
+      const record: Record<string, unknown> = {};
+      for (let i = 0; i < 40; i++) record[`k${String(i).padStart(3, "0")}`] = w();
+      return record;
+    };
+    const throwing = Object.defineProperty(large(), "k020", { get: () => { throw new Error("gone"); }, enumerable: true });
+    expect(leftOf(flatten({ fc: throwing }))).toMatchObject({ kind: "InvalidTree", path: "fc.k020", message: expect.stringMatching(/reading it threw Error: gone/) });
+    const shrinking = large();
+    Object.defineProperty(shrinking, "k005", { get: () => (delete shrinking["k030"], w()), enumerable: true, configurable: true });
+    expect(leftOf(flatten({ fc: shrinking }))).toMatchObject({ kind: "InvalidTree", path: "fc.k030", message: expect.stringMatching(/is undefined/) });
     const trap = { fc: new Proxy({ w: w() }, { ownKeys: () => { throw Object.create(null); } }) };
     expect(leftOf(flatten(trap))).toMatchObject({ kind: "InvalidTree", path: "fc" });
     const revoked = Proxy.revocable({}, {});
