@@ -96,6 +96,30 @@ export const loopSource = (bodies: readonly (Body | null)[], dtype: Dtype, mode:
 const compiled = new Map<string, LeafLoop>();
 let canGenerate = true;
 
+/**
+ * The loops already made for a chain of bodies, by the bodies' identity (a declared transformation parses its bodies
+ * once, so a chain hands the same Body objects to every step): a step finds its loop without building its source.
+ * A trie of weak maps, one level a member; `NULL_MEMBER` stands for a member that is the identity this step.
+ */
+interface LoopNode {
+  readonly loops: Map<string, LeafLoop>;
+  readonly next: WeakMap<object, LoopNode>;
+}
+const NULL_MEMBER = {};
+const newNode = (): LoopNode => ({ loops: new Map(), next: new WeakMap() });
+let byBodies = newNode();
+
+const nodeOf = (bodies: readonly (Body | null)[]): LoopNode => {
+  let node = byBodies;
+  for (const body of bodies) {
+    const key = body ?? NULL_MEMBER;
+    let child = node.next.get(key);
+    if (child === undefined) node.next.set(key, (child = newNode()));
+    node = child;
+  }
+  return node;
+};
+
 /** The interpreter's loop over the same members: what runs where code generation is refused. */
 const interpretedLoop =
   (bodies: readonly (Body | null)[], dtype: Dtype, mode: LoopMode): LeafLoop =>
@@ -123,6 +147,16 @@ const interpretedLoop =
  * loop(g, g, p, next, [traceBinding, lrBinding], 0, p.length); // p′ = p + u′ for every value of the leaf
  */
 export const leafLoop = (bodies: readonly (Body | null)[], dtype: Dtype, mode: LoopMode): LeafLoop => {
+  const node = nodeOf(bodies);
+  const known = node.loops.get(`${dtype} ${mode}`);
+  if (known !== undefined) return known;
+  const made = leafLoopOfSource(bodies, dtype, mode);
+  node.loops.set(`${dtype} ${mode}`, made);
+  return made;
+};
+
+/** {@link leafLoop} by the loop's source: bodies parsed apart but alike share one compiled function. */
+const leafLoopOfSource = (bodies: readonly (Body | null)[], dtype: Dtype, mode: LoopMode): LeafLoop => {
   const source = loopSource(bodies, dtype, mode);
   const key = `${dtype}\n${source}`; // (the interpreted loop depends on the dtype even where the source does not)
   const hit = compiled.get(key);
@@ -144,4 +178,5 @@ export const leafLoop = (bodies: readonly (Body | null)[], dtype: Dtype, mode: L
 export const generateCode = (on: boolean): void => {
   canGenerate = on;
   compiled.clear();
+  byBodies = newNode();
 };
