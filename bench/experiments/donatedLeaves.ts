@@ -1,24 +1,11 @@
 // Profiles a 1000-leaf donated step: npx tsx bench/experiments/donatedLeaves.ts [sgd|adam|adamw|lars] [resident|plain|pure] [steps]
-import * as E from "fp-ts/lib/Either.js";
-import ndarray from "ndarray";
-import { adam, adamw, applyStep, kernelThreads, kernelTree, lars, sgd, type GradientTransformation, type Tree } from "../../src/index.js";
-import { buildTree } from "../trees.js";
+import { applyStep, kernelThreads, kernelTree } from "../../src/index.js";
+import { benchTree, OPTIMIZERS, orThrow } from "./setup.js";
 
 const [name = "sgd", where = "resident", stepsArg = "3000"] = process.argv.slice(2);
-const make: Record<string, () => GradientTransformation<any>> = {
-  sgd: () => sgd({ lr: 0.1, momentum: 0.9, weightDecay: 5e-4 }),
-  adam: () => adam({ lr: 1e-3 }),
-  adamw: () => adamw({ lr: 1e-3, weightDecay: 0.01 }),
-  lars: () => lars({ lr: 0.1, momentum: 0.9, weightDecay: 5e-4 }),
-};
-const orThrow = <A>(e: E.Either<{ message: string }, A>): A => {
-  if (E.isLeft(e)) throw new Error(e.left.message);
-  return e.right;
-};
-const tree = buildTree("leaves1000");
-const treeOf = (arrays: readonly Float32Array[]): Tree => Object.fromEntries(tree.leaves.map((l, i) => [l.name, ndarray(arrays[i]!.slice(), [...l.shape])]));
+const { tree, treeOf } = benchTree("leaves1000");
 await kernelThreads(2);
-const opt = make[name]!();
+const opt = OPTIMIZERS[name]!();
 let params = treeOf(tree.params);
 if (where === "resident") params = orThrow(kernelTree(params));
 let state = orThrow(opt.init(params));

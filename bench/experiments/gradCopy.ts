@@ -1,30 +1,17 @@
 // What the gradients' copy costs a ResNet-50 step: npx tsx --expose-gc bench/experiments/gradCopy.ts [sgd|adam|adamw|lars] [steps] [donated|pure|update]
 // Times applyStep (donated, params resident) with fresh plain gradients against the same with gradients already in
 // kernel memory (kernelTree), and the plain copy of the gradients alone (TypedArray.set into one buffer).
-import * as E from "fp-ts/lib/Either.js";
-import ndarray from "ndarray";
-import { adam, adamw, applyStep, applyUpdates, kernelThreads, kernelTree, lars, sgd, type GradientTransformation, type Tree } from "../../src/index.js";
-import { buildTree } from "../trees.js";
+import { applyStep, applyUpdates, kernelThreads, kernelTree, type Tree } from "../../src/index.js";
+import { benchTree, OPTIMIZERS, orThrow } from "./setup.js";
 
 const [name = "sgd", stepsArg = "20", how = "donated"] = process.argv.slice(2);
-const make: Record<string, () => GradientTransformation<any>> = {
-  sgd: () => sgd({ lr: 0.1, momentum: 0.9, weightDecay: 5e-4 }),
-  adam: () => adam({ lr: 1e-3 }),
-  adamw: () => adamw({ lr: 1e-3, weightDecay: 0.01 }),
-  lars: () => lars({ lr: 0.1, momentum: 0.9, weightDecay: 5e-4 }),
-};
-const orThrow = <A>(e: E.Either<{ message: string }, A>): A => {
-  if (E.isLeft(e)) throw new Error(e.left.message);
-  return e.right;
-};
-const tree = buildTree("resnet50");
-const treeOf = (arrays: readonly Float32Array[]): Tree => Object.fromEntries(tree.leaves.map((l, i) => [l.name, ndarray(arrays[i]!.slice(), [...l.shape])]));
+const { tree, treeOf } = benchTree("resnet50");
 await kernelThreads(2);
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const steps = Number(stepsArg);
 const run = async (label: string, grads: Tree[]) => {
-  const opt = make[name]!();
+  const opt = OPTIMIZERS[name]!();
   let params = orThrow(kernelTree(treeOf(tree.params)));
   let state = orThrow(opt.init(params));
   const times: number[] = [];

@@ -1,25 +1,12 @@
 // The three loops of one optimizer in one process, in interleaved rounds (so load hits them alike): pure applyStep,
 // donated applyStep and update + applyUpdates, fresh plain gradients every step, after kernelThreads(2).
 // npx tsx --expose-gc bench/experiments/loopsInterleaved.ts [sgd|adam|adamw|lars] [rounds]
-import * as E from "fp-ts/lib/Either.js";
-import ndarray from "ndarray";
-import { adam, adamw, applyStep, applyUpdates, kernelThreads, lars, sgd, type GradientTransformation, type Tree } from "../../src/index.js";
+import { applyStep, applyUpdates, kernelThreads } from "../../src/index.js";
 import { kernelArena } from "../../src/kernels/kernelMemory.js";
-import { buildTree } from "../trees.js";
+import { benchTree, OPTIMIZERS, orThrow } from "./setup.js";
 
 const [name = "sgd", roundsArg = "20"] = process.argv.slice(2);
-const make: Record<string, () => GradientTransformation<any>> = {
-  sgd: () => sgd({ lr: 0.1, momentum: 0.9, weightDecay: 5e-4 }),
-  adam: () => adam({ lr: 1e-3 }),
-  adamw: () => adamw({ lr: 1e-3, weightDecay: 0.01 }),
-  lars: () => lars({ lr: 0.1, momentum: 0.9, weightDecay: 5e-4 }),
-};
-const orThrow = <A>(e: E.Either<{ message: string }, A>): A => {
-  if (E.isLeft(e)) throw new Error(e.left.message);
-  return e.right;
-};
-const tree = buildTree("resnet50");
-const treeOf = (arrays: readonly Float32Array[]): Tree => Object.fromEntries(tree.leaves.map((l, i) => [l.name, ndarray(arrays[i]!.slice(), [...l.shape])]));
+const { tree, treeOf } = benchTree("resnet50");
 await kernelThreads(2);
 // three loops' results at once: room for all of them (one loop alone stays within the default 1 GiB)
 kernelArena()!.ownedBudget = 3 * 2 ** 30;
@@ -27,7 +14,7 @@ const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const grads = [treeOf(tree.grads), treeOf(tree.grads)];
 const loops = ["pure", "donated", "update"] as const;
 const runs = loops.map(() => {
-  const opt = make[name]!();
+  const opt = OPTIMIZERS[name]!();
   const params = treeOf(tree.params);
   return { opt, params, state: orThrow(opt.init(params)), times: [] as number[] };
 });

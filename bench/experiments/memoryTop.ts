@@ -1,17 +1,14 @@
 // Per step of a ResNet-50 sgd loop (update + applyUpdates, or pure applyStep): time, kernel memory (top, size, owned), RSS, minor page faults.
 // npx tsx --expose-gc bench/experiments/memoryTop.ts [update|pure] [steps]
-import * as E from "fp-ts/lib/Either.js";
-import ndarray from "ndarray";
-import { applyUpdates, applyStep, kernelThreads, kernelTree, sgd, type Tree } from "../../src/index.js";
+import { applyUpdates, applyStep, kernelThreads, kernelTree } from "../../src/index.js";
 import { kernelArena } from "../../src/kernels/kernelMemory.js";
-import { buildTree } from "../trees.js";
+import { benchTree, OPTIMIZERS, orThrow } from "./setup.js";
+
 const how = process.argv[2] ?? "update";
-const orThrow = <A>(e: E.Either<{ message: string }, A>): A => { if (E.isLeft(e)) throw new Error(e.left.message); return e.right; };
-const tree = buildTree("resnet50");
-const treeOf = (arrays: readonly Float32Array[]): Tree => Object.fromEntries(tree.leaves.map((l, i) => [l.name, ndarray(arrays[i]!.slice(), [...l.shape])]));
+const { tree, treeOf } = benchTree("resnet50");
 await kernelThreads(2);
 const gc = (globalThis as { gc?: () => void }).gc!;
-const opt = sgd({ lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
+const opt = OPTIMIZERS["sgd"]!();
 let params = orThrow(kernelTree(treeOf(tree.params)));
 let state = orThrow(opt.init(params));
 const grads = [treeOf(tree.grads), treeOf(tree.grads)];
