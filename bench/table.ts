@@ -50,6 +50,7 @@ const LOOPS = [
   ["the user's loop (plain, pure)", "applyStep, fresh grads, pure"],
   ["resident, donated", "applyStep, fresh grads, params in kernel memory, donated"],
   ["update + applyUpdates", "update + applyUpdates"],
+  ["gradients in kernel memory (pure)", "applyStep, gradients in kernel memory, pure"],
 ] as const;
 
 /**

@@ -102,11 +102,15 @@ const orThrow = <A>(e: E.Either<{ message: string }, A>): A => {
   return e.right;
 };
 
-type Path = "applyStep" | "update" | "resident";
+type Path = "applyStep" | "update" | "resident" | "gradsResident";
 const PATHS: { readonly [path in Path]: readonly [row: string, description: string] } = {
   applyStep: ["applyStep, fresh grads, pure, 2 threads", "pure applyStep"],
   update: ["update + applyUpdates, 2 threads", "update then applyUpdates"],
   resident: ["applyStep, fresh grads, params in kernel memory, donated, 2 threads", "params placed by kernelTree, applyStep with donate: true"],
+  gradsResident: [
+    "applyStep, gradients in kernel memory, pure, 2 threads",
+    "the two gradient trees placed by kernelTree once (as a producer writing its gradients there would have them), pure applyStep",
+  ],
 };
 
 const larchRow = (
@@ -117,7 +121,7 @@ const larchRow = (
   counts: { steps?: number; warmup?: number } = {},
 ): Peer => ({
   name: `larch ${label}: ${PATHS[path][0]}`,
-  description: `${label}, the user's loop: new plain Float32Array gradients every step (two trees in turn), ${PATHS[path][1]}, after kernelThreads(2)`,
+  description: `${label}, ${path === "gradsResident" ? "two gradient trees in turn" : "the user's loop: new plain Float32Array gradients every step (two trees in turn)"}, ${PATHS[path][1]}, after kernelThreads(2)`,
   trees,
   ...counts,
   async setup(tree) {
@@ -126,7 +130,8 @@ const larchRow = (
     let params = treeOf(tree, tree.params);
     if (path === "resident") params = orThrow(kernelTree(params));
     let state = orThrow(opt.init(params));
-    const grads = [treeOf(tree, tree.grads), treeOf(tree, tree.grads)];
+    const plain = [treeOf(tree, tree.grads), treeOf(tree, tree.grads)];
+    const grads = path === "gradsResident" ? plain.map((g) => orThrow(kernelTree(g))) : plain;
     let t = 0;
     return {
       kind: "step",
@@ -177,6 +182,7 @@ export const optimizerPeers: readonly Peer[] = [
     larchRow(name, OPTIMIZERS[name], "applyStep"),
     larchRow(name, OPTIMIZERS[name], "resident"),
     larchRow(name, OPTIMIZERS[name], "update"),
+    larchRow(name, OPTIMIZERS[name], "gradsResident", ["resnet50"]),
   ]),
   larchRow("larsAdam (docs/composing.md)", larsAdam, "applyStep"),
   larchRow("larsAdam (docs/composing.md)", larsAdam, "resident"),
