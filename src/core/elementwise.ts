@@ -156,7 +156,7 @@ class Input implements LeafInput, BoundLeaf {
     private readonly storage: (old: Leaf, index: number) => FloatArray,
     readonly index: number,
     private readonly sums: LeafSums | undefined,
-    readonly finiteChecked: boolean,
+    private readonly finiteInPass: FiniteInPass | undefined,
   ) {
     const leaf = trees.updates.leaves[index]!;
     this.path = trees.updates.paths[index]!;
@@ -172,6 +172,11 @@ class Input implements LeafInput, BoundLeaf {
   stateStorage(old: Leaf): FloatArray {
     return this.storage(old, this.index);
   }
+  checkFiniteInPass(): boolean {
+    if (this.finiteInPass === undefined) return false;
+    this.finiteInPass.asked = true;
+    return true;
+  }
   sumOfSquares(of: "grads" | "params"): number {
     if (of === "grads") return (this.sumG ??= this.sums?.(this.index, of) ?? sumOfSquares(this.grads));
     const p = this.params;
@@ -182,8 +187,16 @@ class Input implements LeafInput, BoundLeaf {
 /** The bindings of an Input not bound yet. */
 const NO_BINDINGS: readonly LeafBinding[] = Object.freeze([]);
 
-const leafInput = (trees: StepTrees, grads: Flat, stateStorage: (old: Leaf, index: number) => FloatArray, i: number, sums?: LeafSums, finiteChecked = false): Input =>
-  new Input(trees, grads, stateStorage, i, sums, finiteChecked);
+const leafInput = (trees: StepTrees, grads: Flat, stateStorage: (old: Leaf, index: number) => FloatArray, i: number, sums?: LeafSums, finiteInPass?: FiniteInPass): Input =>
+  new Input(trees, grads, stateStorage, i, sums, finiteInPass);
+
+/**
+ * An executor's offer to check g and p for NaN and ±Inf in its pass ({@link LeafInput.checkFiniteInPass}): `asked`
+ * turns true when a leaf's check took it, so the executor must then refuse the step on a find.
+ */
+export interface FiniteInPass {
+  asked: boolean;
+}
 
 /** Every leaf of a step in the expression form, bound before anything is written: its inputs and each member's binding. */
 export interface BoundLeaf {
@@ -194,8 +207,8 @@ export interface BoundLeaf {
 /**
  * Binds every leaf of a step in the expression form (every member's `bind`, leaf by leaf), so that a Left (a
  * non-finite norm at the last leaf) comes before anything is written. What `runMath` then runs. `sums` gives the
- * leaves' Σx² where an executor computed them (see {@link LeafInput.sumOfSquares}); `finiteChecked`, that the
- * executor's pass checks g and p for NaN and ±Inf itself (see {@link LeafInput.finiteChecked}).
+ * leaves' Σx² where an executor computed them (see {@link LeafInput.sumOfSquares}); `finiteInPass`, the executor's
+ * offer to check g and p for NaN and ±Inf in its pass (see {@link LeafInput.checkFiniteInPass}).
  * @example
  * const bound = bindLeaves(plan.math!, trees, trees.updates, freshStorage);
  */
@@ -205,10 +218,10 @@ export const bindLeaves = (
   grads: Flat,
   stateStorage: (old: Leaf, index: number) => FloatArray,
   sums?: LeafSums,
-  finiteChecked = false,
+  finiteInPass?: FiniteInPass,
 ): E.Either<OptimizerError, BoundLeaf[]> => {
   try {
-    return bindLeavesOrThrow(math, trees, grads, stateStorage, sums, finiteChecked === true);
+    return bindLeavesOrThrow(math, trees, grads, stateStorage, sums, finiteInPass);
   } catch (e) {
     return threw("bindLeaves", e); // not members and step trees, or a binding that throws
   }
@@ -220,13 +233,13 @@ const bindLeavesOrThrow = (
   grads: Flat,
   stateStorage: (old: Leaf, index: number) => FloatArray,
   sums: LeafSums | undefined,
-  finiteChecked: boolean,
+  finiteInPass: FiniteInPass | undefined,
 ): E.Either<OptimizerError, BoundLeaf[]> => {
   // arrays of their final length (an array grown by push from empty holds 17 slots: most of a small leaf's garbage)
   const count = trees.updates.leaves.length;
   const out: BoundLeaf[] = new Array(count);
   for (let i = 0; i < count; i++) {
-    const input = leafInput(trees, grads, stateStorage, i, sums, finiteChecked);
+    const input = leafInput(trees, grads, stateStorage, i, sums, finiteInPass);
     const bindings: LeafBinding[] = new Array(math.length);
     for (let m = 0; m < math.length; m++) {
       const b = math[m]!.bind(input);

@@ -49,10 +49,10 @@ const FINITE: E.Either<OptimizerError, void> = E.right(undefined);
 /**
  * A float32 leaf is finite where its Σx² is (a square is at most 1.2e77: no float64 overflow), which the step may
  * have computed in a kernel; float64 values may square past the largest float64, and get Σ (x − x). The leaf's own
- * g or p needs no read here when the executor's pass checks them ({@link LeafInput.finiteChecked}).
+ * g or p needs no read here when the executor's pass checks them ({@link LeafInput.checkFiniteInPass}).
  */
 const finite = (input: LeafInput, x: FloatArray, of: "grads" | "params"): boolean =>
-  x !== (of === "grads" ? input.grads : input.params) ? allFinite(x) : input.finiteChecked === true || (input.dtype === "float32" ? Number.isFinite(input.sumOfSquares(of)) : allFinite(x));
+  x !== (of === "grads" ? input.grads : input.params) ? allFinite(x) : input.checkFiniteInPass?.() === true || (input.dtype === "float32" ? Number.isFinite(input.sumOfSquares(of)) : allFinite(x));
 
 /** The step count a state holds: its own `count`, or its first member's that has one (a chain's state), else 0. */
 const countIn = (state: unknown): number => {

@@ -150,11 +150,13 @@ export interface LeafInput {
    */
   sumOfSquares(of: "grads" | "params"): number;
   /**
-   * True when the executor running this step checks the leaf's raw gradient and params for NaN and ±Inf in its own
-   * pass, and hands nothing out when it finds one (it runs the step again without this flag, which meets the check
-   * here and returns its Left): a finiteness check of g or p may then skip its read of them. False otherwise.
+   * Asks the executor running this step to check the leaf's raw gradient and params for NaN and ±Inf in its own
+   * pass instead: true when it will, and then hands nothing out when it finds one (it runs the step again without
+   * this offer, where the check that asked meets the value and returns its Left), so the check may skip its read of
+   * g and p; false (or absent) when the check must read them now. Only a check that refuses the step should ask: a
+   * step that asked and meets a NaN runs again on the slower path.
    */
-  readonly finiteChecked?: boolean;
+  checkFiniteInPass?(): boolean;
 }
 
 /**

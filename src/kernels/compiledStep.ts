@@ -33,7 +33,9 @@ import { wasmApi, type WasmModule } from "./wasm-api.js";
 export interface CompiledPass {
   readonly module: WasmModule;
   readonly layout: PassLayout;
-  /** `flag`: where a checking pass stores 1 if some u or p of the range is not finite, else 0 (see {@link passModule}) */
+  /** whether the pass checks its u and p for NaN and ±Inf, storing a flag for each range (see {@link passModule}) */
+  readonly checks: boolean;
+  /** `flag`: where a checking pass stores 1 if some u or p of the range is not finite, else 0 */
   readonly pass: (record: number, lo: number, hi: number, flag: number) => void;
   readonly sumsq: (x: number, n: number, out: number) => void;
   readonly sumsq2: (x: number, y: number, n: number, out: number) => void;
@@ -68,7 +70,7 @@ export const compiledPass = (a: KernelArena, bodies: readonly (Body | null)[], m
   }
   if (module === null) return undefined;
   const { exports } = new wasmApi!.Instance(module, { env: { memory } });
-  const made = { module, layout: passLayout(bodies), pass: exports["pass"] as CompiledPass["pass"], sumsq: exports["sumsq"] as CompiledPass["sumsq"], sumsq2: exports["sumsq2"] as CompiledPass["sumsq2"] };
+  const made = { module, checks, layout: passLayout(bodies), pass: exports["pass"] as CompiledPass["pass"], sumsq: exports["sumsq"] as CompiledPass["sumsq"], sumsq2: exports["sumsq2"] as CompiledPass["sumsq2"] };
   if (mine === undefined) instances.set(memory, (mine = new Map()));
   if (mine.size > 256) mine.clear();
   mine.set(key, made);
@@ -300,7 +302,8 @@ type BoundRun = "done" | "no room" | "not finite";
 
 /**
  * One step, once the leaves are bound: records, the state arrays and outputs placed, the passes, the outputs copied
- * out. With `checks` (a pass compiled to check), each task's flag is read after the passes.
+ * out. A checking pass gets a flag word per task; with `refuses`, the flags are read after the passes, and a set one
+ * ends the step "not finite", its outputs not copied out.
  */
 const runBound = (
   a: KernelArena,
@@ -308,13 +311,13 @@ const runBound = (
   inputs: NonNullable<ReturnType<typeof placeInputs>>,
   bound: readonly PassLeaf[],
   outs: (FloatArray | undefined)[],
-  checks = false,
+  refuses = false,
 ): BoundRun => {
   const { layout } = pass;
   const chunks = bound.reduce((n, b) => n + Math.ceil(b.input.size / CHUNK), 0);
   const recordsBytes = align16(layout.recordBytes * bound.length);
   const tableBytes = align16(4 * TASK_INTS * chunks);
-  const flagsBytes = checks ? align16(4 * chunks) : 0; // one int32 per task
+  const flagsBytes = pass.checks ? align16(4 * chunks) : 0; // one int32 per task
   const rest = new Placement(a, recordsBytes + tableBytes + flagsBytes);
   const refs = bound.map(({ input, bindings }, i) => {
     if (input.size === 0) return undefined;
@@ -357,11 +360,11 @@ const runBound = (
       i32[o + 2] = record;
       i32[o + 3] = lo;
       i32[o + 4] = Math.min(n, lo + CHUNK);
-      i32[o + 5] = flags + 4 * (tasks - 1);
+      i32[o + 5] = pass.checks ? flags + 4 * (tasks - 1) : 0;
     }
   });
   runTasks(a, pass, table, tasks, inputs.values, { leaves: bound.length, copy: inputs.copyLeaf, ready });
-  const flagged = checks && new Int32Array(a.buffer(), flags, tasks).some((f) => f !== 0);
+  const flagged = refuses && pass.checks && new Int32Array(a.buffer(), flags, tasks).some((f) => f !== 0);
   if (!flagged) rest.copyOut(new Float32Array(a.buffer()), scratch.at);
   a.release(scratch);
   return flagged ? "not finite" : "done";
@@ -413,8 +416,10 @@ export const wasmMath: CompiledMath = {
     const params = trees.params;
     if (params === undefined && bodies.some((b) => b?.readsParams === true)) return undefined; // the JavaScript's Left
     if (!takes(trees.updates.leaves) || !takes(grads.leaves) || (params !== undefined && !takes(params.leaves))) return undefined;
-    // the update of the gradient itself: the pass checks g and p for NaN and ±Inf (the bindings skip that read)
+    // the update of the gradient itself: the pass checks g and p for NaN and ±Inf, offered to the bindings' checks
+    // (which then skip their read), and a find refuses the step when one of them took the offer
     const checks = trees.updates === grads;
+    const finiteInPass = checks ? { asked: false } : undefined;
     const a = kernelArena();
     const pass = a && compiledPass(a, bodies, "update", checks);
     if (a === undefined || pass === undefined) return undefined;
@@ -429,15 +434,16 @@ export const wasmMath: CompiledMath = {
         if (x !== undefined) fresh.push(x);
         return x;
       };
-      const bound = bindLeaves(math, trees, grads, (old) => owned(sizeOf(old.shape)) ?? freshStorage(old), inputs.sums, checks);
+      const bound = bindLeaves(math, trees, grads, (old) => owned(sizeOf(old.shape)) ?? freshStorage(old), inputs.sums, finiteInPass);
       if (E.isLeft(bound)) {
         for (const x of fresh) a.releaseOwned(x);
         return bound;
       }
       // undefined: a new array, made when the pass's output is copied out
       const outs: (FloatArray | undefined)[] = bound.right.map((b) => owned(b.input.size));
-      const ran = runBound(a, pass, inputs, bound.right, outs, checks);
-      if (ran === "not finite" || (ran === "no room" && checks)) {
+      const refuses = finiteInPass?.asked === true;
+      const ran = runBound(a, pass, inputs, bound.right, outs, refuses);
+      if (ran === "not finite" || (ran === "no room" && refuses)) {
         // nothing was handed out: the JavaScript path runs the step with every check (its NonFinite Left)
         for (const x of fresh) a.releaseOwned(x);
         return undefined;
@@ -460,9 +466,11 @@ export const wasmMath: CompiledMath = {
     const bodies = bodiesOf(math);
     if (bodies.every((b) => b === null)) return undefined; // p′ = p + g: nothing to compile
     if (!takes(trees.params.leaves)) return undefined;
-    // a step from the gradient itself: the pass checks g and p for NaN and ±Inf (the bindings skip that read); where
-    // it would write over donated storage (past the owned budget), they are checked before (their sums)
+    // a step from the gradient itself: the pass checks g and p for NaN and ±Inf, offered to the bindings' checks
+    // (which then skip their read); where it would write over donated storage (past the owned budget), they are
+    // checked before it instead (their sums)
     const checks = trees.updates === grads;
+    const finiteInPass = checks ? { asked: false } : undefined;
     const a = kernelArena();
     const pass = a && compiledPass(a, bodies, "apply", checks);
     if (a === undefined || pass === undefined) return undefined;
@@ -485,7 +493,7 @@ export const wasmMath: CompiledMath = {
         if (owned !== undefined) return fresh.push(owned), owned;
         return reuse(old) ?? freshStorage(old);
       };
-      const bound = bindLeaves(math, trees, grads, storage, inputs.sums, checks);
+      const bound = bindLeaves(math, trees, grads, storage, inputs.sums, finiteInPass);
       if (E.isLeft(bound)) {
         for (const owner of fresh) a.releaseOwned(owner);
         return bound;
@@ -498,8 +506,9 @@ export const wasmMath: CompiledMath = {
       });
       // nothing may be written over before a NaN is found: then Σg² and Σp² of every leaf first (finite where the sum is)
       const finite = (i: number) => Number.isFinite(inputs.sums(i, "grads")!) && Number.isFinite(inputs.sums(i, "params")!);
-      const ran = checks && overwrites && !bound.right.every((_, i) => finite(i)) ? "not finite" : runBound(a, pass, inputs, bound.right, outs, checks);
-      if (ran === "not finite" || (ran === "no room" && checks)) {
+      const refuses = finiteInPass?.asked === true;
+      const ran = refuses && overwrites && !bound.right.every((_, i) => finite(i)) ? "not finite" : runBound(a, pass, inputs, bound.right, outs, refuses);
+      if (ran === "not finite" || (ran === "no room" && refuses)) {
         // nothing was handed out: the JavaScript path runs the step with every check (its NonFinite Left)
         for (const owner of fresh) a.releaseOwned(owner);
         return undefined;

@@ -8,7 +8,22 @@
 import fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adam, adamw, applyStep, flatten, kernelThreads, kernelTree, sgd, type GradientTransformation, type Tree } from "larch";
+import {
+  adam,
+  adamw,
+  addWeightDecay,
+  applyStep,
+  chain,
+  denseValues,
+  flatten,
+  kernelThreads,
+  kernelTree,
+  scaleByLr,
+  sgd,
+  traceMomentum,
+  type GradientTransformation,
+  type Tree,
+} from "larch";
 import { withoutCompiledMath } from "../../src/core/executor.js";
 import { applyStepWith } from "../../src/core/step.js";
 import { compiledPass, type CompiledPass } from "../../src/kernels/compiledStep.js";
@@ -117,6 +132,28 @@ describe("non-finite inputs found by the pass", () => {
       } finally {
         arena.ownedBudget = budget;
       }
+    }
+  });
+
+  it("a chain that refuses nothing (a user's sgd of the pieces) steps NaN through in the pass, the JavaScript's values, results in kernel memory", () => {
+    const arena = kernelArena()!;
+    const opt = chain(addWeightDecay(5e-4), traceMomentum({ momentum: 0.9 }), scaleByLr(0.1));
+    const params = right(kernelTree(makeTree(SPEC, 5)));
+    const state = right(opt.init(params));
+    const grads = makeTree(SPEC, 7, 0.1) as unknown as { [k in Name]: { data: Float32Array } };
+    grads.a.data[123] = NaN;
+    grads.c.data[1029] = Infinity;
+    const sameValues = (x: Tree, y: Tree) => {
+      const [a, b] = [right(flatten(x)).leaves, right(flatten(y)).leaves];
+      return a.every((leaf, i) => Array.from(denseValues(leaf)).every((v, k) => Object.is(v, denseValues(b[i]!)[k]) || (Number.isNaN(v) && Number.isNaN(denseValues(b[i]!)[k]!))));
+    };
+    for (const how of ["applyStep", "update"] as const) {
+      const got = how === "applyStep" ? right(applyStep(opt, grads as unknown as Tree, state, params))[0] : right(opt.update(grads as unknown as Tree, state, params))[0];
+      const want = how === "applyStep" ? right(jsStep(opt, grads as unknown as Tree, state, params))[0] : right(withoutCompiledMath(() => opt.update(grads as unknown as Tree, state, params)))[0];
+      expect(sameValues(got, want), how).toBe(true);
+      expect(Number.isNaN(denseValues(right(flatten(got)).leaves[0]!)[123]), how).toBe(true);
+      // the compiled pass's results (kernel memory), not the JavaScript path's: a NaN nothing refuses sends nothing back
+      expect(right(flatten(got)).leaves.every((leaf) => arena.holds(leaf)), how).toBe(true);
     }
   });
 });
