@@ -91,8 +91,10 @@ export interface CompiledMath {
   /**
    * One whole step (what `applyStep` asks first): binds the leaves (`bindLeaves`, with state storage of its
    * choosing), runs every leaf's pass and returns the new params' leaves, in leaf order, with exactly the bits of the
-   * generated JavaScript; or a member's Left; or undefined, having bound and written nothing, for inputs it does not
-   * take (then the JavaScript loop runs). The pass reads u from `trees.updates` (the gradient itself, or what a
+   * generated JavaScript; or a member's Left; or undefined, having written nothing the caller sees, for inputs it does
+   * not take (then the JavaScript loop runs), or for a step its pass found a NaN or ±Inf in after a check took its
+   * offer ({@link LeafInput.checkFiniteInPass}: the leaves were bound, and the JavaScript binds them again and
+   * returns the check's Left). The pass reads u from `trees.updates` (the gradient itself, or what a
    * chain's head returned) and g from `grads`; `held` are leaves results computed before the step hold (a chain's
    * head's), whose storage must not be reclaimed.
    */
@@ -107,7 +109,8 @@ export interface CompiledMath {
    * One fused `update` (what `runFused` asks first when this executor is installed, see `core/executor.ts`): binds
    * the leaves with fresh state storage (`bindLeaves`), runs every leaf's pass over the incoming updates and returns
    * the new updates' leaves u′, in leaf order, with exactly the bits of the generated JavaScript's "update" loop; or a
-   * member's Left; or undefined, having bound and written nothing, for inputs it does not take.
+   * member's Left; or undefined, having written nothing the caller sees, for inputs it does not take or a step its
+   * pass refused (as for {@link CompiledMath.applyStep}).
    */
   update?(math: readonly MemberMath[], trees: StepTrees, grads: Flat): E.Either<OptimizerError, Leaf[]> | undefined;
   /**
@@ -181,7 +184,11 @@ export interface LeafBinding {
  */
 export interface MemberMath {
   readonly body: Body | null;
-  /** The leaf's binding (the body's scalars and state arrays there), or the Left of its per-leaf checks. */
+  /**
+   * The leaf's binding (the body's scalars and state arrays there), or the Left of its per-leaf checks. A step may
+   * bind a leaf twice (an executor that refused the step after binding, then the JavaScript path): the second
+   * binding must replace the first, not add to it.
+   */
   bind(input: LeafInput): E.Either<OptimizerError, LeafBinding>;
 }
 
