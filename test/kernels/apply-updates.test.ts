@@ -7,11 +7,10 @@
  */
 import fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { applyUpdates, denseValues, dtypeOf, flatten, isLeaf, kernelThreads, kernelTree, sgd, adam, type Tree } from "larch";
 import { withoutCompiledMath } from "../../src/core/executor.js";
-import { countTaken } from "../support/executor.js";
-import { compiledMinValues } from "../../src/kernels/compiledStep.js";
+import { everyStepCompiled } from "../support/executor.js";
 import { bitsOf as bytesOf, right } from "../compose/bits.js";
 import { makeLeaf, makeTree, prng, treeSpecArb, type LeafSpec, type TreeSpec } from "../support/trees.js";
 
@@ -45,17 +44,7 @@ const specArb: fc.Arbitrary<TreeSpec> = fc
 const inKernelMemory = (t: Tree) => right(flatten(t)).leaves.filter((l) => l.shape.every((d) => d > 0)).map((l) => l.data.buffer instanceof SharedArrayBuffer);
 
 describe("applyUpdates through the installed WebAssembly: the bits of the JavaScript loop", () => {
-  let minValues = 0;
-  let counted: ReturnType<typeof countTaken>; // calls the WebAssembly ran (not handed back to the JavaScript)
-  beforeAll(() => {
-    minValues = compiledMinValues(0); // every tree through the WebAssembly, however small
-    counted = countTaken("applyUpdates");
-  });
-  afterAll(async () => {
-    compiledMinValues(minValues);
-    counted.restore();
-    await kernelThreads(1);
-  });
+  const taken = everyStepCompiled("applyUpdates"); // calls the WebAssembly ran (not handed back to the JavaScript)
 
   it("random trees (float32/float64, strided, odd, empty), special values, params and updates plain or resident, 1 or 2 threads", async () => {
     await fc.assert(
@@ -75,7 +64,7 @@ describe("applyUpdates through the installed WebAssembly: the bits of the JavaSc
       }),
       { numRuns: 60 },
     );
-    expect(counted.taken()).toBeGreaterThan(0);
+    expect(taken()).toBeGreaterThan(0);
   });
 
   it("float32 results are in kernel memory; a second step reads them in place: the same bits", () => {

@@ -34,7 +34,7 @@ import {
 } from "larch";
 import { leafLoop } from "../../src/core/compileJs.js";
 import { installCompiledMath, withoutCompiledMath } from "../../src/core/executor.js";
-import { countTaken } from "../support/executor.js";
+import { everyStepCompiled } from "../support/executor.js";
 import { applyStepWith } from "../../src/core/step.js";
 import { compiledMinValues, compiledPass } from "../../src/kernels/compiledStep.js";
 import { passLayout } from "../../src/kernels/compileWasm.js";
@@ -361,17 +361,7 @@ const updateSteps = (opt: GradientTransformation<any>, spec: TreeSpec, seed: num
 
 
 describe("update through the installed WebAssembly: the bits of the JavaScript update and of the unfused chain", () => {
-  let minValues = 0;
-  let counted: ReturnType<typeof countTaken>; // calls the WebAssembly ran (not handed back to the JavaScript)
-  beforeAll(() => {
-    minValues = compiledMinValues(0);
-    counted = countTaken("update");
-  });
-  afterAll(async () => {
-    compiledMinValues(minValues);
-    counted.restore();
-    await kernelThreads(1);
-  });
+  const taken = everyStepCompiled("update"); // calls the WebAssembly ran (not handed back to the JavaScript)
 
   it("random chains, random trees (float32/float64, strided, odd, empty), with or without params, u = g or not, 1 or 2 threads", async () => {
     await fc.assert(
@@ -398,7 +388,7 @@ describe("update through the installed WebAssembly: the bits of the JavaScript u
       ),
       { numRuns: 40 },
     );
-    expect(counted.taken()).toBeGreaterThan(0);
+    expect(taken()).toBeGreaterThan(0);
   });
 
   it("the installed executor takes a float32 update, and a Left leaves the inputs as they were", () => {
