@@ -8,6 +8,7 @@
  * @module
  */
 import type { Dtype, FloatArray } from "./leaf.js";
+import { byBodies } from "./byBodies.js";
 import { evaluate, type Body, type Comparison, type Expr } from "./expression.js";
 import type { LeafBinding } from "./transform.js";
 
@@ -96,29 +97,8 @@ export const loopSource = (bodies: readonly (Body | null)[], dtype: Dtype, mode:
 const compiled = new Map<string, LeafLoop>();
 let canGenerate = true;
 
-/**
- * The loops already made for a chain of bodies, by the bodies' identity (a declared transformation parses its bodies
- * once, so a chain hands the same Body objects to every step): a step finds its loop without building its source.
- * A trie of weak maps, one level a member; `NULL_MEMBER` stands for a member that is the identity this step.
- */
-interface LoopNode {
-  readonly loops: Map<string, LeafLoop>;
-  readonly next: WeakMap<object, LoopNode>;
-}
-const NULL_MEMBER = {};
-const newNode = (): LoopNode => ({ loops: new Map(), next: new WeakMap() });
-let byBodies = newNode();
-
-const nodeOf = (bodies: readonly (Body | null)[]): LoopNode => {
-  let node = byBodies;
-  for (const body of bodies) {
-    const key = body ?? NULL_MEMBER;
-    let child = node.next.get(key);
-    if (child === undefined) node.next.set(key, (child = newNode()));
-    node = child;
-  }
-  return node;
-};
+/** The loops already made, by the identity of their bodies (see `byBodies.ts`): no source built for a hit. */
+const byIdentity = byBodies<LeafLoop>();
 
 /** The interpreter's loop over the same members: what runs where code generation is refused. */
 const interpretedLoop =
@@ -147,11 +127,10 @@ const interpretedLoop =
  * loop(g, g, p, next, [traceBinding, lrBinding], 0, p.length); // p′ = p + u′ for every value of the leaf
  */
 export const leafLoop = (bodies: readonly (Body | null)[], dtype: Dtype, mode: LoopMode): LeafLoop => {
-  const node = nodeOf(bodies);
-  const known = node.loops.get(`${dtype} ${mode}`);
+  const known = byIdentity.get(bodies, `${dtype} ${mode}`);
   if (known !== undefined) return known;
   const made = leafLoopOfSource(bodies, dtype, mode);
-  node.loops.set(`${dtype} ${mode}`, made);
+  byIdentity.set(bodies, `${dtype} ${mode}`, made);
   return made;
 };
 
@@ -178,5 +157,5 @@ const leafLoopOfSource = (bodies: readonly (Body | null)[], dtype: Dtype, mode: 
 export const generateCode = (on: boolean): void => {
   canGenerate = on;
   compiled.clear();
-  byBodies = newNode();
+  byIdentity.clear();
 };

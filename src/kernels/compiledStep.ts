@@ -19,6 +19,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { loopSource } from "../core/compileJs.js";
 import { bindLeaves, freshStorage, mathRunner, type BoundLeaf, type LeafSums } from "../core/elementwise.js";
+import { byBodies, type ByBodies } from "../core/byBodies.js";
 import type { Body } from "../core/expression.js";
 import { denseValues, sizeOf, type FloatArray, type Leaf } from "../core/leaf.js";
 import { madeLeaf } from "../core/views.js";
@@ -44,6 +45,8 @@ export interface CompiledPass {
 /** Compiled modules by chain (null: the host refused it), and their instances per kernel memory. */
 const modules = new Map<string, WasmModule | null>();
 const instances = new WeakMap<object, Map<string, CompiledPass>>();
+/** The same instances by their bodies' identity (see `core/byBodies.ts`), per kernel memory: a step's lookup builds no source. */
+const byIdentity = new WeakMap<object, ByBodies<CompiledPass>>();
 
 /**
  * The pass of these members over float32 leaves, compiled once per distinct chain of bodies (its generated
@@ -53,6 +56,19 @@ const instances = new WeakMap<object, Map<string, CompiledPass>>();
  * const pass = compiledPass(arena, math.map((m) => m.body), "apply");
  */
 export const compiledPass = (a: KernelArena, bodies: readonly (Body | null)[], mode: PassMode, checks = false): CompiledPass | undefined => {
+  const memory = a.memory;
+  let known = byIdentity.get(memory);
+  if (known === undefined) byIdentity.set(memory, (known = byBodies()));
+  const kind = `${mode}${checks ? " checks" : ""}`;
+  const seen = known.get(bodies, kind);
+  if (seen !== undefined) return seen;
+  const made = compiledPassOfSource(a, bodies, mode, checks);
+  if (made !== undefined) known.set(bodies, kind, made);
+  return made;
+};
+
+/** {@link compiledPass} by the pass's source: bodies parsed apart but alike share one module and instance. */
+const compiledPassOfSource = (a: KernelArena, bodies: readonly (Body | null)[], mode: PassMode, checks: boolean): CompiledPass | undefined => {
   const key = `${mode}${checks ? " checks" : ""}\n${loopSource(bodies, "float32", mode)}`;
   const memory = a.memory;
   let mine = instances.get(memory);
