@@ -105,18 +105,17 @@ export function startPassHelperThread(memory: WasmMemory): PassHelperThread {
       Atomics.notify(ctl, SEQ);
       // a prepare that throws still lets the batch finish (on whatever is in place) before the error goes on
       let failed: { error: unknown } | undefined;
-      if (prepare !== undefined)
+      if (prepare !== undefined) {
+        const publish = (ready: number) => {
+          Atomics.store(ctl, READY, Math.min(ready, count));
+          Atomics.notify(ctl, READY);
+        };
         try {
-          prepare((ready) => {
-            Atomics.store(ctl, READY, Math.min(ready, count));
-            Atomics.notify(ctl, READY);
-          });
+          prepare(publish);
         } catch (error) {
           failed = { error };
         }
-      if (prepare !== undefined) {
-        Atomics.store(ctl, READY, count); // (whatever prepare published)
-        Atomics.notify(ctl, READY);
+        publish(count); // (whatever prepare published)
       }
       for (let i = Atomics.add(ctl, NEXT, 1); i < count; i = Atomics.add(ctl, NEXT, 1)) runTask(i);
       if (Atomics.compareExchange(ctl, STATE, IDLE, CANCELLED) !== IDLE)
