@@ -218,13 +218,12 @@ const runTasks = (a: KernelArena, pass: CompiledPass, table: number, count: numb
   } else if (staging === undefined) helper.share(table, count, run);
   else
     helper.share(table, count, run, (publish) => {
-      // publish what is copied every PUBLISH_VALUES values or so, and all of it at the end
+      // publish what is copied every PUBLISH_VALUES values or so (share publishes the whole batch when this returns)
       let since = 0;
       for (let j = 0; j < staging.leaves; j++) {
         since += staging.copy(j);
         if (since >= PUBLISH_VALUES) (publish(staging.ready[j]!), (since = 0));
       }
-      publish(count);
     });
 };
 
