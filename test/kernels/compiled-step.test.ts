@@ -25,6 +25,7 @@ import {
   scaleByAdam,
   scaleByLr,
   scaleByTrustRatio,
+  sgd,
   traceMomentum,
   sumOfSquares,
   type Body,
@@ -33,6 +34,7 @@ import {
   type Tree,
 } from "larch";
 import { leafLoop } from "../../src/core/compileJs.js";
+import { leavesOf } from "../../src/core/donation.js";
 import { installCompiledMath, withoutCompiledMath } from "../../src/core/executor.js";
 import { everyStepCompiled } from "../support/executor.js";
 import { applyStepWith } from "../../src/core/step.js";
@@ -295,6 +297,42 @@ describe("applyStep through the generated WebAssembly: the bits of the JavaScrip
     const others = [1, 2, 3].map((k) => right(kernelTree(makeTree(spec, 50 + k))));
     expect(bytesOf(state)).toBe(before);
     expect(others).toHaveLength(3);
+  });
+
+  it("a donated resident step writes over the donated regions in place, unless another input views one; a refusing chain never", () => {
+    const arena = kernelArena()!;
+    const spec: TreeSpec = { w: { shape: [5003], dtype: "float32", view: "dense" }, b: { shape: [7], dtype: "float32", view: "dense" } };
+    const leaves = (t: unknown) => right(flatten(t)).leaves;
+    const cases = [
+      ["a user's sgd (refuses nothing)", () => chain(addWeightDecay(5e-4), traceMomentum({ momentum: 0.9 }), scaleByLr(0.1)), true],
+      ["sgd (refuses NaN: checks g and p in its pass, so writes beside them)", () => sgd({ lr: 0.1, momentum: 0.9, weightDecay: 5e-4 }), false],
+    ] as const;
+    for (const [name, make, overwrites] of cases) {
+      const opt = make();
+      const p0 = right(kernelTree(makeTree(spec, 3)));
+      const [p1, s1] = right(applyStep(opt, makeTree(spec, 4, 0.1), right(opt.init(p0)), p0, { donate: true }));
+      const [olds, oldTraces] = [leaves(p1), leavesOf(s1)];
+      const [p2, s2] = right(applyStep(opt, makeTree(spec, 5, 0.1), s1, p1, { donate: true }));
+      expect(leaves(p2).map((leaf, i) => leaf.data === olds[i]!.data), name).toEqual([overwrites, overwrites]);
+      expect(leavesOf(s2).map((leaf, i) => leaf.data === oldTraces[i]!.data), name).toEqual([overwrites, overwrites]);
+      expect([...leaves(p2), ...leavesOf(s2)].every((leaf) => arena.holds(leaf)), name).toBe(true);
+      // the same bits as the JavaScript path, which never writes over kernel memory
+      const q0 = right(kernelTree(makeTree(spec, 3)));
+      const [q1, t1] = right(jsStep(opt, makeTree(spec, 4, 0.1), right(opt.init(q0)), q0));
+      expect(bytesOf(right(jsStep(opt, makeTree(spec, 5, 0.1), t1, q1))), name).toBe(bytesOf([p2, s2]));
+    }
+    // the gradient of w is the params' own leaf (the caller keeps it): every result in a new region, w as it was
+    const opt = cases[0][1]();
+    const p0 = right(kernelTree(makeTree(spec, 3)));
+    const [p1, s1] = right(applyStep(opt, makeTree(spec, 4, 0.1), right(opt.init(p0)), p0, { donate: true }));
+    const w = (p1 as { w: Tree }).w;
+    const grads = { w, b: (makeTree(spec, 5, 0.1) as { b: Tree }).b };
+    const [before, olds] = [bytesOf(w), leaves(p1)];
+    const want = right(jsStep(opt, grads, s1, p1));
+    const [p2, s2] = right(applyStep(opt, grads, s1, p1, { donate: true }));
+    expect(bytesOf(w)).toBe(before);
+    expect(leaves(p2).some((leaf, i) => leaf.data === olds[i]!.data)).toBe(false);
+    expect(bytesOf([p2, s2])).toBe(bytesOf(want));
   });
 
   it("two threads split a large leaf's pass into ranges and its sums by leaf: the same bits", async () => {
