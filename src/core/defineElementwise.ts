@@ -15,7 +15,7 @@ import { copyLeaf, denseValues, type FloatArray, type Leaf } from "./leaf.js";
 import { madeLeaf } from "./views.js";
 import { madeTree } from "./treeBuild.js";
 import type { Fusable, GradientTransformation, HyperRecord, LeafBinding, LeafInput, MemberMath, StepPlan, StepTrees, UpdateContext } from "./transform.js";
-import { flatten, frozenRecord, unflatten, type Flat, type Tree } from "./tree.js";
+import { flatten, frozenScalars, unflatten, type Flat, type Tree } from "./tree.js";
 
 /** The state a transformation keeps, declared: the record is `{ kind, count?, …trees, …values, …perLeaf }` in that order. */
 export interface StateDeclaration {
@@ -83,7 +83,7 @@ const initState = (decl: StateDeclaration, params: Tree): E.Either<OptimizerErro
   for (const [name, on] of Object.entries(decl.trees ?? {}))
     fields[name] = on === "params" ? unflatten(flat!.right.def, flat!.right.leaves.map(copyLeaf), flat!.right.paths) : on ? zerosLike(flat!.right) : null;
   Object.assign(fields, decl.values);
-  for (const field of Object.keys(decl.perLeaf ?? {})) fields[field] = frozenRecord(flat!.right.paths, flat!.right.paths.map(() => NaN));
+  for (const field of Object.keys(decl.perLeaf ?? {})) fields[field] = frozenScalars(flat!.right.paths, flat!.right.paths.map(() => NaN));
   return E.right(Object.freeze(fields) as Record_);
 };
 
@@ -184,7 +184,7 @@ const begin = (
     for (const [tree, on] of Object.entries(decl.state.trees ?? {}))
       fields[tree] = !on ? null : body === null ? s.right[tree] : madeTree(trees.updates.def, newLeaves[k++]!, trees.updates.paths);
     for (const field of Object.keys(decl.state.values ?? {})) fields[field] = values?.[field] ?? s.right[field];
-    for (const field of Object.keys(perLeaf)) fields[field] = frozenRecord(trees.updates.paths, perLeaf[field]!);
+    for (const field of Object.keys(perLeaf)) fields[field] = frozenScalars(trees.updates.paths, perLeaf[field]!);
     return Object.keys(fields).length === 1 ? s.right : (Object.freeze(fields) as Record_);
   };
   const member: MemberMath = { body, bind };

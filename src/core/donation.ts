@@ -6,7 +6,7 @@
  * larch's API is a `StateReused` Left, never a silently wrong result.
  * @module
  */
-import { builtFlat } from "./builtTrees.js";
+import { builtFlat, isLeafless } from "./builtTrees.js";
 import { optimizerError, type OptimizerError } from "./errors.js";
 import { denseValues, isRowMajor, LIFE, type FloatArray, type Leaf, type LeafLife } from "./leaf.js";
 import type { Flat } from "./tree.js";
@@ -43,9 +43,14 @@ const holdersOf = (value: unknown, into: Set<object>): boolean => {
   const open = new Set<object>([first.value]); // a value inside itself is not looked into again
   for (;;) {
     const top = stack[stack.length - 1]!;
-    if (top.next < top.items.length) {
-      const item = top.items[top.next++];
-      if (typeof item === "object" && item !== null && open.has(item)) continue;
+    // numbers and other primitives hold nothing (a record of 1000 trust ratios: skipped in a tight loop)
+    const items = top.items;
+    let k = top.next;
+    while (k < items.length && !isObject(items[k])) k++;
+    top.next = k;
+    if (k < items.length) {
+      const item = items[top.next++] as object;
+      if (open.has(item)) continue;
       const found = holderStep(item, into);
       if (typeof found === "boolean") top.holds = found || top.holds;
       else {
@@ -76,6 +81,7 @@ const holderStep = (value: unknown, into: Set<object>): boolean | HolderFrame =>
   if (!isObject(value) || ArrayBuffer.isView(value)) return false;
   if (into.has(value)) return true;
   if (isView(value)) return into.add(value), true;
+  if (isLeafless(value)) return false;
   const built = builtFlat(value);
   if (built !== undefined) {
     for (const leaf of built.leaves) into.add(leaf);
@@ -95,9 +101,10 @@ const spare = (value: unknown, dead: Set<object>): void => {
     dead.delete(v);
     if (isView(v)) continue; // a leaf holds nothing more: no need to remember it was seen
     seen.add(v);
+    if (isLeafless(v)) continue;
     const built = builtFlat(v);
     if (built !== undefined) for (const leaf of built.leaves) dead.delete(leaf);
-    else for (const item of Array.isArray(v) ? v : Object.values(v)) stack.push(item);
+    else for (const item of Array.isArray(v) ? v : Object.values(v)) if (isObject(item)) stack.push(item);
   }
 };
 

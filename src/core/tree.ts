@@ -5,7 +5,7 @@
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import { builtFlat, isFlatKey, rememberFlat } from "./builtTrees.js";
+import { builtFlat, isHiddenKey, rememberFlat, rememberLeafless } from "./builtTrees.js";
 import { isDonated, reusedError } from "./donation.js";
 import { optimizerError, showPath, showValue, type OptimizerError } from "./errors.js";
 import { arrayPath, recordPath } from "./paths.js";
@@ -304,7 +304,7 @@ const hiddenKeyProblem = (record: object, keys: readonly string[], path: string)
   const own = ownKeysOf(record, keys);
   if (own.length === keys.length) return undefined;
   const listed = new Set(keys);
-  const hidden = own.find((k) => !listed.has(k as string) && !isFlatKey(k));
+  const hidden = own.find((k) => !listed.has(k as string) && !isHiddenKey(k));
   if (hidden === undefined) return undefined;
   return invalid(
     path,
@@ -368,6 +368,22 @@ const allFrozen = (leaves: readonly Leaf[]): boolean => {
 export const frozenRecord = <V>(keys: readonly string[], values: readonly V[]): { readonly [key: string]: V } => {
   try {
     return Object.freeze(plainRecord(keys, values));
+  } catch {
+    return Object.freeze({}); // keys that are not an array of strings: no record to build
+  }
+};
+
+/**
+ * A frozen record of numbers or booleans under these keys (a value per leaf: LARS's trust ratios), marked as holding
+ * no leaf (see `builtTrees.ts`); an empty record for keys that are not an array of strings.
+ * @example
+ * frozenScalars(["w", "b"], [0.9, 1.1]) // { w: 0.9, b: 1.1 }, frozen
+ */
+export const frozenScalars = <V extends number | boolean>(keys: readonly string[], values: readonly V[]): { readonly [key: string]: V } => {
+  try {
+    const record = plainRecord(keys, values);
+    rememberLeafless(record);
+    return Object.freeze(record);
   } catch {
     return Object.freeze({}); // keys that are not an array of strings: no record to build
   }

@@ -8,7 +8,7 @@ import { optimizerError, showPath, type OptimizerError } from "../core/errors.js
 import { specialSpelling, type StructureNode } from "./stateStructure.js";
 import type { Leaf } from "../core/leaf.js";
 import { arrayPath, isPlainRecord, leafProblem, looksLikeNdarray, recordPath } from "./stateValue.js";
-import { builtFlat } from "../core/builtTrees.js";
+import { isHiddenKey } from "../core/builtTrees.js";
 import { isDonated, reusedError } from "../core/donation.js";
 
 /** A leaf with its path in the state. */
@@ -70,8 +70,8 @@ export const flattenState = (state: unknown): E.Either<OptimizerError, FlatState
     if (!Array.isArray(value)) {
       if (!isPlainRecord(value)) return bad(path, `an instance of ${describe(value)}, not a plain record`);
       keys = Object.keys(value);
-      // (a tree larch built carries its flat form under a hidden key of its own: a cache, not state)
-      if (Reflect.ownKeys(value).length !== keys.length + (builtFlat(value) === undefined ? 0 : 1))
+      // (a record larch built carries hidden keys of its own, its flat form or a leafless mark: caches, not state)
+      if (Reflect.ownKeys(value).filter((k) => !isHiddenKey(k)).length !== keys.length)
         return bad(path, "a record with symbol or non-enumerable keys");
       keys.sort();
     }

@@ -9,7 +9,7 @@ import { aNumber, optional, readOptions } from "../core/options.js";
 import { allocate, denseValues, dtypeOf, leafOf, type Leaf } from "../core/leaf.js";
 import { l2Norm } from "../core/norm.js";
 import type { GradientTransformation, Step } from "../core/transform.js";
-import { flatten, flattenLike, frozenRecord, unflatten, type Tree } from "../core/tree.js";
+import { flatten, flattenLike, frozenScalars, unflatten, type Tree } from "../core/tree.js";
 import { finiteNorms, scaleKernel, trustNumerator, trustRatio } from "./trustRatio.js";
 import { registerBuilder } from "../core/builders.js";
 
@@ -87,7 +87,7 @@ export const scaleByUpdateTrustRatio = (options: UpdateTrustRatioOptions = {}): 
     }
     return E.right([
       unflatten(u.right.def, out, u.right.paths),
-      Object.freeze({ kind: "scaleByUpdateTrustRatio" as const, count: step + 1, ratios: frozenRecord(u.right.paths, ratios) }),
+      Object.freeze({ kind: "scaleByUpdateTrustRatio" as const, count: step + 1, ratios: frozenScalars(u.right.paths, ratios) }),
     ] as const);
   };
   return Object.freeze({
@@ -98,7 +98,7 @@ export const scaleByUpdateTrustRatio = (options: UpdateTrustRatioOptions = {}): 
         Object.freeze({
           kind: "scaleByUpdateTrustRatio" as const,
           count: 0,
-          ratios: frozenRecord(flat.paths, flat.paths.map(() => NaN)),
+          ratios: frozenScalars(flat.paths, flat.paths.map(() => NaN)),
         }),
       )(flatten(params)),
     update,

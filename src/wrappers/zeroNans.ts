@@ -7,7 +7,7 @@ import { stateOfKind } from "../core/elementwise.js";
 import type { OptimizerError } from "../core/errors.js";
 import { allocate, denseValues, dtypeOf, leafOf } from "../core/leaf.js";
 import type { GradientTransformation, Step } from "../core/transform.js";
-import { flatten, frozenRecord, unflatten, type Tree } from "../core/tree.js";
+import { flatten, frozenScalars, unflatten, type Tree } from "../core/tree.js";
 
 /** State of {@link zeroNans}: per leaf path, whether the last step's update held a NaN (false at init). */
 export interface ZeroNansState {
@@ -39,7 +39,7 @@ export const zeroNans = (): GradientTransformation<ZeroNansState> => {
       for (let i = 0; i < v.length; i++) out[i] = Number.isNaN(v[i]!) ? 0 : v[i]!; // u′ = 0 where u is NaN
       return leafOf(out, leaf.shape);
     });
-    const next = Object.freeze({ kind: "zeroNans" as const, foundNan: frozenRecord(u.right.paths, found) });
+    const next = Object.freeze({ kind: "zeroNans" as const, foundNan: frozenScalars(u.right.paths, found) });
     return E.right([unflatten(u.right.def, leaves, u.right.paths), next] as const);
   };
   return Object.freeze({
@@ -47,7 +47,7 @@ export const zeroNans = (): GradientTransformation<ZeroNansState> => {
     hyperparams: {},
     init: (params: Tree) =>
       E.map((flat: { readonly paths: readonly string[] }) =>
-        Object.freeze({ kind: "zeroNans" as const, foundNan: frozenRecord(flat.paths, flat.paths.map(() => false)) }),
+        Object.freeze({ kind: "zeroNans" as const, foundNan: frozenScalars(flat.paths, flat.paths.map(() => false)) }),
       )(flatten(params)),
     update,
   });
