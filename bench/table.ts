@@ -51,6 +51,7 @@ const LOOPS = [
   ["resident, donated", "applyStep, fresh grads, params in kernel memory, donated"],
   ["update + applyUpdates", "update + applyUpdates"],
   ["gradients in kernel memory (pure)", "applyStep, gradients in kernel memory, pure"],
+  ["gradients in kernel memory, donated", "applyStep, gradients in kernel memory, donated"],
 ] as const;
 
 /**
@@ -75,7 +76,9 @@ export function formatOptimizerTable(rows: readonly RowResult[]): string {
   });
   const users = [
     ["larch larsAdam (docs/composing.md): applyStep, fresh grads, pure", ["larch adam: applyStep, fresh grads, pure", "larch lars: applyStep, fresh grads, pure"]],
-    ["larch user's sgd (the pieces chained): applyStep", ["larch sgd: applyStep, fresh grads, pure"]],
+    ["larch user's sgd (the pieces chained): applyStep, fresh grads, pure", ["larch sgd: applyStep, fresh grads, pure"]],
+    // refuses nothing, so writes over the donated regions in place, where sgd (which refuses NaN) writes beside them
+    ["larch user's sgd (the pieces chained): applyStep, fresh grads, params in kernel memory, donated", ["larch sgd: applyStep, fresh grads, params in kernel memory, donated"]],
     ["larch user's sgd (own momentum, defineElementwise): applyStep", ["larch sgd: applyStep, fresh grads, pure"]],
   ] as const;
   const userLines = users.flatMap(([row, against]) => {

@@ -102,7 +102,7 @@ const orThrow = <A>(e: E.Either<{ message: string }, A>): A => {
   return e.right;
 };
 
-type Path = "applyStep" | "update" | "resident" | "gradsResident";
+type Path = "applyStep" | "update" | "resident" | "gradsResident" | "gradsResidentDonated";
 const PATHS: { readonly [path in Path]: readonly [row: string, description: string] } = {
   applyStep: ["applyStep, fresh grads, pure, 2 threads", "pure applyStep"],
   update: ["update + applyUpdates, 2 threads", "update then applyUpdates"],
@@ -110,6 +110,10 @@ const PATHS: { readonly [path in Path]: readonly [row: string, description: stri
   gradsResident: [
     "applyStep, gradients in kernel memory, pure, 2 threads",
     "the two gradient trees placed by kernelTree once (as a producer writing its gradients there would have them), pure applyStep",
+  ],
+  gradsResidentDonated: [
+    "applyStep, gradients in kernel memory, donated, 2 threads",
+    "the two gradient trees placed by kernelTree once, applyStep with donate: true (the TF.js bridge's step: it copies the gradients into kernel memory and donates)",
   ],
 };
 
@@ -121,7 +125,7 @@ const larchRow = (
   counts: { steps?: number; warmup?: number } = {},
 ): Peer => ({
   name: `larch ${label}: ${PATHS[path][0]}`,
-  description: `${label}, ${path === "gradsResident" ? "two gradient trees in turn" : "the user's loop: new plain Float32Array gradients every step (two trees in turn)"}, ${PATHS[path][1]}, after kernelThreads(2)`,
+  description: `${label}, ${path.startsWith("gradsResident") ? "two gradient trees in turn" : "the user's loop: new plain Float32Array gradients every step (two trees in turn)"}, ${PATHS[path][1]}, after kernelThreads(2)`,
   trees,
   ...counts,
   async setup(tree) {
@@ -131,13 +135,13 @@ const larchRow = (
     if (path === "resident") params = orThrow(kernelTree(params));
     let state = orThrow(opt.init(params));
     const plain = [treeOf(tree, tree.grads), treeOf(tree, tree.grads)];
-    const grads = path === "gradsResident" ? plain.map((g) => orThrow(kernelTree(g))) : plain;
+    const grads = path.startsWith("gradsResident") ? plain.map((g) => orThrow(kernelTree(g))) : plain;
     let t = 0;
     return {
       kind: "step",
       step() {
         const g = grads[t++ % 2]!;
-        if (path !== "update") [params, state] = orThrow(applyStep(opt, g, state, params, { donate: path === "resident" }));
+        if (path !== "update") [params, state] = orThrow(applyStep(opt, g, state, params, { donate: path === "resident" || path === "gradsResidentDonated" }));
         else {
           const [updates, next] = orThrow(opt.update(g, state, params));
           params = orThrow(applyUpdates(params, updates));
@@ -183,10 +187,12 @@ export const optimizerPeers: readonly Peer[] = [
     larchRow(name, OPTIMIZERS[name], "resident"),
     larchRow(name, OPTIMIZERS[name], "update"),
     larchRow(name, OPTIMIZERS[name], "gradsResident", ["resnet50"]),
+    larchRow(name, OPTIMIZERS[name], "gradsResidentDonated", ["resnet50"]),
   ]),
   larchRow("larsAdam (docs/composing.md)", larsAdam, "applyStep"),
   larchRow("larsAdam (docs/composing.md)", larsAdam, "resident"),
   larchRow("user's sgd (the pieces chained)", userSgd, "applyStep"),
+  larchRow("user's sgd (the pieces chained)", userSgd, "resident", ["resnet50"]),
   larchRow("user's sgd (own momentum, defineElementwise)", userSgdOwnMomentum, "applyStep"),
   ...FAMILY.map(([name, make, counts]) => larchRow(name, make, "applyStep", ["resnet50", "leaves1000"], counts)),
   // muon on single weight matrices: Newton–Schulz's cost alone (5 iterations of three float64 matrix products)
