@@ -1,8 +1,8 @@
 /**
  * Trees that larch built itself (`unflatten`) carry their flat form, and records of numbers it built a mark that they
- * hold no leaf. They are frozen at every level, and so are
- * their leaves' views, so their structure cannot change: taking them apart again (`flatten`), or finding the leaves
- * they hold (donation), can read the flat form instead of walking them.
+ * hold no leaf. They are frozen at every level, and so are their leaves' views, so their structure cannot change:
+ * taking them apart again (`flatten`), or finding the leaves they hold (donation), can read the flat form (or the
+ * mark) instead of walking them.
  *
  * The flat form is a hidden own property of the tree (a symbol key, not enumerable: spreading or assigning the tree
  * does not copy it), not an entry in a WeakMap: V8's young-generation collector keeps a WeakMap's values alive, so

@@ -8,12 +8,13 @@
  * the leaves copied); one call of the chain's generated pass per leaf. Every leaf gets its new value and its new state
  * in new regions of kernel memory, wherever its params were (so from the second step of a loop on, only the fresh
  * gradients are copied in). With donation, a donated leaf that is a whole region no other input views is written
- * over in place (no new lines to fetch before writing them: 35% less time for a memory-bound pass on one thread
- * here), except by a chain that refuses NaN and ±Inf, which would have to read g and p once more first: its donated
- * regions are taken back once the step is done, so its steps alternate between two sets of regions. Past the
- * arena's owned budget (a loop that neither donates nor yields to the event loop, whose dead results the garbage
- * collector cannot hand back) results are fresh arrays, or the donated ones. Float64 trees, a host without WebAssembly, a module the host refuses to compile, and a scratch region that
- * does not fit run the generated JavaScript instead: the same bits (test/kernels/compiled-step.test.ts).
+ * over in place (a store into a line just read fetches nothing: the memory-bound pass takes 10–45% less time on one
+ * thread here, bench/experiments/inPlace.ts), except by a chain that refuses NaN and ±Inf, which would have to read g
+ * and p once more first: its donated regions are taken back once the step is done, so its steps alternate between
+ * two sets of regions. Past the arena's owned budget (a loop that neither donates nor yields to the event loop, whose
+ * dead results the garbage collector cannot hand back) results are fresh arrays, or the donated ones. Float64 trees,
+ * a host without WebAssembly, a module the host refuses to compile, and a scratch region that does not fit run the
+ * generated JavaScript instead: the same bits (test/kernels/compiled-step.test.ts).
  *
  * Knows nothing of any particular transformation: it reads the members' bodies only.
  * @module
