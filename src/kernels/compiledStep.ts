@@ -137,6 +137,12 @@ class Placement {
     for (const x of this.staged.keys()) this.copyInOne(heap, start, x);
   }
 
+  /** Whether some staged array that is read has not been copied in yet. */
+  pending(): boolean {
+    for (const slot of this.staged.values()) if (slot.read && slot.copied !== true) return true;
+    return false;
+  }
+
   /** Copies one array into its staging slot, if it is staged, read and not copied yet. */
   copyInOne(heap: Float32Array, start: number, x: FloatArray): void {
     const slot = this.staged.get(x);
@@ -294,7 +300,7 @@ const placeInputs = (a: KernelArena, pass: CompiledPass, bodies: readonly (Body 
       if (g) done.grads[j] = 1;
       if (p) done.params[j] = 1;
     }
-    runTasks(a, pass, table, (o - table / 4) / TASK_INTS, values, { leaves: to - from, copy: (k) => copyLeaf(from + k), ready });
+    runTasks(a, pass, table, (o - table / 4) / TASK_INTS, values, inputs.pending() ? { leaves: to - from, copy: (k) => copyLeaf(from + k), ready } : undefined);
   };
   const sums: LeafSums = (i, of) => {
     if (of === "grads" && !placeG) return undefined; // computed in JavaScript from g: the same bits
@@ -306,7 +312,7 @@ const placeInputs = (a: KernelArena, pass: CompiledPass, bodies: readonly (Body 
     }
     return out[2 * i + (of === "grads" ? 0 : 1)]!;
   };
-  return { region, refs, sums, values, copyLeaf };
+  return { region, refs, sums, values, copyLeaf, pending: () => inputs.pending() };
 };
 
 /** What the pass needs of a bound leaf: its size, and each member's scalars and state arrays (read, written, …). */
@@ -381,7 +387,8 @@ const runBound = (
       i32[o + 5] = pass.checks ? flags + 4 * (tasks - 1) : 0;
     }
   });
-  runTasks(a, pass, table, tasks, inputs.values, { leaves: bound.length, copy: inputs.copyLeaf, ready });
+  // (inputs all in kernel memory or copied in already: nothing to wait for, no ready count to publish)
+  runTasks(a, pass, table, tasks, inputs.values, inputs.pending() ? { leaves: bound.length, copy: inputs.copyLeaf, ready } : undefined);
   const flagged = refuses && pass.checks && new Int32Array(a.buffer(), flags, tasks).some((f) => f !== 0);
   if (!flagged) rest.copyOut(new Float32Array(a.buffer()), scratch.at);
   a.release(scratch);
