@@ -86,7 +86,8 @@ const floorPeer = (threads: 1 | 2): Peer => ({
           k.sums(j[0]!, j[1]!, j[5]!, 0);
           k.step(j[0]!, j[1]!, j[2]!, j[3]!, j[4]!, j[5]!, j[6]!, j[7]!, 1, j[8]!);
         }
-        if (helper !== undefined) while (Atomics.load(control, 1) !== sequence) Atomics.wait(control, 1, Atomics.load(control, 1));
+        // wait with the value just compared: a second load could read the acknowledgement and then sleep past its notify
+        if (helper !== undefined) for (let s = Atomics.load(control, 1); s !== sequence; s = Atomics.load(control, 1)) Atomics.wait(control, 1, s);
         from = 1 - from;
       },
       async teardown() {
