@@ -583,25 +583,32 @@ export const wasmMath: CompiledMath = {
 };
 
 /**
- * Whether each of these owner arrays is viewed by exactly one of `inputs` (a step's every input leaf, each once per
- * place it was given in), whose range no other input overlaps: only then may the step write over it.
+ * A step's input leaves that are in kernel memory (each once per place it was given in: a leaf given twice overlaps
+ * itself), with the owner array `pick` names for each (or undefined) and whether its range overlaps no other input's.
  */
-const viewedOnce = (a: KernelArena, owners: ReadonlySet<Float32Array>, inputs: readonly Leaf[]): boolean => {
+const ownersAlone = (a: KernelArena, inputs: readonly Leaf[], pick: (leaf: Leaf) => Float32Array | undefined) => {
   const ranges: [number, number][] = [];
-  const which: (Float32Array | undefined)[] = [];
+  const owners: (Float32Array | undefined)[] = [];
   for (const leaf of inputs) {
     const at = a.addressOfArray(leaf.data);
     if (at === undefined) continue;
     ranges.push([at, at + leaf.data.byteLength]);
-    which.push(owners.has(leaf.data as Float32Array) ? (leaf.data as Float32Array) : undefined);
+    owners.push(pick(leaf));
   }
   const alone = exclusive(ranges);
+  return owners.map((owner, i) => ({ owner, alone: alone[i]! }));
+};
+
+/**
+ * Whether each of these owner arrays is viewed by exactly one of `inputs` (a step's every input leaf), whose range no
+ * other input overlaps: only then may the step write over it.
+ */
+const viewedOnce = (a: KernelArena, owners: ReadonlySet<Float32Array>, inputs: readonly Leaf[]): boolean => {
   const seen = new Set<Float32Array>();
-  for (let i = 0; i < which.length; i++) {
-    const x = which[i];
-    if (x === undefined) continue;
-    if (!alone[i] || seen.has(x)) return false;
-    seen.add(x);
+  for (const { owner, alone } of ownersAlone(a, inputs, (leaf) => (owners.has(leaf.data as Float32Array) ? (leaf.data as Float32Array) : undefined))) {
+    if (owner === undefined) continue;
+    if (!alone || seen.has(owner)) return false;
+    seen.add(owner);
   }
   return seen.size === owners.size;
 };
@@ -610,16 +617,8 @@ const viewedOnce = (a: KernelArena, owners: ReadonlySet<Float32Array>, inputs: r
 const takeBack = (a: KernelArena, donatedLeaves: readonly Leaf[], inputs: readonly Leaf[]): void => {
   const candidates = new Set(donatedLeaves.filter((leaf) => a.ownsWhole(leaf)));
   if (candidates.size === 0) return;
-  // every input leaf counts once per place it was given in (a leaf given twice overlaps itself)
-  const ranges: [number, number][] = [];
-  const owners: (Float32Array | undefined)[] = [];
-  for (const leaf of inputs) {
-    const at = a.addressOfArray(leaf.data);
-    if (at === undefined) continue;
-    ranges.push([at, at + leaf.data.byteLength]);
-    owners.push(candidates.has(leaf) ? (leaf.data as Float32Array) : undefined);
-  }
-  exclusive(ranges).forEach((free, i) => free && owners[i] !== undefined && a.releaseOwned(owners[i]!));
+  for (const { owner, alone } of ownersAlone(a, inputs, (leaf) => (candidates.has(leaf) ? (leaf.data as Float32Array) : undefined)))
+    if (alone && owner !== undefined) a.releaseOwned(owner);
 };
 
 /** The one member of `applyUpdates`' pass: u′ = u, which the "apply" mode stores as p + u′ (one f32x4.add). */
