@@ -212,6 +212,52 @@ describe("donation", () => {
     expect(storage()).toEqual(before); // not overwritten: these leaves got fresh storage
   });
 
+  it("reuses no storage reached twice or viewed by a gradient: the same bits as without donation, the gradients unchanged", () => {
+    // each case builds its trees afresh: a step of larch's (its leaves larch's own storage), then the case's inputs
+    const sgdish = chain(traceMomentum({ momentum: 0.9 }), traceMomentum({ momentum: 0.5 }), scaleByLr(0.1));
+    const start = (o: GradientTransformation<any>) => {
+      const { params, grads } = setup();
+      return { grads, made: right(applyStep(o, grads, right(o.init(params)), params)) };
+    };
+    const w = (t: unknown) => (t as { w: Leaf }).w;
+    const cases: Record<string, () => { o: GradientTransformation<any>; grads: Tree; state: unknown; params: Tree }> = {
+      "a member's state in two slots": () => {
+        const { grads, made } = start(sgdish);
+        const s = made[1] as readonly unknown[];
+        return { o: sgdish, grads, state: [s[0], s[0], s[2]], params: made[0] };
+      },
+      "a params leaf of larch's that is also its gradient": () => {
+        const { made } = start(opt);
+        return { o: opt, grads: made[0], state: made[1], params: made[0] };
+      },
+      "a caller's view of a params leaf's buffer as a gradient": () => {
+        const { grads, made } = start(opt);
+        const p = w(made[0]);
+        return { o: opt, grads: { ...grads, w: ndarray(new Float32Array(p.data.buffer), [4]) as Leaf }, state: made[1], params: made[0] };
+      },
+      "a caller's leaf in the state over a params leaf's storage": () => {
+        const { grads, made } = start(sgdish);
+        const s = made[1] as readonly { trace: Tree }[];
+        const trace = { ...s[0]!.trace, w: ndarray(w(made[0]).data, [4]) as Leaf };
+        return { o: sgdish, grads, state: [{ ...s[0], trace }, s[1], s[2]], params: made[0] };
+      },
+      "a caller's leaf both a param and in the state": () => {
+        const { params, grads } = setup();
+        const state = right(sgdish.init(params)) as readonly { trace: Tree }[];
+        return { o: sgdish, grads, state: [{ ...state[0], trace: params }, state[1], state[2]], params };
+      },
+    };
+    for (const [name, make] of Object.entries(cases)) {
+      const pure = make();
+      const expected = right(applyStep(pure.o, pure.grads, pure.state, pure.params));
+      const donated = make();
+      const gradsBefore = snapshot(donated.grads);
+      const got = right(applyStep(donated.o, donated.grads, donated.state, donated.params, { donate: true }));
+      expect([name, bits(got[0]), stateBits(got[1])]).toEqual([name, bits(expected[0]), stateBits(expected[1])]);
+      if (name !== "a params leaf of larch's that is also its gradient") expect([name, snapshot(donated.grads)]).toEqual([name, gradsBefore]);
+    }
+  });
+
   it("on a Left (NaN in the last leaf) writes nothing and donates nothing", () => {
     const { params, grads, state } = setup();
     const [p1, s1] = right(applyStep(opt, grads, state, params, { donate: true }));

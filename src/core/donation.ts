@@ -30,13 +30,54 @@ const isObject = (x: unknown): x is object => typeof x === "object" && x !== nul
 const isView = (x: object): x is Leaf => "data" in x && "offset" in x && "stride" in x;
 
 /**
+ * What a donating step was handed over, as its walks find it: a token of its own; the leaves larch made (those with
+ * a {@link LeafLife}), each once, its life marking it met (the token; negated when it may not be reused: met twice, or
+ * its storage handed out; 0 once a result still holds it); and, in a set, every other leaf and every record or array
+ * on a path to a leaf. Marks in the lives, not entries in a set, since a set operation costs 40-50 ns a leaf (a
+ * 1000-leaf adam step hands over 3,000 leaves).
+ */
+export interface HandedOver {
+  readonly token: number;
+  readonly lived: Leaf[];
+  /** the lives of `lived`, in its order */
+  readonly lives: LeafLife[];
+  readonly holders: Set<object>;
+  /** the leaves of the set reached more than once (by two paths: a record, or the leaf itself, held in two places) */
+  readonly twice: Set<object>;
+}
+
+/** The tokens of donating steps (a leaf's life remembers the last that met it). */
+let lastToken = 0;
+
+/** An empty {@link HandedOver} with a new token. */
+const handedOver = (): HandedOver => ({ token: ++lastToken, lived: [], lives: [], holders: new Set(), twice: new Set() });
+
+/** Counts a leaf among what was handed over: in its life when it has one (met once, or more), else in the set. */
+const meetLeaf = (leaf: Leaf, into: Set<object>, found: HandedOver | undefined): void => {
+  const life = found === undefined ? undefined : (leaf as { [LIFE]?: LeafLife })[LIFE]; // (not lifeOf: its own inline cache)
+  if (life === undefined) {
+    if (found !== undefined && into.has(leaf)) found.twice.add(leaf);
+    return void into.add(leaf);
+  }
+  const t = found!.token;
+  if (life.met === t || life.met === -t) life.met = -t;
+  else (life.met = t), found!.lived.push(leaf), found!.lives.push(life);
+};
+
+/** Counts again every leaf under a record or array met before (reached by a second path: none of them is reused). */
+const meetAgain = (value: object, found: HandedOver): void => {
+  for (const leaf of leavesOf(value)) meetLeaf(leaf, found.holders, found);
+};
+
+/**
  * Every leaf reachable from `value`, and every record or array on a path to one (typed arrays are not entered).
  * Records without leaves (a step count, a learning rate) are left out: reusing them cannot read overwritten
  * storage, and they may be constants shared between optimizers. Of a tree larch built, its root and its leaves:
- * its inner records are never used alone without being walked to their (dead) leaves.
+ * its inner records are never used alone without being walked to their (dead) leaves. With `found`, the leaves with
+ * a life are counted there ({@link meetLeaf}) instead of in `into`.
  */
-const holdersOf = (value: unknown, into: Set<object>): boolean => {
-  const first = holderStep(value, into);
+const holdersOf = (value: unknown, into: Set<object>, found?: HandedOver): boolean => {
+  const first = holderStep(value, into, found);
   if (typeof first === "boolean") return first;
   // the records and arrays being looked into, each after its children (its own stack: no depth limit)
   const stack: HolderFrame[] = [first];
@@ -51,11 +92,11 @@ const holdersOf = (value: unknown, into: Set<object>): boolean => {
     if (k < items.length) {
       const item = items[top.next++] as object;
       if (open.has(item)) continue;
-      const found = holderStep(item, into);
-      if (typeof found === "boolean") top.holds = found || top.holds;
+      const found_ = holderStep(item, into, found);
+      if (typeof found_ === "boolean") top.holds = found_ || top.holds;
       else {
-        stack.push(found);
-        open.add(found.value);
+        stack.push(found_);
+        open.add(found_.value);
       }
       continue;
     }
@@ -76,34 +117,49 @@ interface HolderFrame {
   holds: boolean;
 }
 
-/** Whether `value` holds a leaf when that is known at once (adding what it finds to `into`), else its frame. */
-const holderStep = (value: unknown, into: Set<object>): boolean | HolderFrame => {
+/** Whether `value` holds a leaf when that is known at once (adding what it finds to `into`, or `found`), else its frame. */
+const holderStep = (value: unknown, into: Set<object>, found: HandedOver | undefined): boolean | HolderFrame => {
   if (!isObject(value) || ArrayBuffer.isView(value)) return false;
-  if (into.has(value)) return true;
-  if (isView(value)) return into.add(value), true;
+  if (isView(value)) return meetLeaf(value, into, found), true;
+  if (into.has(value)) {
+    if (found !== undefined) meetAgain(value, found);
+    return true;
+  }
   if (isLeafless(value)) return false;
   const built = builtFlat(value);
   if (built !== undefined) {
-    for (const leaf of built.leaves) into.add(leaf);
+    for (const leaf of built.leaves) meetLeaf(leaf, into, found);
     if (built.leaves.length > 0) into.add(value);
     return built.leaves.length > 0;
   }
   return { value, items: Array.isArray(value) ? value : Object.values(value), next: 0, holds: false };
 };
 
-/** Takes out of `dead` every object `value` reaches (what a step's results still hold), as {@link holdersOf} finds them. */
-const spare = (value: unknown, dead: Set<object>): void => {
+/**
+ * Takes out of what was handed over every object `value` reaches (what a step's results still hold), as
+ * {@link holdersOf} finds them: a leaf with a life by its mark (set to 0), anything else from the set.
+ */
+const spare = (value: unknown, found: HandedOver): void => {
+  const { holders: dead, token } = found;
+  const spareLeaf = (leaf: Leaf) => {
+    const life = (leaf as { [LIFE]?: LeafLife })[LIFE]; // (not lifeOf: its own inline cache)
+    if (life === undefined) dead.delete(leaf);
+    else if (life.met === token || life.met === -token) life.met = 0;
+  };
   const stack = [value];
   const seen = new Set<object>();
-  while (stack.length > 0 && dead.size > 0) {
+  while (stack.length > 0) {
     const v = stack.pop();
     if (!isObject(v) || ArrayBuffer.isView(v) || seen.has(v)) continue;
+    if (isView(v)) {
+      spareLeaf(v); // a leaf holds nothing more: no need to remember it was seen
+      continue;
+    }
     dead.delete(v);
-    if (isView(v)) continue; // a leaf holds nothing more: no need to remember it was seen
     seen.add(v);
     if (isLeafless(v)) continue;
     const built = builtFlat(v);
-    if (built !== undefined) for (const leaf of built.leaves) dead.delete(leaf);
+    if (built !== undefined) for (const leaf of built.leaves) spareLeaf(leaf);
     else for (const item of Array.isArray(v) ? v : Object.values(v)) if (isObject(item)) stack.push(item);
   }
 };
@@ -116,24 +172,26 @@ export const leavesOf = (value: unknown): Leaf[] => {
 };
 
 /**
- * A donating step's walk of its old state ({@link donatedStorage}'s): the state and every leaf and holder of one in it
- * ({@link holdersOf}), so that {@link markDonated} need not walk it again (a 1000-leaf state: a Set operation per leaf).
+ * A donating step's walk of what it was handed over ({@link donatedStorage}'s): the state, and what the walk found in
+ * it and among the params' leaves, so that {@link markDonated} need not walk the state again (it walks the params'
+ * tree for its records, meeting their leaves a second time: they are handed over either way).
  */
 export interface StateWalk {
   state?: unknown;
-  holders?: Set<object>;
+  found?: HandedOver;
 }
 
 /**
  * Marks the trees handed over to a step as donated: every leaf, and every record or array that holds one, except
  * those the step's results still hold (a transformation may return an unchanged part of its state).
  */
-export const markDonated = (handedOver: readonly unknown[], kept: readonly unknown[], walk: StateWalk = {}): void => {
-  const dead = walk.holders ?? new Set<object>(); // what the step's donatedStorage found in the state, not walked again
-  for (const h of handedOver) if (walk.holders === undefined || h !== walk.state) holdersOf(h, dead);
-  for (const k of kept) spare(k, dead);
-  for (const x of dead) {
-    const life = lifeOf(x);
+export const markDonated = (handed: readonly unknown[], kept: readonly unknown[], walk: StateWalk = {}): void => {
+  const found = walk.found ?? handedOver(); // what the step's donatedStorage found, not walked again
+  for (const h of handed) if (walk.found === undefined || h !== walk.state) holdersOf(h, found.holders, found);
+  for (const k of kept) spare(k, found);
+  for (const life of found.lives) if (life.met !== 0) life.dead = true;
+  for (const x of found.holders) {
+    const life = isView(x) ? lifeOf(x) : undefined;
     if (life !== undefined) life.dead = true;
     else {
       donated.add(x);
@@ -166,45 +224,87 @@ export const reusedError = (what: string, path?: string): OptimizerError =>
   );
 
 /**
+ * The storage a donating step may write over, each array handed out once: `take(leaf)` gives a donated leaf's values
+ * the first time it is asked for that leaf (a leaf the state holds twice gets its storage once), else undefined.
+ */
+export interface Reusable {
+  take(leaf: Leaf): FloatArray | undefined;
+}
+
+/**
  * The storage a donating step may overwrite: for each donated leaf whose values are contiguous and whose buffer no
  * other leaf of the step's inputs (the donated ones and `otherLeaves`) touches, its dense values; any other leaf gets
  * fresh storage. Storage in a SharedArrayBuffer is never overwritten: other threads, and views through other buffer
  * objects of the same memory (a WebAssembly memory shows a new one after each grow), may see it, and a region of
  * kernel memory (kernelTree) belongs to its own array, not to a view of it.
+ *
+ * A leaf larch made over storage of its own (its life's `own`, which it views whole: see `views.ts`) shares its
+ * buffer with no other such leaf, only perhaps with the caller's: it is counted by its life's mark ({@link meetLeaf})
+ * and its buffer looked up among the others' (the caller's leaves, and every leaf of `otherLeaves`), which are counted
+ * in a set, a Set operation each; when it is found there, neither it nor the leaf that shares its buffer is reused.
  */
-const reusableStorage = (donatedLeaves: readonly Leaf[], otherLeaves: readonly Leaf[]): Map<Leaf, FloatArray> => {
-  // the buffers some input leaf uses, and those that more than one uses: one Set operation per leaf (a count per
-  // buffer in a Map, a get and a set per leaf, cost 0.2-0.3 ms more of a 1000-leaf adamw step, 1.9 ms, loaded machine)
-  const used = new Set<ArrayBufferLike>();
+const reusableStorage = (found: HandedOver, otherLeaves: readonly Leaf[]): Reusable => {
+  const token = found.token;
+  const used = new Set<ArrayBufferLike>(); // the buffers of the leaves that are not larch's own
   const sharedByTwo = new Set<ArrayBufferLike>();
-  const count = (buffer: ArrayBufferLike) => {
+  const count = (leaf: Leaf) => {
+    const buffer = leaf.data.buffer;
     const before = used.size;
     used.add(buffer);
     if (used.size === before) sharedByTwo.add(buffer);
   };
-  const buffers = donatedLeaves.map((leaf) => leaf.data.buffer); // read once: `.buffer` is not free
-  for (let i = 0; i < buffers.length; i++) count(buffers[i]!);
-  for (let i = 0; i < otherLeaves.length; i++) count(otherLeaves[i]!.data.buffer);
-  const out = new Map<Leaf, FloatArray>();
-  for (let i = 0; i < donatedLeaves.length; i++) {
-    const buffer = buffers[i]!;
-    if (sharedByTwo.has(buffer) || isShared(buffer)) continue; // another leaf (or the same one given twice) uses it
-    const leaf = donatedLeaves[i]!;
-    if (isRowMajor(leaf)) out.set(leaf, denseValues(leaf));
+  const theirs = [...found.holders].filter(isView); // the donated leaves without a life: each once (a set's)
+  const own: number[] = []; // the indices in found.lived of larch's own leaves
+  for (let i = 0; i < found.lived.length; i++) {
+    if (found.lives[i]!.own === found.lived[i]) own.push(i);
+    else theirs.push(found.lived[i]!); // (counted once: its life marks whether it was met twice)
   }
-  return out;
+  for (const leaf of theirs) count(leaf);
+  for (const leaf of otherLeaves) {
+    const life = (leaf as { [LIFE]?: LeafLife })[LIFE]; // (read here, not through lifeOf: a caller's leaves have none)
+    if (life !== undefined && life.met === token) life.met = -token; // donated, and given again: kept
+    count(leaf);
+  }
+  for (const i of own) {
+    const life = found.lives[i]!;
+    if (life.met !== token) continue;
+    const buffer = found.lived[i]!.data.buffer;
+    if (isShared(buffer)) life.met = -token;
+    else if (used.has(buffer)) (life.met = -token), sharedByTwo.add(buffer); // a caller's leaf views it too: neither is reused
+  }
+  const reusable = new Map<Leaf, FloatArray>(); // the donated leaves that are not larch's own, and may be overwritten
+  for (const leaf of theirs) {
+    const life = lifeOf(leaf);
+    if (life !== undefined ? life.met !== token : found.twice.has(leaf)) continue; // met twice
+    if (life !== undefined) life.met = -token; // (taken through the map, if at all)
+    const buffer = leaf.data.buffer;
+    if (sharedByTwo.has(buffer) || isShared(buffer)) continue; // another leaf (or the same one given twice) uses it
+    if (isRowMajor(leaf)) reusable.set(leaf, denseValues(leaf));
+  }
+  return {
+    take: (leaf) => {
+      const life = lifeOf(leaf);
+      if (life !== undefined && life.met === token) {
+        life.met = -token;
+        return leaf.data; // (a leaf made over its own storage is dense)
+      }
+      const values = reusable.get(leaf);
+      reusable.delete(leaf);
+      return values;
+    },
+  };
 };
 
 /**
  * The storage a donating step may overwrite: the old params' and state's leaves that nothing else in the step's inputs
  * shares, nor anything in `held` (what results computed before the step's pass hold: a chain's head's updates and states).
  */
-export const donatedStorage = (params: Flat, grads: Flat, state: unknown, held: readonly unknown[] = [], walk: StateWalk = {}): Map<Leaf, FloatArray> => {
-  const holders = new Set<object>();
-  holdersOf(state, holders);
-  const stateLeaves = [...holders].filter(isView);
+export const donatedStorage = (params: Flat, grads: Flat, state: unknown, held: readonly unknown[] = [], walk: StateWalk = {}): Reusable => {
+  const found = handedOver();
+  for (const leaf of params.leaves) meetLeaf(leaf, found.holders, found);
+  holdersOf(state, found.holders, found);
   walk.state = state;
-  walk.holders = holders; // markDonated adds the params' holders to it: the state is not walked twice
+  walk.found = found; // markDonated adds the params' holders to it: the state is not walked twice
   const heldLeaves = held.length === 0 ? [] : leavesOf(held);
-  return reusableStorage([...params.leaves, ...stateLeaves], heldLeaves.length === 0 ? grads.leaves : [...grads.leaves, ...heldLeaves]);
+  return reusableStorage(found, heldLeaves.length === 0 ? grads.leaves : [...grads.leaves, ...heldLeaves]);
 };

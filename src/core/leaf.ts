@@ -103,7 +103,7 @@ export const leafOf = (data: FloatArray, shape: readonly number[]): Leaf => {
       stride = strideOf(own)!;
     }
     const View = viewMakerFor(data, own.length);
-    return Object.freeze(new View(data, own, stride));
+    return Object.freeze(new View(data, own, stride, false));
   } catch (e) {
     return refusedLeaf(`leafOf: its arguments cannot be read: reading them threw ${showValue(e)}`); // a Proxy's traps
   }

@@ -155,7 +155,7 @@ const plannedStep = <S>(
   const plan = fusable.begin(state, trees);
   if (E.isLeft(plan)) return plan;
   const reusable = donation ? donatedStorage(params, grads, state, held, donation) : undefined;
-  const storage = reusable ? (old: Leaf) => reusable.get(old) ?? freshStorage(old) : freshStorage;
+  const storage = reusable ? (old: Leaf) => reusable.take(old) ?? freshStorage(old) : freshStorage;
   const math = plan.right.math;
   const fromGrads = trees.updates === grads;
   if (math !== undefined) {

@@ -7,6 +7,7 @@ import type { OptimizerError } from "./errors.js";
 import type { Body } from "./expression.js";
 import type { Dtype, FloatArray, Leaf } from "./leaf.js";
 import type { MatrixProduct } from "./matrixProduct.js";
+import type { Reusable } from "./donation.js";
 import type { Flat, Tree } from "./tree.js";
 
 /** A JSON-like value describing a hyper-parameter (for checkpoints, reports and error messages). */
@@ -102,7 +103,7 @@ export interface CompiledMath {
     math: readonly MemberMath[],
     trees: { readonly updates: Flat; readonly params: Flat },
     grads: Flat,
-    donated: ReadonlyMap<Leaf, FloatArray> | undefined,
+    donated: Reusable | undefined,
     held?: readonly Leaf[],
   ): E.Either<OptimizerError, Leaf[]> | undefined;
   /**

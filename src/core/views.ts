@@ -89,19 +89,25 @@ export const madeDense = (leaf: Leaf): FloatArray | undefined => {
 };
 
 /**
- * Whether a leaf larch made may still be used: set dead when it is handed over to a donating step
- * (core/donation.ts), which may then overwrite its storage. One small record per leaf, so that marking a leaf dead is
- * a store rather than an entry in a WeakSet (~0.7 µs in V8 when most entries die young).
+ * What donation (core/donation.ts) keeps of a leaf larch made, in one small record per leaf, so that its bookkeeping
+ * is a store rather than an entry in a WeakSet or Map (~0.7 µs in V8 when most entries die young): whether the leaf
+ * may still be used (set dead when it is handed over to a donating step, which may then overwrite its storage); the
+ * leaf itself when it views the whole of storage no other leaf larch made views (a step's new leaf over an array
+ * allocated for it, or taken over from a donated one: {@link madeLeaf}), else undefined (a copy of the leaf, which
+ * shares its life, is not it); and the last donating step that met it.
  */
 export interface LeafLife {
   dead: boolean;
+  own: Leaf | undefined;
+  /** the token of the last donating step that met the leaf among its inputs, negated when it may not be reused */
+  met: number;
 }
 
 /** The key of a leaf's {@link LeafLife} on the leaves larch makes: a symbol, so not among ndarray's own keys. */
 export const LIFE: unique symbol = Symbol("larch.leafLife");
 
 /** Makes a view with ndarray's own fields (data, shape, stride, offset, in that order) on ndarray's prototype, and its life. */
-type ViewMaker = new (data: FloatArray, shape: readonly number[], stride: readonly number[]) => Leaf;
+type ViewMaker = new (data: FloatArray, shape: readonly number[], stride: readonly number[], own: boolean) => Leaf;
 
 /**
  * A constructor of views sharing the prototype of ndarray's views of that dtype and rank (so they have ndarray's
@@ -109,12 +115,12 @@ type ViewMaker = new (data: FloatArray, shape: readonly number[], stride: readon
  * into two new arrays, which a leaf that shares frozen ones would throw away.
  */
 const viewMaker = (prototype: object): ViewMaker => {
-  function LeafView(this: Record<string | symbol, unknown>, data: FloatArray, shape: readonly number[], stride: readonly number[]) {
+  function LeafView(this: Record<string | symbol, unknown>, data: FloatArray, shape: readonly number[], stride: readonly number[], own: boolean) {
     this.data = data;
     this.shape = shape;
     this.stride = stride;
     this.offset = 0;
-    this[LIFE] = { dead: false } satisfies LeafLife;
+    this[LIFE] = { dead: false, own: own ? (this as unknown as Leaf) : undefined, met: 0 } satisfies LeafLife;
   }
   LeafView.prototype = prototype;
   return LeafView as unknown as ViewMaker;
@@ -128,10 +134,11 @@ export const viewMakerFor = (data: FloatArray, rank: number): ViewMaker => {
 };
 
 /**
- * A new leaf over storage larch allocated (a Float32Array or Float64Array it made), of the shape of a leaf larch
- * checked: `leafOf(data, shape)` without its checks of the two when the shape is one larch made (it carries its
- * strides), else `leafOf` itself. A step's new params and state leaves take the old leaves' shapes, which larch made
- * from the second step on: each costs the view, its life and its freezing, nothing more.
+ * A new leaf over storage larch allocated for it alone (a Float32Array or Float64Array it made, or took over from a
+ * donated leaf that had it alone), of the shape of a leaf larch checked: `leafOf(data, shape)` without its checks of
+ * the two when the shape is one larch made (it carries its strides), else `leafOf` itself; its life says the storage
+ * is its own (see {@link LeafLife}). A step's new params and state leaves take the old leaves' shapes, which larch
+ * made from the second step on: each costs the view, its life and its freezing, nothing more.
  * @example
  * const next = madeLeaf(new Float32Array(sizeOf(old.shape)), old.shape); // the same leaf as leafOf(…) gives
  */
@@ -142,7 +149,12 @@ export const madeLeaf = (data: FloatArray, shape: readonly number[]): Leaf => {
   } catch {
     stride = undefined; // a Proxy shape whose trap throws: leafOf refuses it
   }
-  if (stride === undefined) return leafOf(data, shape);
+  if (stride === undefined) {
+    const checked = leafOf(data, shape); // a shape larch did not make: checked, copied and frozen with its strides
+    const life = (checked as { [LIFE]?: LeafLife })[LIFE];
+    if (life !== undefined) life.own = checked; // (a refused leaf has none)
+    return checked;
+  }
   const View = viewMakerFor(data, shape.length);
-  return Object.freeze(new View(data, shape, stride));
+  return Object.freeze(new View(data, shape, stride, true));
 };

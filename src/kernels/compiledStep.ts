@@ -521,7 +521,7 @@ export const wasmMath: CompiledMath = {
         return x;
       };
       const reuse = (leaf: Leaf): FloatArray | undefined => {
-        const x = donated?.get(leaf);
+        const x = donated?.take(leaf);
         overwrites ||= x !== undefined;
         return x;
       };
