@@ -3,6 +3,7 @@
 // hits every build alike: before/after numbers a shared machine does not skew. Prints each build's median, first
 // quartile and fastest batch mean, and whether its params after the run have the first build's bits.
 // npx tsx bench/experiments/buildsInterleaved.ts [sgd|adam|adamw|lars] [rounds] DIST_A DIST_B ...
+// (DONATE=1 in the environment: the donated loop, each step handing its params and state over to the next)
 // Each dist must sit in a package.json with "type": "module" (a worktree's own dist): tsx turns a module outside one
 // into CommonJS, every call between modules then a getter's, and the step runs twice as slow.
 import ndarray from "ndarray";
@@ -15,6 +16,7 @@ type Larch = typeof import("../../src/index.js");
 const [name = "sgd", roundsArg = "100", ...dists] = process.argv.slice(2);
 if (dists.length === 0) throw new Error("usage: buildsInterleaved.ts OPTIMIZER ROUNDS DIST_A [DIST_B ...]");
 const rounds = Number(roundsArg);
+const donate = process.env["DONATE"] === "1";
 const tree = buildTree("leaves1000");
 const treeOf = (arrays: readonly Float32Array[]) =>
   Object.fromEntries(tree.leaves.map((l, i) => [l.name, ndarray(arrays[i]!.slice(), [...l.shape])]));
@@ -42,7 +44,7 @@ for (const dist of dists) {
   const grads = [treeOf(tree.grads), treeOf(tree.grads)];
   let t = 0;
   const step = () => {
-    const r = L.applyStep(opt, grads[t++ % 2]!, state as never, params as never);
+    const r = L.applyStep(opt, grads[t++ % 2]!, state as never, params as never, { donate });
     if (r._tag === "Left") throw new Error(r.left.message);
     [params, state] = r.right;
   };
@@ -60,6 +62,6 @@ const first = leavesOf(runners[0]!);
 for (const r of runners) {
   const m = [...r.means].sort((a, b) => a - b);
   const same = leavesOf(r).every((l, i) => l.data.every((v, j) => Object.is(v, first[i]!.data[j])));
-  console.log(`${name} ${r.dist}: median ${m[m.length >> 1]!.toFixed(3)} ms, q1 ${m[m.length >> 2]!.toFixed(3)}, min ${m[0]!.toFixed(3)}${same ? "" : ", bits differ from the first build"}`);
+  console.log(`${name}${donate ? " donated" : ""} ${r.dist}: median ${m[m.length >> 1]!.toFixed(3)} ms, q1 ${m[m.length >> 2]!.toFixed(3)}, min ${m[0]!.toFixed(3)}${same ? "" : ", bits differ from the first build"}`);
 }
 for (const r of runners) await r.L.kernelThreads(1);

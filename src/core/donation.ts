@@ -38,30 +38,38 @@ const isView = (x: object): x is Leaf => "data" in x && "offset" in x && "stride
  */
 export interface HandedOver {
   readonly token: number;
+  /** the lives of the leaves met that are their life's own (see views.ts): the leaf is the life's `own` */
+  readonly own: LeafLife[];
+  /** the other leaves met that have a life (a caller's `leafOf`, a copy of one of larch's leaves) */
   readonly lived: Leaf[];
-  /** the lives of `lived`, in its order */
-  readonly lives: LeafLife[];
   readonly holders: Set<object>;
   /** the leaves of the set reached more than once (by two paths: a record, or the leaf itself, held in two places) */
   readonly twice: Set<object>;
+  /** how many leaves the set holds */
+  lifeless: number;
 }
 
 /** The tokens of donating steps (a leaf's life remembers the last that met it). */
 let lastToken = 0;
 
 /** An empty {@link HandedOver} with a new token. */
-const handedOver = (): HandedOver => ({ token: ++lastToken, lived: [], lives: [], holders: new Set(), twice: new Set() });
+const handedOver = (): HandedOver => ({ token: ++lastToken, own: [], lived: [], holders: new Set(), twice: new Set(), lifeless: 0 });
 
 /** Counts a leaf among what was handed over: in its life when it has one (met once, or more), else in the set. */
 const meetLeaf = (leaf: Leaf, into: Set<object>, found: HandedOver | undefined): void => {
   const life = found === undefined ? undefined : (leaf as { [LIFE]?: LeafLife })[LIFE]; // (not lifeOf: its own inline cache)
   if (life === undefined) {
-    if (found !== undefined && into.has(leaf)) found.twice.add(leaf);
+    if (found !== undefined) {
+      if (into.has(leaf)) found.twice.add(leaf);
+      else found.lifeless++;
+    }
     return void into.add(leaf);
   }
   const t = found!.token;
-  if (life.met === t || life.met === -t) life.met = -t;
-  else (life.met = t), found!.lived.push(leaf), found!.lives.push(life);
+  if (life.met === t || life.met === -t) return void (life.met = -t);
+  life.met = t;
+  if (life.own === leaf) found!.own.push(life);
+  else found!.lived.push(leaf);
 };
 
 /** Counts again every leaf under a record or array met before (reached by a second path: none of them is reused). */
@@ -143,7 +151,9 @@ const spare = (value: unknown, found: HandedOver): void => {
   const { holders: dead, token } = found;
   const spareLeaf = (leaf: Leaf) => {
     const life = (leaf as { [LIFE]?: LeafLife })[LIFE]; // (not lifeOf: its own inline cache)
-    if (life === undefined) dead.delete(leaf);
+    if (life === undefined) {
+      if (found.lifeless > 0) dead.delete(leaf); // (no lookup of a caller's 1000 fresh gradients when nothing is lifeless)
+    }
     else if (life.met === token || life.met === -token) life.met = 0;
   };
   const stack = [value];
@@ -189,7 +199,11 @@ export const markDonated = (handed: readonly unknown[], kept: readonly unknown[]
   const found = walk.found ?? handedOver(); // what the step's donatedStorage found, not walked again
   for (const h of handed) if (walk.found === undefined || h !== walk.state) holdersOf(h, found.holders, found);
   for (const k of kept) spare(k, found);
-  for (const life of found.lives) if (life.met !== 0) life.dead = true;
+  for (const life of found.own) if (life.met !== 0) life.dead = true;
+  for (const leaf of found.lived) {
+    const life = lifeOf(leaf)!;
+    if (life.met !== 0) life.dead = true;
+  }
   for (const x of found.holders) {
     const life = isView(x) ? lifeOf(x) : undefined;
     if (life !== undefined) life.dead = true;
@@ -254,21 +268,16 @@ const reusableStorage = (found: HandedOver, otherLeaves: readonly Leaf[]): Reusa
     if (used.size === before) sharedByTwo.add(buffer);
   };
   const theirs = [...found.holders].filter(isView); // the donated leaves without a life: each once (a set's)
-  const own: number[] = []; // the indices in found.lived of larch's own leaves
-  for (let i = 0; i < found.lived.length; i++) {
-    if (found.lives[i]!.own === found.lived[i]) own.push(i);
-    else theirs.push(found.lived[i]!); // (counted once: its life marks whether it was met twice)
-  }
+  for (const leaf of found.lived) theirs.push(leaf); // (each once: its life marks whether it was met twice)
   for (const leaf of theirs) count(leaf);
   for (const leaf of otherLeaves) {
     const life = (leaf as { [LIFE]?: LeafLife })[LIFE]; // (read here, not through lifeOf: a caller's leaves have none)
     if (life !== undefined && life.met === token) life.met = -token; // donated, and given again: kept
     count(leaf);
   }
-  for (const i of own) {
-    const life = found.lives[i]!;
+  for (const life of found.own) {
     if (life.met !== token) continue;
-    const buffer = found.lived[i]!.data.buffer;
+    const buffer = life.own!.data.buffer;
     if (isShared(buffer)) life.met = -token;
     else if (used.has(buffer)) (life.met = -token), sharedByTwo.add(buffer); // a caller's leaf views it too: neither is reused
   }
