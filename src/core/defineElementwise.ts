@@ -171,7 +171,7 @@ const begin = (
     for (let k = 0; k < arrays.length; k++) {
       const old = arrays[k]!.leaves[input.index]!;
       const next = input.stateStorage(old);
-      newLeaves[k]![input.index] = madeLeaf(next, old.shape); // the old leaf's frozen shape, shared
+      newLeaves[k]![input.index] = madeLeaf(next, old.shape, old); // the old leaf's frozen shape, shared
       storage[2 * k] = denseValues(old);
       storage[2 * k + 1] = next;
     }

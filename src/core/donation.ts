@@ -277,7 +277,7 @@ const reusableStorage = (found: HandedOver, otherLeaves: readonly Leaf[]): Reusa
   }
   for (const life of found.own) {
     if (life.met !== token) continue;
-    const buffer = life.own!.data.buffer;
+    const buffer = (life.buffer ??= life.own!.data.buffer);
     if (isShared(buffer)) life.met = -token;
     else if (used.has(buffer)) (life.met = -token), sharedByTwo.add(buffer); // a caller's leaf views it too: neither is reused
   }

@@ -170,7 +170,7 @@ const plannedStep = <S>(
       const next = storage(leaf);
       const b = bound.right[i]!;
       run(b, fromGrads ? b.input.grads : denseValues(trees.updates.leaves[i]!), next);
-      return madeLeaf(next, leaf.shape);
+      return madeLeaf(next, leaf.shape, leaf);
     });
     return E.right([madeTree(params.def, out, params.paths), plan.right.finish()] as const);
   }
@@ -179,7 +179,7 @@ const plannedStep = <S>(
   const out = params.leaves.map((leaf, i) => {
     const next = storage(leaf);
     applyLeaf(kernels.right[i]!, denseValues(leaf), denseValues(trees.updates.leaves[i]!), next, SCRATCH[dtypeOf(leaf)]);
-    return madeLeaf(next, leaf.shape);
+    return madeLeaf(next, leaf.shape, leaf);
   });
   return E.right([madeTree(params.def, out, params.paths), plan.right.finish()] as const);
 };
