@@ -241,6 +241,14 @@ describe("donation", () => {
         const trace = { ...s[0]!.trace, w: ndarray(w(made[0]).data, [4]) as Leaf };
         return { o: sgdish, grads, state: [{ ...s[0], trace }, s[1], s[2]], params: made[0] };
       },
+      "a params leaf of larch's also in the state, and a caller's view of it in the state": () => {
+        const { grads, made } = start(sgdish);
+        const s = made[1] as readonly { trace: Tree }[];
+        const p = w(made[0]);
+        const first = { ...s[0], trace: { ...s[0]!.trace, w: p } };
+        const second = { ...s[1], trace: { ...s[1]!.trace, w: ndarray(p.data, [4]) as Leaf } };
+        return { o: sgdish, grads, state: [first, second, s[2]], params: made[0] };
+      },
       "a caller's leaf both a param and in the state": () => {
         const { params, grads } = setup();
         const state = right(sgdish.init(params)) as readonly { trace: Tree }[];

@@ -246,6 +246,12 @@ export interface Reusable {
 }
 
 /**
+ * The buffers of larch's own leaves that donation has read (see `LeafLife.buffer`): a buffer not among them is no own
+ * leaf's, whatever views it. One entry per storage, added when a donating step first meets a leaf over it.
+ */
+const ownBuffers = new WeakSet<ArrayBufferLike>();
+
+/**
  * The storage a donating step may overwrite: for each donated leaf whose values are contiguous and whose buffer no
  * other leaf of the step's inputs (the donated ones and `otherLeaves`) touches, its dense values; any other leaf gets
  * fresh storage. Storage in a SharedArrayBuffer is never overwritten: other threads, and views through other buffer
@@ -253,34 +259,42 @@ export interface Reusable {
  * kernel memory (kernelTree) belongs to its own array, not to a view of it.
  *
  * A leaf larch made over storage of its own (its life's `own`, which it views whole: see `views.ts`) shares its
- * buffer with no other such leaf, only perhaps with the caller's: it is counted by its life's mark ({@link meetLeaf})
- * and its buffer looked up among the others' (the caller's leaves, and every leaf of `otherLeaves`), which are counted
- * in a set, a Set operation each; when it is found there, neither it nor the leaf that shares its buffer is reused.
+ * buffer with no other such leaf, only perhaps with one of the caller's leaves: it is counted by its life's mark
+ * ({@link meetLeaf}), its buffer (read once per storage, then carried in the lives) kept in {@link ownBuffers}, and
+ * only the other leaves' buffers are looked up there; one found is not reused, nor is the leaf that shares it. The
+ * other leaves that are donated are counted by their buffers in a set, with every leaf they might share one with.
  */
 const reusableStorage = (found: HandedOver, otherLeaves: readonly Leaf[]): Reusable => {
   const token = found.token;
-  const used = new Set<ArrayBufferLike>(); // the buffers of the leaves that are not larch's own
+  for (const life of found.own) {
+    let buffer = life.buffer; // (of every own leaf met, reusable or not: a caller's donated leaf may share it)
+    if (buffer === undefined) ownBuffers.add((buffer = life.buffer = life.own!.data.buffer));
+    if (life.met === token && isShared(buffer)) life.met = -token;
+  }
+  const theirs = [...found.holders].filter(isView); // the donated leaves without a life: each once (a set's)
+  for (const leaf of found.lived) theirs.push(leaf); // (each once: its life marks whether it was met twice)
+  // the buffers of the other leaves: any of larch's own among them (aliased), and which are used twice
+  const aliased = new Set<ArrayBufferLike>();
+  const used = new Set<ArrayBufferLike>();
   const sharedByTwo = new Set<ArrayBufferLike>();
-  const count = (leaf: Leaf) => {
+  const count = theirs.length > 0; // (with none of them donated, only own buffers matter)
+  const meet = (leaf: Leaf) => {
     const buffer = leaf.data.buffer;
+    if (ownBuffers.has(buffer)) aliased.add(buffer);
+    if (!count) return;
     const before = used.size;
     used.add(buffer);
     if (used.size === before) sharedByTwo.add(buffer);
   };
-  const theirs = [...found.holders].filter(isView); // the donated leaves without a life: each once (a set's)
-  for (const leaf of found.lived) theirs.push(leaf); // (each once: its life marks whether it was met twice)
-  for (const leaf of theirs) count(leaf);
+  for (const leaf of theirs) meet(leaf);
   for (const leaf of otherLeaves) {
     const life = (leaf as { [LIFE]?: LeafLife })[LIFE]; // (read here, not through lifeOf: a caller's leaves have none)
     if (life !== undefined && life.met === token) life.met = -token; // donated, and given again: kept
-    count(leaf);
+    meet(leaf);
   }
-  for (const life of found.own) {
-    if (life.met !== token) continue;
-    const buffer = (life.buffer ??= life.own!.data.buffer);
-    if (isShared(buffer)) life.met = -token;
-    else if (used.has(buffer)) (life.met = -token), sharedByTwo.add(buffer); // a caller's leaf views it too: neither is reused
-  }
+  if (aliased.size > 0)
+    for (const life of found.own)
+      if (aliased.has(life.buffer!)) (life.met = -token), sharedByTwo.add(life.buffer!); // another leaf views it too: neither is reused
   const reusable = new Map<Leaf, FloatArray>(); // the donated leaves that are not larch's own, and may be overwritten
   for (const leaf of theirs) {
     const life = lifeOf(leaf);
