@@ -153,8 +153,7 @@ const spare = (value: unknown, found: HandedOver): void => {
     const life = (leaf as { [LIFE]?: LeafLife })[LIFE]; // (not lifeOf: its own inline cache)
     if (life === undefined) {
       if (found.lifeless > 0) dead.delete(leaf); // (no lookup of a caller's 1000 fresh gradients when nothing is lifeless)
-    }
-    else if (life.met === token || life.met === -token) life.met = 0;
+    } else if (life.met === token || life.met === -token) life.met = 0;
   };
   const stack = [value];
   const seen = new Set<object>();
