@@ -11,6 +11,7 @@ import {
   addWeightDecay,
   clipByGlobalNorm,
   chain,
+  denseValues,
   flatten,
   isDonated,
   lamb,
@@ -21,6 +22,7 @@ import {
   sgd,
   skipNonFinite,
   traceMomentum,
+  unflatten,
   type GradientTransformation,
   type Leaf,
   type Tree,
@@ -264,6 +266,55 @@ describe("donation", () => {
       expect([name, bits(got[0]), stateBits(got[1])]).toEqual([name, bits(expected[0]), stateBits(expected[1])]);
       if (name !== "a params leaf of larch's that is also its gradient") expect([name, snapshot(donated.grads)]).toEqual([name, gradsBefore]);
     }
+  });
+
+  it("property: random trees with random sharing between gradients, params and state give the undonated bits", () => {
+    const o = chain(traceMomentum({ momentum: 0.9 }), traceMomentum({ momentum: 0.5 }), scaleByLr(0.1));
+    type Trace = { readonly trace: Tree };
+    // each way a caller can make two inputs share storage, applied to leaf k (mod the leaf count) of a step's inputs
+    const kinds = ["gradIsParam", "gradViewsParam", "gradViewsState", "stateSlotRepeated", "stateHoldsParam", "stateViewsParam", "paramViewsState"] as const;
+    const edit = fc.record({ kind: fc.constantFrom(...kinds), k: fc.nat(50) });
+    const replaced = (tree: Tree, k: number, leaf: (old: Leaf) => Leaf): Tree => {
+      const flat = right(flatten(tree));
+      return unflatten(flat.def, flat.leaves.map((l, i) => (i === k % flat.leaves.length ? leaf(l) : l)), flat.paths);
+    };
+    const leafAt = (tree: Tree, k: number): Leaf => {
+      const leaves = right(flatten(tree)).leaves;
+      return leaves[k % leaves.length]!;
+    };
+    const view = (of: Leaf, like: Leaf): Leaf => {
+      const d = of.data;
+      const data = d instanceof Float32Array ? new Float32Array(d.buffer, d.byteOffset, d.length) : new Float64Array(d.buffer, d.byteOffset, d.length);
+      return ndarray(data, [...like.shape]) as Leaf;
+    };
+    fc.assert(
+      fc.property(treeSpecArb(), fc.integer({ min: 1, max: 1e6 }), fc.array(edit, { minLength: 1, maxLength: 3 }), (spec, seed, edits) => {
+        const params0 = makeTree(spec, seed);
+        const [p1, s1] = right(applyStep(o, gradsAt(spec, seed, 0), right(o.init(params0)), params0)) as readonly [Tree, readonly Trace[]];
+        let grads = gradsAt(spec, seed, 1);
+        let params: Tree = p1;
+        let state: readonly Trace[] = s1;
+        const withTrace = (slot: number, trace: Tree) => state.map((s, i) => (i === slot ? { ...s, trace } : s));
+        for (const { kind, k } of edits) {
+          const p = leafAt(params, k);
+          if (kind === "gradIsParam") grads = replaced(grads, k, () => p);
+          if (kind === "gradViewsParam") grads = replaced(grads, k, (g) => view(p, g));
+          if (kind === "gradViewsState") grads = replaced(grads, k, (g) => view(leafAt(state[1]!.trace, k), g));
+          if (kind === "stateSlotRepeated") state = [state[0]!, state[0]!, state[2]!];
+          if (kind === "stateHoldsParam") state = withTrace(0, replaced(state[0]!.trace, k, () => p));
+          if (kind === "stateViewsParam") state = withTrace(1, replaced(state[1]!.trace, k, (t) => view(p, t)));
+          if (kind === "paramViewsState") params = replaced(params, k, (q) => view(leafAt(state[0]!.trace, k), q));
+        }
+        const valuesOf = (tree: Tree) => right(flatten(tree)).leaves.map((l) => Array.from(denseValues(l)));
+        const gradValues = valuesOf(grads);
+        const expected = right(applyStep(o, grads, state, params));
+        const got = right(applyStep(o, grads, state, params, { donate: true }));
+        expect([bits(got[0]), stateBits(got[1])]).toEqual([bits(expected[0]), stateBits(expected[1])]);
+        // the gradients are never written, even where they share storage with what was donated
+        expect(valuesOf(grads)).toEqual(gradValues);
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it("on a Left (NaN in the last leaf) writes nothing and donates nothing", () => {

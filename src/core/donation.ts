@@ -286,11 +286,7 @@ const reusableStorage = (found: HandedOver, otherLeaves: readonly Leaf[]): Reusa
     if (used.size === before) sharedByTwo.add(buffer);
   };
   for (const leaf of theirs) meet(leaf);
-  for (const leaf of otherLeaves) {
-    const life = (leaf as { [LIFE]?: LeafLife })[LIFE]; // (read here, not through lifeOf: a caller's leaves have none)
-    if (life !== undefined && life.met === token) life.met = -token; // donated, and given again: kept
-    meet(leaf);
-  }
+  for (const leaf of otherLeaves) meet(leaf); // (a donated leaf given again here: its buffer is larch's own, or counted twice)
   if (aliased.size > 0)
     for (const life of found.own)
       if (aliased.has(life.buffer!)) (life.met = -token), sharedByTwo.add(life.buffer!); // another leaf views it too: neither is reused
