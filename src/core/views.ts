@@ -162,6 +162,15 @@ export const madeLeaf = (data: FloatArray, shape: readonly number[], from?: Leaf
     return checked;
   }
   const View = viewMakerFor(data, shape.length);
-  const before = from === undefined ? undefined : (from as { [LIFE]?: LeafLife })[LIFE];
-  return Object.freeze(new View(data, shape, stride, true, before !== undefined && before.own === from && from!.data === data ? before.buffer : undefined));
+  return Object.freeze(new View(data, shape, stride, true, from === undefined ? undefined : carriedBuffer(from, data)));
+};
+
+/** The buffer `from`'s life knows, when `from` is a leaf larch made over storage of its own and that is `data`. */
+const carriedBuffer = (from: Leaf, data: FloatArray): ArrayBufferLike | undefined => {
+  try {
+    const before = (from as { [LIFE]?: LeafLife })[LIFE];
+    return before !== undefined && before.own === from && from.data === data ? before.buffer : undefined;
+  } catch {
+    return undefined; // a caller's Proxy whose trap throws: not a leaf larch made
+  }
 };
