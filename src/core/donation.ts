@@ -203,14 +203,8 @@ export const markDonated = (handed: readonly unknown[], kept: readonly unknown[]
     const life = lifeOf(leaf)!;
     if (life.met !== 0) life.dead = true;
   }
-  for (const x of found.holders) {
-    const life = isView(x) ? lifeOf(x) : undefined;
-    if (life !== undefined) life.dead = true;
-    else {
-      donated.add(x);
-      anyDonated = true;
-    }
-  }
+  for (const x of found.holders) donated.add(x); // (records, and leaves without a life: the walks put any other in a life)
+  anyDonated ||= found.holders.size > 0;
 };
 
 /**
