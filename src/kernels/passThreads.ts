@@ -42,7 +42,7 @@ for (;;) {
   if (Atomics.load(ctl, ${KIND}) === 1) break;
   if (Atomics.compareExchange(ctl, ${STATE}, ${IDLE}, ${RUNNING}) !== ${IDLE}) continue;
   // read the batch only now: a late wake-up may claim a later batch than the one it woke for
-  const table = Atomics.load(ctl, ${TABLE}) >> 2, count = Atomics.load(ctl, ${COUNT});
+  const table = Atomics.load(ctl, ${TABLE}) >>> 2, count = Atomics.load(ctl, ${COUNT});
   const t = new Int32Array(memory.buffer);
   for (let i = Atomics.add(ctl, ${NEXT}, 1); i < count; i = Atomics.add(ctl, ${NEXT}, 1)) {
     for (let r = Atomics.load(ctl, ${READY}); r <= i; r = Atomics.load(ctl, ${READY})) Atomics.wait(ctl, ${READY}, r);
